@@ -1,0 +1,257 @@
+"""Nested config dataclasses, YAML presets and files, dotted `--set` overrides, validation."""
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .registry import did_you_mean
+
+
+@dataclass
+class DataConfig:
+    name: str = "digits"   # dataset (gankit list datasets); folder:PATH and npz:PATH read files
+    resolution: int = 0    # images: side after resize + center crop (power of two); 0 keeps the native size
+    batch_size: int = 64   # samples per phase step
+
+
+@dataclass
+class NetworkConfig:
+    name: str = "mlp"      # network family (gankit list networks)
+    options: dict = field(default_factory=dict)  # keyword arguments of that network, e.g. {hidden: 256}
+
+
+@dataclass
+class ModelConfig:
+    z_dim: int = 32        # dimension of the latent z ~ N(0, I)
+    G: NetworkConfig = field(default_factory=lambda: NetworkConfig("mlp"))
+    D: NetworkConfig = field(default_factory=lambda: NetworkConfig("mlp"))
+
+
+@dataclass
+class ObjectiveConfig:
+    name: str = "wgan-gp"  # objective (gankit list objectives)
+    options: dict = field(default_factory=dict)  # keyword arguments of that objective, e.g. {gp_weight: 10}
+
+
+@dataclass
+class PenaltyConfig:
+    name: str = "gp"       # penalty on the critic (gankit list penalties), added to its loss
+    weight: float = 10.0   # multiplier of the penalty in the critic loss
+    options: dict = field(default_factory=dict)  # keyword arguments of that penalty
+
+
+@dataclass
+class ConstraintConfig:
+    name: str = "weight-clip"  # constraint (gankit list constraints), applied after each optimizer step
+    network: str = "D"         # the network it changes
+    options: dict = field(default_factory=dict)  # keyword arguments, e.g. {value: 0.01}
+
+
+@dataclass
+class OptimizerConfig:
+    name: str = "adam"     # adam | rmsprop | sgd
+    lr: float = 1e-4       # learning rate
+    betas: tuple[float, float] = (0.5, 0.999)  # Adam's (beta1, beta2)
+    momentum: float = 0.0  # SGD and RMSprop momentum
+    alpha: float = 0.99    # RMSprop smoothing constant
+    eps: float = 1e-8      # Adam / RMSprop denominator epsilon
+    weight_decay: float = 0.0  # L2 penalty added by the optimizer
+
+
+def _default_optimizers() -> dict[str, OptimizerConfig]:
+    return {"G": OptimizerConfig(), "D": OptimizerConfig()}
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 2000          # iterations; each ends with the generator phase
+    n_critic: int = 5          # critic-phase updates per iteration
+    n_generator: int = 1       # generator-phase updates per iteration
+    schedule: str = "alternating"  # how phases run (gankit list schedules)
+    ema_decay: float = 0.999   # 0 disables the EMA copy of G
+    device: str = "cpu"        # torch device, e.g. cpu or cuda
+    threads: int = 0           # torch CPU threads; 0 keeps torch's default
+
+
+@dataclass
+class LogConfig:
+    log_every: int = 50        # steps between metrics.jsonl loss lines
+    sample_every: int = 500    # steps between sample pictures; 0 = only at the end
+    eval_every: int = 500      # steps between metric evaluations; 0 = only at the end
+    checkpoint_every: int = 1000  # steps between checkpoints; the last step is always saved
+    keep_checkpoints: int = 2  # how many recent checkpoints to keep on disk
+    num_samples: int = 64      # images in the fixed-z sample grid (points for 2-D data: eval_samples)
+    eval_samples: int = 2500   # generated samples per metric evaluation
+    progress: bool = True      # show a progress bar
+
+
+@dataclass
+class Config:
+    name: str = ""             # run name; defaults to the preset's name
+    seed: int = 0              # seeds every random number in the run
+    out_dir: str = "runs"      # parent folder of run directories
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    penalties: list[PenaltyConfig] = field(default_factory=list)
+    constraints: list[ConstraintConfig] = field(default_factory=list)
+    optim: dict[str, OptimizerConfig] = field(default_factory=_default_optimizers)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+
+    def to_dict(self) -> dict:
+        return _plain(dataclasses.asdict(self))
+
+
+# --- building from plain dicts, with type checks --------------------------------------------
+
+_TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true or false", dict: "a mapping"}
+
+
+def _plain(value: Any) -> Any:
+    """Tuples to lists, recursively, so the dict dumps as YAML / JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _convert(value: Any, tp: Any, path: str) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        return from_dict(tp, value, path)
+    if origin is list:
+        (item_tp,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"config field {path}: expected a list, got {value!r}")
+        return [_convert(v, item_tp, f"{path}.{i}") for i, v in enumerate(value)]
+    if origin is dict:
+        _, item_tp = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"config field {path}: expected a mapping, got {value!r}")
+        return {str(k): _convert(v, item_tp, f"{path}.{k}") for k, v in value.items()}
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if not isinstance(value, (list, tuple)) or len(value) != len(args):
+            raise ConfigError(f"config field {path}: expected a list of {len(args)} numbers, got {value!r}")
+        return tuple(_convert(v, a, f"{path}.{i}") for i, (v, a) in enumerate(zip(value, args)))
+    return _scalar(value, tp, path)
+
+
+def _scalar(value: Any, tp: type, path: str) -> Any:
+    if tp is float and isinstance(value, str):
+        try:  # YAML 1.1 reads 1e-4 (no dot) as a string
+            return float(value)
+        except ValueError:
+            pass
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, tp) and not (tp is not bool and isinstance(value, bool)):
+        return value
+    raise ConfigError(f"config field {path}: expected {_TYPE_WORDS.get(tp, tp.__name__)}, got {value!r}")
+
+
+def from_dict(cls: type, data: Any, path: str = "") -> Any:
+    """Builds dataclass `cls` from a plain dict; unknown keys and wrong types raise ConfigError."""
+    where = path or "config"
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config field {where}: expected a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs = {}
+    for key, value in data.items():
+        full = f"{path}.{key}" if path else str(key)
+        if key not in names:
+            raise ConfigError(f"unknown config key {full!r}{did_you_mean(str(key), names)}")
+        kwargs[key] = _convert(value, hints[key], full)
+    return cls(**kwargs)
+
+
+def deep_merge(base: dict, update: dict) -> dict:
+    """`update` over `base`; mappings merge key by key, everything else is replaced. A mapping that
+    names another component (a new `name`) or is empty replaces the old one, so options of the old
+    component do not leak into the new one."""
+    out = dict(base)
+    for key, value in update.items():
+        old = out.get(key)
+        renamed = isinstance(value, dict) and isinstance(old, dict) and value.get("name", old.get("name")) != old.get("name")
+        if isinstance(value, dict) and isinstance(old, dict) and value and not renamed:
+            out[key] = deep_merge(old, value)
+        else:
+            out[key] = value
+    return out
+
+
+def parse_override(text: str) -> dict:
+    """'train.steps=2000' -> {'train': {'steps': 2000}}; the value is read as YAML."""
+    if "=" not in text:
+        raise ConfigError(f"override {text!r}: expected KEY=VALUE, e.g. train.steps=2000")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    if not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"override {text!r}: empty key part")
+    for part in reversed(key.split(".")):
+        value = {part: value}
+    return value
+
+
+def read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except OSError as err:
+        raise ConfigError(f"cannot read config file {path}: {err.strerror}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: expected a mapping at the top level")
+    return data
+
+
+def validate(cfg: Config) -> Config:
+    """Range checks that types alone cannot express."""
+    positive = {
+        "data.batch_size": cfg.data.batch_size, "model.z_dim": cfg.model.z_dim,
+        "train.steps": cfg.train.steps, "train.n_critic": cfg.train.n_critic,
+        "train.n_generator": cfg.train.n_generator, "log.log_every": cfg.log.log_every,
+        "log.checkpoint_every": cfg.log.checkpoint_every, "log.keep_checkpoints": cfg.log.keep_checkpoints,
+        "log.num_samples": cfg.log.num_samples, "log.eval_samples": cfg.log.eval_samples,
+    }
+    for name, value in positive.items():
+        if value < 1:
+            raise ConfigError(f"config field {name}: expected a positive integer, got {value}")
+    for name in ("sample_every", "eval_every"):
+        if getattr(cfg.log, name) < 0:
+            raise ConfigError(f"config field log.{name}: expected 0 or more, got {getattr(cfg.log, name)}")
+    if not 0.0 <= cfg.train.ema_decay < 1.0:
+        raise ConfigError(f"config field train.ema_decay: expected a value in [0, 1), got {cfg.train.ema_decay}")
+    for key, opt in cfg.optim.items():
+        if opt.lr <= 0:
+            raise ConfigError(f"config field optim.{key}.lr: expected a positive number, got {opt.lr}")
+    if cfg.data.resolution < 0:
+        raise ConfigError(f"config field data.resolution: expected 0 or a power of two, got {cfg.data.resolution}")
+    return cfg
+
+
+def build_config(base: dict | None = None, files: list[Path] = (), overrides: list[str] = ()) -> Config:
+    """Defaults <- preset dict <- config files <- --set overrides, then type and range checks."""
+    data = Config().to_dict()
+    data = deep_merge(data, base or {})
+    for path in files:
+        data = deep_merge(data, read_yaml(path))
+    for text in overrides:
+        data = deep_merge(data, parse_override(text))
+    return validate(from_dict(Config, data))

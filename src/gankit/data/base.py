@@ -1,0 +1,146 @@
+"""What every dataset provides: a self-description (DataSpec) and a stream of batches."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from ..errors import DataError
+from ..registry import Registry
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """The shape of one sample and what it means; networks are built from this, never from literals."""
+
+    name: str                 # the dataset name it was loaded under
+    shape: tuple[int, ...]    # one sample: (C, H, W) for images, (d,) for vectors
+    num_classes: int = 0      # 0 when the data has no labels
+    bounded: bool = True      # values lie in [-1, 1], so generators end in tanh
+    metrics: tuple[str, ...] = field(default_factory=tuple)  # metrics evaluated on this data
+
+    @property
+    def is_image(self) -> bool:
+        return len(self.shape) == 3
+
+    @property
+    def channels(self) -> int:
+        return self.shape[0] if self.is_image else 0
+
+    @property
+    def resolution(self) -> int:
+        return self.shape[-1] if self.is_image else 0
+
+    @property
+    def dim(self) -> int:
+        return int(torch.tensor(self.shape).prod())
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["shape"], d["metrics"] = list(self.shape), list(self.metrics)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DataSpec":
+        return cls(d["name"], tuple(d["shape"]), d["num_classes"], d["bounded"], tuple(d["metrics"]))
+
+
+@dataclass
+class Modes:
+    """Known mixture components of a toy distribution, for the toy metrics."""
+
+    means: torch.Tensor   # [K, d]
+    std: float            # per-coordinate std of every component
+
+
+class Dataset(ABC):
+    """Base class: `spec`, `batches(batch_size)`, and `sample(n, generator)` of real data."""
+
+    spec: DataSpec
+    modes: Modes | None = None
+    labels: torch.Tensor | None = None
+
+    @abstractmethod
+    def batches(self, batch_size: int) -> "BatchSource":
+        """The training stream of (x, y) batches."""
+
+    @abstractmethod
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """n real samples drawn with `generator` (never the global RNG)."""
+
+
+class BatchSource(ABC):
+    """An endless stream of batches whose position can be saved and restored (exact resume)."""
+
+    @abstractmethod
+    def next(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The next (x, y) batch; y is None for unlabelled data."""
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        pass
+
+
+class TensorDataset(Dataset):
+    """A finite dataset held in memory: x [N, ...] and optional integer labels y [N]."""
+
+    def __init__(self, spec: DataSpec, x: torch.Tensor, y: torch.Tensor | None = None):
+        if len(x) == 0:
+            raise DataError(f"dataset {spec.name!r} is empty")
+        self.spec, self.x, self.labels = spec, x, y
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def batches(self, batch_size: int) -> "EpochBatches":
+        return EpochBatches(self.x, self.labels, batch_size)
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        idx = torch.randperm(len(self.x), generator=generator)[: min(n, len(self.x))]
+        return self.x[idx]
+
+
+class EpochBatches(BatchSource):
+    """Shuffled epochs drawn with the global RNG; the permutation and position are its state."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor | None, batch_size: int):
+        self.x, self.y, self.batch_size = x, y, min(batch_size, len(x))
+        self.perm = torch.randperm(len(x))
+        self.pos = 0
+
+    def next(self):
+        if self.pos + self.batch_size > len(self.perm):  # drop the ragged end: equal batch sizes
+            self.perm, self.pos = torch.randperm(len(self.x)), 0
+        idx = self.perm[self.pos : self.pos + self.batch_size]
+        self.pos += self.batch_size
+        return self.x[idx], None if self.y is None else self.y[idx]
+
+    def state_dict(self):
+        return {"perm": self.perm.clone(), "pos": torch.tensor(self.pos)}
+
+    def load_state_dict(self, state):
+        self.perm, self.pos = state["perm"].clone(), int(state["pos"])
+
+
+def fit_square(x: torch.Tensor, resolution: int) -> torch.Tensor:
+    """Center-crops images [N, C, H, W] to a square and resizes them to `resolution` (antialiased)."""
+    h, w = x.shape[-2:]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    x = x[..., top : top + side, left : left + side]
+    if resolution and resolution != side:
+        x = F.interpolate(x, size=(resolution, resolution), mode="bilinear", antialias=True, align_corners=False)
+        x = x.clamp(-1.0, 1.0)
+    return x
+
+
+def check_resolution(resolution: int, where: str) -> None:
+    if resolution and (resolution < 4 or resolution & (resolution - 1)):
+        raise DataError(f"{where}: resolution {resolution} is not a power of two (>= 4); set data.resolution")
+
+
+DATASETS: Registry = Registry("datasets")

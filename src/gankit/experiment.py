@@ -1,0 +1,104 @@
+"""An experiment: everything a config builds (networks, optimizers, EMA) and its checkpoint state."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .config import Config, from_dict, validate
+from .data import DataSpec
+from .errors import CheckpointError, ConfigError
+from .objectives import Objective, build_constraints, build_objective
+from .train.checkpoint import find_checkpoint, flatten_optimizer, load_checkpoint, restore_optimizer
+from .train.ema import EMA
+from .train.optim import build_optimizer
+
+EMA_NETWORK = "G"  # the network sampled from; every objective has one
+
+
+@dataclass
+class Experiment:
+    cfg: Config
+    spec: DataSpec
+    objective: Objective
+    optimizers: dict[str, torch.optim.Optimizer]
+    constraints: dict[str, list]
+    ema: EMA | None
+
+    @property
+    def device(self) -> torch.device:
+        return torch.device(self.cfg.train.device)
+
+    @property
+    def sampler(self) -> nn.Module:
+        """The network samples come from: the EMA copy of G when there is one."""
+        return self.ema.module if self.ema is not None else self.objective.nets[EMA_NETWORK]
+
+    # --- checkpoint state -------------------------------------------------------------------
+
+    def state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        """Weights, EMA weights and optimizer states as flat tensors, plus JSON metadata."""
+        tensors = {f"net.{k}": v for k, v in self.objective.nets.state_dict().items()}
+        if self.ema is not None:
+            tensors.update({f"ema.{k}": v for k, v in self.ema.module.state_dict().items()})
+            tensors["ema_updates"] = torch.tensor(self.ema.num_updates)
+        optim_meta = {}
+        for name, opt in self.optimizers.items():
+            t, optim_meta[name] = flatten_optimizer(opt, f"optim.{name}")
+            tensors.update(t)
+        meta = {"config": self.cfg.to_dict(), "spec": self.spec.to_dict(), "optim": optim_meta}
+        return tensors, meta
+
+    def load_state(self, tensors: dict[str, torch.Tensor], meta: dict, source: Path) -> None:
+        load_module(self.objective.nets, tensors, "net.", source)
+        if self.ema is not None:
+            load_module(self.ema.module, tensors, "ema.", source)
+            self.ema.num_updates = int(tensors["ema_updates"])
+        for name, opt in self.optimizers.items():
+            restore_optimizer(opt, tensors, meta["optim"][name], f"optim.{name}")
+
+
+def load_module(module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str, source: Path) -> None:
+    """Loads tensors[prefix + key] into module; a missing key or other shape is a CheckpointError."""
+    own = module.state_dict()
+    for key, value in own.items():
+        saved = tensors.get(prefix + key)
+        if saved is None:
+            raise CheckpointError(f"{source}: no tensor {prefix + key}; the checkpoint is from another config")
+        if saved.shape != value.shape:
+            raise CheckpointError(f"{source}: {prefix + key} has shape {list(saved.shape)}, the config builds "
+                                  f"{list(value.shape)}; the checkpoint is from an incompatible config")
+    module.load_state_dict({k: tensors[prefix + k] for k in own})
+
+
+def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
+    """Seeds torch, then builds networks, optimizers, constraints and the EMA copy of G."""
+    torch.manual_seed(cfg.seed)
+    if cfg.train.threads:
+        torch.set_num_threads(cfg.train.threads)
+    objective = build_objective(cfg, spec).to(cfg.train.device)
+    optimizers = {}
+    for name, net in objective.nets.items():
+        if name not in cfg.optim:
+            raise ConfigError(f"objective {cfg.objective.name} has network {name} but the config has no optim.{name}")
+        optimizers[name] = build_optimizer(net.parameters(), cfg.optim[name], f"optim.{name}")
+    ema = EMA(objective.nets[EMA_NETWORK], cfg.train.ema_decay) if cfg.train.ema_decay > 0 else None
+    return Experiment(cfg, spec, objective, optimizers, build_constraints(cfg, objective), ema)
+
+
+def experiment_from_checkpoint(run_or_file: Path, device: str | None = None) -> tuple[Experiment, dict]:
+    """Rebuilds an experiment from a checkpoint alone (no dataset); returns it and the metadata."""
+    path = find_checkpoint(Path(run_or_file))
+    tensors, meta = load_checkpoint(path)
+    try:
+        cfg = validate(from_dict(Config, meta["config"]))
+    except ConfigError as err:
+        raise CheckpointError(f"{path}: its config is not valid for this gankit ({err})") from None
+    if device:
+        cfg.train.device = device
+    exp = build_experiment(cfg, DataSpec.from_dict(meta["spec"]))
+    exp.load_state(tensors, meta, path)
+    meta["path"] = str(path)
+    return exp, {**meta, "tensors": tensors}

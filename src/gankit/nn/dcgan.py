@@ -1,0 +1,96 @@
+"""DCGAN generator and discriminator (Radford et al. 2015) for any power-of-two resolution 8..128
+and any channel count, in the layout of Su's reference scripts (start at 4x4, halve channels per upsample)."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..data import DataSpec
+from ..errors import ConfigError
+from .blocks import NORMS_2D, choose, dcgan_init
+from .registry import DISCRIMINATORS, GENERATORS
+
+MIN_RES, MAX_RES, START = 8, 128, 4
+
+
+def num_doublings(spec: DataSpec, network: str) -> int:
+    """log2(resolution / 4), after checking the data is a square power-of-two image."""
+    if not spec.is_image:
+        raise ConfigError(f"network {network} needs image data; dataset {spec.name} gives vectors of shape {list(spec.shape)}")
+    res = spec.resolution
+    if res < MIN_RES or res > MAX_RES or res & (res - 1):
+        raise ConfigError(f"network {network}: resolution {res} is not a power of two from {MIN_RES} to {MAX_RES} "
+                          "(set data.resolution)")
+    return int(math.log2(res // START))
+
+
+def same_padding(kernel_size: int) -> tuple[int, int]:
+    """(padding, output_padding) so that a stride-2 (transposed) conv exactly halves (doubles) the size."""
+    if kernel_size not in (3, 4, 5):
+        raise ConfigError(f"kernel_size {kernel_size}: choose 3, 4 or 5")
+    return (1, 0) if kernel_size == 4 else (kernel_size // 2, 1)
+
+
+def upsample_conv(c_in: int, c_out: int, kernel_size: int, upsample: str, bias: bool) -> nn.Module:
+    """x2 upsampling: a transposed conv, or nearest-neighbour + 3x3 conv (no checkerboard artifacts)."""
+    if upsample == "convtranspose":
+        pad, out_pad = same_padding(kernel_size)
+        return nn.ConvTranspose2d(c_in, c_out, kernel_size, 2, pad, out_pad, bias=bias)
+    if upsample == "nearest":
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias))
+    raise ConfigError(f"unknown upsample {upsample!r}; choose convtranspose or nearest")
+
+
+@GENERATORS.register("dcgan")
+class DCGANGenerator(nn.Module):
+    """z [N, z_dim] -> Linear to [N, width, 4, 4] -> (upsample, norm, ReLU) x n -> [N, C, R, R], tanh."""
+
+    def __init__(self, spec: DataSpec, z_dim: int, width: int = 256, kernel_size: int = 4,
+                 upsample: str = "convtranspose", norm: str = "batch"):
+        super().__init__()
+        n = num_doublings(spec, "dcgan")
+        make_norm = choose(NORMS_2D, norm, "norm")
+        self.width = width
+        self.project = nn.Linear(z_dim, width * START * START, bias=False)
+        layers: list[nn.Module] = [make_norm(width), nn.ReLU()]
+        c = width
+        for _ in range(n - 1):
+            c_next = max(c // 2, 8)
+            layers += [upsample_conv(c, c_next, kernel_size, upsample, bias=norm == "none"), make_norm(c_next), nn.ReLU()]
+            c = c_next
+        layers += [upsample_conv(c, spec.channels, kernel_size, upsample, bias=True), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        dcgan_init(self)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.project(z).view(len(z), self.width, START, START)  # [N, width, 4, 4]
+        return self.net(h)  # [N, C, R, R]
+
+
+@DISCRIMINATORS.register("dcgan")
+class DCGANDiscriminator(nn.Module):
+    """x [N, C, R, R] -> (stride-2 conv, norm, LeakyReLU 0.2) x n -> [N, width, 4, 4] -> Linear -> [N].
+    No norm on the first layer; use norm=layer or none for gradient penalties (BatchNorm mixes samples)."""
+
+    def __init__(self, spec: DataSpec, z_dim: int, width: int = 256, kernel_size: int = 4, norm: str = "batch"):
+        super().__init__()
+        n = num_doublings(spec, "dcgan")
+        make_norm = choose(NORMS_2D, norm, "norm")
+        pad, _ = same_padding(kernel_size)
+        channels = [max(width // 2 ** (n - 1 - i), 8) for i in range(n)]  # ends at `width`
+        layers: list[nn.Module] = []
+        c_in = spec.channels
+        for i, c in enumerate(channels):
+            first = i == 0
+            layers += [nn.Conv2d(c_in, c, kernel_size, 2, pad, bias=first or norm == "none"),
+                       nn.Identity() if first else make_norm(c), nn.LeakyReLU(0.2)]
+            c_in = c
+        self.net = nn.Sequential(*layers)
+        self.head = nn.Linear(c_in * START * START, 1)
+        dcgan_init(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.net(x)  # [N, width, 4, 4]
+        return self.head(h.flatten(1)).squeeze(1)

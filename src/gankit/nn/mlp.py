@@ -1,0 +1,49 @@
+"""Fully connected generator and critic for vectors or flattened images of any shape."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..data import DataSpec
+from .blocks import ACTIVATIONS, NORMS_1D, choose
+from .registry import DISCRIMINATORS, GENERATORS
+
+
+def mlp_layers(d_in: int, hidden: int, depth: int, activation: str, norm: str) -> list[nn.Module]:
+    """`depth` hidden layers Linear -> norm -> activation."""
+    act, make_norm = choose(ACTIVATIONS, activation, "activation"), choose(NORMS_1D, norm, "norm")
+    layers, width = [], d_in
+    for _ in range(depth):
+        layers += [nn.Linear(width, hidden), make_norm(hidden), act()]
+        width = hidden
+    return layers
+
+
+@GENERATORS.register("mlp")
+class MLPGenerator(nn.Module):
+    """z [N, z_dim] -> x [N, *spec.shape]; tanh output when the data is bounded to [-1, 1]."""
+
+    def __init__(self, spec: DataSpec, z_dim: int, hidden: int = 256, depth: int = 3,
+                 activation: str = "relu", norm: str = "none"):
+        super().__init__()
+        self.shape = spec.shape
+        out = [nn.Tanh()] if spec.bounded else []
+        self.net = nn.Sequential(*mlp_layers(z_dim, hidden, depth, activation, norm),
+                                 nn.Linear(hidden if depth else z_dim, spec.dim), *out)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(len(z), *self.shape)
+
+
+@DISCRIMINATORS.register("mlp")
+class MLPCritic(nn.Module):
+    """x [N, *spec.shape] -> one logit / critic value per sample [N]."""
+
+    def __init__(self, spec: DataSpec, z_dim: int, hidden: int = 256, depth: int = 3,
+                 activation: str = "leaky_relu", norm: str = "none"):
+        super().__init__()
+        self.net = nn.Sequential(*mlp_layers(spec.dim, hidden, depth, activation, norm),
+                                 nn.Linear(hidden if depth else spec.dim, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.flatten(1)).squeeze(1)

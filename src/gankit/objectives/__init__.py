@@ -1,0 +1,53 @@
+"""Objectives, penalties and constraints, and `build_objective` which assembles them from a config."""
+from __future__ import annotations
+
+from ..config import Config
+from ..data import DataSpec
+from ..errors import ConfigError
+from ..nn import DISCRIMINATORS, GENERATORS, build_network, check_options
+from . import gan  # noqa: F401  (registers the objectives)
+from .base import OBJECTIVES, Batch, Objective, Phase
+from .constraints import CONSTRAINTS
+from .penalties import PENALTIES
+
+_NETWORK_KINDS = {"generator": GENERATORS, "discriminator": DISCRIMINATORS}
+
+
+def build_penalties(cfg: Config) -> list:
+    out = []
+    for i, p in enumerate(cfg.penalties):
+        cls = PENALTIES.get(p.name)
+        check_options(cls, p.options, f"penalties.{i}.options", skip=("weight",))
+        out.append(cls(weight=p.weight, **p.options))
+    return out
+
+
+def build_objective(cfg: Config, spec: DataSpec) -> Objective:
+    """The objective with freshly initialised networks, built from the config and the data's description."""
+    cls = OBJECTIVES.get(cfg.objective.name)
+    networks = {}
+    for name, kind in cls.needs.items():
+        net_cfg = getattr(cfg.model, name, None)
+        if net_cfg is None:
+            raise ConfigError(f"objective {cfg.objective.name} needs network {name}: add model.{name}")
+        networks[name] = build_network(_NETWORK_KINDS[kind], net_cfg.name, net_cfg.options,
+                                       f"model.{name}.options", spec=spec, z_dim=cfg.model.z_dim)
+    check_options(cls, cfg.objective.options, "objective.options", skip=("networks", "penalties", "z_dim"))
+    return cls(networks, build_penalties(cfg), cfg.model.z_dim, **cfg.objective.options)
+
+
+def build_constraints(cfg: Config, objective: Objective) -> dict[str, list]:
+    """Network name -> constraints applied after each of its optimizer steps."""
+    out: dict[str, list] = {name: [] for name in objective.nets}
+    for i, c in enumerate(cfg.constraints):
+        if c.network not in out:
+            raise ConfigError(f"constraints.{i}.network: {c.network!r} is not a network of this objective "
+                              f"({', '.join(out)})")
+        cls = CONSTRAINTS.get(c.name)
+        check_options(cls, c.options, f"constraints.{i}.options", skip=())
+        out[c.network].append(cls(**c.options))
+    return out
+
+
+__all__ = ["OBJECTIVES", "PENALTIES", "CONSTRAINTS", "Batch", "Objective", "Phase",
+           "build_objective", "build_constraints", "build_penalties"]

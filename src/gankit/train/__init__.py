@@ -1,0 +1,1 @@
+"""Training: the trainer, schedules, EMA, optimizers, checkpoints and the metrics log."""

@@ -1,0 +1,23 @@
+"""Optimizers by name from an OptimizerConfig (one per network, so TTUR is two learning rates)."""
+from __future__ import annotations
+
+import torch
+
+from ..config import OptimizerConfig
+from ..errors import ConfigError
+from ..registry import did_you_mean
+
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+
+
+def build_optimizer(params, cfg: OptimizerConfig, where: str) -> torch.optim.Optimizer:
+    params = list(params)
+    if cfg.name == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay)
+    if cfg.name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=cfg.lr, alpha=cfg.alpha, eps=cfg.eps,
+                                   momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    if cfg.name == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    raise ConfigError(f"unknown optimizer {where}.name={cfg.name!r}{did_you_mean(cfg.name, list(OPTIMIZERS))}; "
+                      f"choose from {', '.join(OPTIMIZERS)}")

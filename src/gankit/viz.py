@@ -1,0 +1,83 @@
+"""Pictures: image grids with Pillow, and 2-D samples over the critic's landscape with matplotlib."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .train.checkpoint import write_atomic
+
+MIN_CELL = 32  # small images (8x8 digits) are enlarged to at least this many pixels per cell
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """[N, C, H, W] in [-1, 1] -> uint8 [N, H, W, 3] or [N, H, W] for one channel."""
+    x = ((x.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    c = x.shape[1]
+    if c == 1:
+        return x[:, 0].numpy()
+    if c == 2:  # no natural colour: show the two channels as red and green
+        x = torch.cat([x, torch.zeros_like(x[:, :1])], dim=1)
+    return x[:, :3].permute(0, 2, 3, 1).numpy()
+
+
+def image_grid(x: torch.Tensor, nrow: int | None = None, pad: int = 1) -> Image.Image:
+    """Tiles images [N, C, H, W] in rows of `nrow` (default: square), enlarged to >= MIN_CELL px."""
+    arr = to_uint8(x)
+    n, h, w = arr.shape[:3]
+    nrow = nrow or math.ceil(math.sqrt(n))
+    ncol_rows = math.ceil(n / nrow)
+    shape = (ncol_rows * (h + pad) + pad, nrow * (w + pad) + pad) + arr.shape[3:]
+    canvas = np.full(shape, 128, dtype=np.uint8)
+    for i in range(n):
+        r, c = divmod(i, nrow)
+        canvas[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = arr[i]
+    scale = max(1, math.ceil(MIN_CELL / h))
+    im = Image.fromarray(canvas)
+    return im.resize((im.width * scale, im.height * scale), Image.NEAREST) if scale > 1 else im
+
+
+def save_png(im: Image.Image, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, lambda tmp: im.save(tmp, format="PNG"))
+
+
+def save_image_grid(x: torch.Tensor, path: Path, nrow: int | None = None) -> None:
+    save_png(image_grid(x, nrow), Path(path))
+
+
+def plot_points(fake: torch.Tensor, path: Path, real: torch.Tensor | None = None,
+                critic: Callable[[torch.Tensor], torch.Tensor] | None = None, title: str = "") -> None:
+    """Generated (blue) and real (orange) 2-D points over the critic's contour map when one is given."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pts = fake if real is None else torch.cat([fake, real])
+    lo, hi = pts.min(0).values.numpy(), pts.max(0).values.numpy()
+    margin = 0.15 * (hi - lo).max() + 1e-3
+    lo, hi = lo - margin, hi + margin
+    fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
+    if critic is not None:
+        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 120), np.linspace(lo[1], hi[1], 120))
+        grid = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32)
+        with torch.no_grad():
+            values = critic(grid).reshape(gx.shape).cpu().numpy()
+        cs = ax.contourf(gx, gy, values, levels=30, cmap="viridis", alpha=0.8)
+        fig.colorbar(cs, ax=ax, fraction=0.046, pad=0.04, label="critic value")
+    if real is not None:
+        ax.scatter(real[:, 0], real[:, 1], s=3, c="orange", label="real", alpha=0.6)
+    ax.scatter(fake[:, 0], fake[:, 1], s=3, c="royalblue", label="generated", alpha=0.6)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", markerscale=4)
+    ax.set_title(title)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(Path(path), lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
+    plt.close(fig)

@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from gankit.data import load_dataset
+from gankit.errors import ConfigError, DataError
+
+
+def _save(path, size, mode, value):
+    Image.new(mode, size, value).save(path)
+
+
+def test_folder_grayscale_resized_and_cropped(tmp_path):
+    _save(tmp_path / "a.png", (40, 20), "L", 255)
+    (tmp_path / "sub").mkdir()
+    _save(tmp_path / "sub" / "b.jpg", (16, 16), "L", 0)
+    ds = load_dataset(f"folder:{tmp_path}", resolution=8)
+    assert ds.spec.shape == (1, 8, 8) and len(ds) == 2
+    assert ds.x[0].max() == 1.0 and ds.x[1].abs().sub(1).abs().max() < 0.02  # white -> 1, black -> -1
+
+
+def test_folder_mixed_becomes_rgb(tmp_path):
+    _save(tmp_path / "a.png", (32, 32), "RGB", (255, 0, 0))
+    _save(tmp_path / "b.png", (32, 32), "L", 128)
+    ds = load_dataset(f"folder:{tmp_path}", resolution=16)
+    assert ds.spec.shape == (3, 16, 16)
+    assert ds.x[0, 0].min() == 1.0 and ds.x[0, 1].max() == -1.0  # pure red
+
+
+def test_folder_errors(tmp_path):
+    with pytest.raises(DataError, match="no such folder"):
+        load_dataset(f"folder:{tmp_path / 'missing'}", resolution=8)
+    with pytest.raises(DataError, match="has no files"):
+        load_dataset(f"folder:{tmp_path}", resolution=8)
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(DataError, match="notes.txt is not a PNG/JPEG"):
+        load_dataset(f"folder:{tmp_path}", resolution=8)
+    (tmp_path / "notes.txt").unlink()
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    with pytest.raises(DataError, match="broken.png: not a readable PNG/JPEG"):
+        load_dataset(f"folder:{tmp_path}", resolution=8)
+    with pytest.raises(DataError, match="set data.resolution"):
+        load_dataset(f"folder:{tmp_path}")
+    with pytest.raises(DataError, match="not a power of two"):
+        load_dataset(f"folder:{tmp_path}", resolution=24)
+    with pytest.raises(ConfigError, match="needs a path"):
+        load_dataset("folder")
+
+
+def test_npz_vectors_and_labels(tmp_path):
+    x = np.random.RandomState(0).randn(50, 3).astype(np.float32) * 5
+    np.savez(tmp_path / "v.npz", x=x, y=np.arange(50) % 4)
+    ds = load_dataset(f"npz:{tmp_path / 'v.npz'}")
+    assert ds.spec.shape == (3,) and not ds.spec.bounded and ds.spec.num_classes == 4
+    np.testing.assert_array_equal(ds.x.numpy(), x)
+
+
+def test_npz_images_nhwc_uint8(tmp_path):
+    imgs = np.zeros((5, 16, 16, 3), dtype=np.uint8)
+    imgs[:, :, :, 2] = 255
+    np.savez(tmp_path / "i.npz", imgs)
+    ds = load_dataset(f"npz:{tmp_path / 'i.npz'}", resolution=8)
+    assert ds.spec.shape == (3, 8, 8)
+    assert ds.x[:, 2].min() == 1.0 and ds.x[:, 0].max() == -1.0
+
+
+def test_npz_errors(tmp_path):
+    with pytest.raises(DataError, match="no such file"):
+        load_dataset(f"npz:{tmp_path / 'none.npz'}")
+    np.savez(tmp_path / "bad.npz", x=np.zeros(10))
+    with pytest.raises(DataError, match=r"expected \[N, d\] vectors or \[N, H, W\(, C\)\] images, got shape \[10\]"):
+        load_dataset(f"npz:{tmp_path / 'bad.npz'}")
+    np.savez(tmp_path / "ch.npz", x=np.zeros((4, 7, 8, 8)))
+    with pytest.raises(DataError, match="no channel axis"):
+        load_dataset(f"npz:{tmp_path / 'ch.npz'}", resolution=8)
+    np.savez(tmp_path / "range.npz", x=np.full((4, 8, 8), 3.0))
+    with pytest.raises(DataError, match=r"must lie in \[-1, 1\]"):
+        load_dataset(f"npz:{tmp_path / 'range.npz'}")
+    np.savez(tmp_path / "lab.npz", x=np.zeros((4, 2)), y=np.zeros(3, dtype=int))
+    with pytest.raises(DataError, match="expected 4 non-negative integer labels"):
+        load_dataset(f"npz:{tmp_path / 'lab.npz'}")
+    (tmp_path / "junk.npz").write_bytes(b"junk")
+    with pytest.raises(DataError, match="not a readable .npz"):
+        load_dataset(f"npz:{tmp_path / 'junk.npz'}")

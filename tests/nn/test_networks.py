@@ -1,0 +1,66 @@
+import pytest
+import torch
+
+from gankit.data import DataSpec
+from gankit.errors import ConfigError
+from gankit.nn import DISCRIMINATORS, GENERATORS, build_network
+
+
+def image_spec(c, r):
+    return DataSpec("test", (c, r, r), num_classes=0, bounded=True)
+
+
+@pytest.mark.parametrize("name", GENERATORS.names())
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("res", [8, 16, 32, 64])
+def test_every_network_any_channels_and_resolution(name, channels, res):
+    spec = image_spec(channels, res)
+    G = build_network(GENERATORS, name, {"width": 32} if name == "dcgan" else {"hidden": 32}, "G", spec=spec, z_dim=5)
+    D = build_network(DISCRIMINATORS, name, {"width": 32, "norm": "layer"} if name == "dcgan" else {"hidden": 32},
+                      "D", spec=spec, z_dim=5)
+    x = G(torch.randn(3, 5))
+    assert x.shape == (3, channels, res, res)
+    assert x.abs().max() <= 1.0  # tanh output for bounded data
+    assert D(x).shape == (3,)
+
+
+@pytest.mark.parametrize("upsample", ["convtranspose", "nearest"])
+@pytest.mark.parametrize("kernel_size", [4, 5])
+def test_dcgan_upsampling_choices(upsample, kernel_size):
+    G = build_network(GENERATORS, "dcgan", {"width": 16, "upsample": upsample, "kernel_size": kernel_size}, "G",
+                      spec=image_spec(2, 32), z_dim=4)
+    assert G(torch.randn(2, 4)).shape == (2, 2, 32, 32)
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer", "none"])
+def test_dcgan_discriminator_norms(norm):
+    D = build_network(DISCRIMINATORS, "dcgan", {"width": 16, "norm": norm}, "D", spec=image_spec(1, 16), z_dim=4)
+    assert D(torch.randn(4, 1, 16, 16)).shape == (4,)
+    kinds = {type(m).__name__ for m in D.modules()}
+    assert ("BatchNorm2d" in kinds) == (norm == "batch") and ("GroupNorm" in kinds) == (norm == "layer")
+
+
+def test_layer_norm_critic_is_per_sample():
+    """A sample's critic value must not depend on the rest of the batch (gradient penalties assume it)."""
+    D = build_network(DISCRIMINATORS, "dcgan", {"width": 16, "norm": "layer"}, "D", spec=image_spec(1, 16), z_dim=4)
+    x = torch.randn(4, 1, 16, 16)
+    torch.testing.assert_close(D(x)[:1], D(x[:1]))
+
+
+def test_mlp_on_vectors_is_unbounded():
+    spec = DataSpec("v", (2,), bounded=False)
+    G = build_network(GENERATORS, "mlp", {}, "G", spec=spec, z_dim=2)
+    assert not isinstance(G.net[-1], torch.nn.Tanh)
+
+
+def test_bad_network_inputs():
+    with pytest.raises(ConfigError, match="resolution 12 is not a power of two from 8 to 128"):
+        build_network(GENERATORS, "dcgan", {}, "G", spec=image_spec(1, 12), z_dim=4)
+    with pytest.raises(ConfigError, match="needs image data"):
+        build_network(GENERATORS, "dcgan", {}, "G", spec=DataSpec("v", (2,)), z_dim=4)
+    with pytest.raises(ConfigError, match=r"unknown option model.G.options.widht; did you mean 'width'"):
+        build_network(GENERATORS, "dcgan", {"widht": 3}, "model.G.options", spec=image_spec(1, 8), z_dim=4)
+    with pytest.raises(ConfigError, match=r"model.G.options.width: expected int, got 'big'"):
+        build_network(GENERATORS, "dcgan", {"width": "big"}, "model.G.options", spec=image_spec(1, 8), z_dim=4)
+    with pytest.raises(ConfigError, match="unknown norm 'batchnorm'"):
+        build_network(DISCRIMINATORS, "dcgan", {"norm": "batchnorm"}, "D", spec=image_spec(1, 8), z_dim=4)

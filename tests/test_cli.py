@@ -1,0 +1,130 @@
+"""The command line: train, resume, sample, list, and one-line errors for user mistakes."""
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from gankit import cli
+
+from .conftest import TINY_DIGITS, TINY_TOY
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def config_file(tmp_path, base, **extra):
+    path = tmp_path / "tiny.yaml"
+    data = {**base, "out_dir": str(tmp_path / "runs"), **extra}
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def run_dir_of(out):
+    line = next(l for l in out.splitlines() if l.startswith("run directory:"))
+    return line.split(": ", 1)[1]
+
+
+def test_train_resume_and_sample_without_the_dataset(tmp_path, capsys, monkeypatch):
+    cfg = config_file(tmp_path, TINY_DIGITS)
+    code, out, _ = run(capsys, "train", "--config", cfg, "--set", "train.steps=2")
+    assert code == 0
+    run_path = run_dir_of(out)
+    code, out, _ = run(capsys, "train", "--resume", run_path, "--set", "train.steps=4")
+    assert code == 0 and "from step 2" in out and "step-0000004" in out
+
+    import gankit.data
+
+    def no_data(*a, **k):
+        raise AssertionError("sample must not load the dataset")
+
+    monkeypatch.setattr(gankit.data, "load_dataset", no_data)
+    grid = tmp_path / "grid.png"
+    code, out, _ = run(capsys, "sample", run_path, "-n", "64", "-o", str(grid))
+    assert code == 0 and "EMA generator at step 4" in out
+    im = Image.open(grid)
+    assert im.size == ((8 * 9 + 1) * 4,) * 2  # 8x8 cells of 8 px + 1 px gaps, enlarged x4
+    code, _, _ = run(capsys, "sample", run_path, "-n", "10", "-o", str(tmp_path / "x.npz"))
+    x = np.load(tmp_path / "x.npz")["x"]
+    assert code == 0 and x.shape == (10, 1, 8, 8) and np.abs(x).max() <= 1.0
+
+
+def test_toy_sample_is_a_scatter_plot(tmp_path, capsys):
+    code, out, _ = run(capsys, "train", "--config", config_file(tmp_path, TINY_TOY), "--set", "train.steps=1")
+    assert code == 0
+    out_png = tmp_path / "pts.png"
+    assert run(capsys, "sample", run_dir_of(out), "-n", "500", "-o", str(out_png))[0] == 0
+    assert Image.open(out_png).size[0] > 300
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "ring8-wgan"], "unknown preset 'ring8-wgan'; did you mean 'ring8-wgan-gp'?"),
+    (["train", "--set", "train.stpes=3"], "unknown config key 'train.stpes'; did you mean 'steps'?"),
+    (["train", "--set", "train.steps=many"], "config field train.steps: expected an integer, got 'many'"),
+    (["train", "--set", "objective.name=wgan-pg"], "unknown objective 'wgan-pg'; did you mean 'wgan-gp'?"),
+    (["train", "--set", "data.name=digts"], "unknown dataset 'digts'; did you mean 'digits'?"),
+    (["train", "--set", "data.resolution=12"], "resolution 12 is not a power of two"),
+    (["train", "--config", "/nonexistent.yaml"], "cannot read config file /nonexistent.yaml"),
+    (["train", "--resume", "/nonexistent-run"], "nothing to resume"),
+    (["sample", "/nonexistent-run"], "no such run directory or checkpoint file"),
+])
+def test_user_mistakes_get_one_line(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_data_folders_and_arrays(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run(capsys, "train", "--set", f"data.name=folder:{empty}", "--set", "data.resolution=8")
+    assert code == 2 and "the folder has no files" in err
+    (empty / "x.gif").write_bytes(b"GIF89a")
+    code, _, err = run(capsys, "train", "--set", f"data.name=folder:{empty}", "--set", "data.resolution=8")
+    assert code == 2 and "x.gif is not a PNG/JPEG file" in err
+    np.savez(tmp_path / "a.npz", x=np.zeros((5,)))
+    code, _, err = run(capsys, "train", "--set", f"data.name=npz:{tmp_path / 'a.npz'}")
+    assert code == 2 and "got shape [5]" in err
+
+
+def test_incompatible_checkpoint(tmp_path, capsys):
+    code, out, _ = run(capsys, "train", "--config", config_file(tmp_path, TINY_TOY), "--set", "train.steps=1")
+    run_path = run_dir_of(out)
+    code, _, err = run(capsys, "train", "--resume", run_path, "--set", "model.G.options.hidden=8")
+    assert code == 2 and "model.G.options.hidden cannot change" in err
+
+    from gankit.config import build_config
+    from gankit.data import load_dataset
+    from gankit.errors import CheckpointError
+    from gankit.experiment import build_experiment
+    from gankit.train.checkpoint import find_checkpoint, load_checkpoint
+
+    cfg = build_config(TINY_TOY, overrides=["model.D.options.hidden=8"])
+    exp = build_experiment(cfg, load_dataset("ring8").spec)
+    path = find_checkpoint(run_path)
+    with pytest.raises(CheckpointError, match=r"net.D.net.0.weight has shape \[16, 2\], the config builds \[8, 2\]"):
+        exp.load_state(*load_checkpoint(path), path)
+    (tmp_path / "bad.safetensors").write_bytes(b"garbage")
+    code, _, err = run(capsys, "sample", str(tmp_path / "bad.safetensors"))
+    assert code == 2 and "not a readable checkpoint" in err
+
+
+def test_resume_of_a_finished_run_says_so(tmp_path, capsys):
+    code, out, _ = run(capsys, "train", "--config", config_file(tmp_path, TINY_TOY), "--set", "train.steps=1")
+    code, out, _ = run(capsys, "train", "--resume", run_dir_of(out))
+    assert code == 0 and "already at step 1 of 1" in out
+
+
+def test_list_and_help(capsys):
+    code, out, _ = run(capsys, "list")
+    assert code == 0
+    for name in ("ring8", "folder:PATH", "dcgan", "wgan-gp", "hinge", "lsgan", "minimax", "ns", "gp", "weight-clip",
+                 "digits-wgan-gp", "ring8-wgan-gp"):
+        assert name in out
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    help_text = capsys.readouterr().out
+    for option in ("--config", "--set", "--resume", "preset"):
+        assert option in help_text

@@ -1,0 +1,153 @@
+"""Exact resume, Ctrl-C, NaN: the trainer's promises."""
+import signal
+
+import pytest
+import torch
+
+from gankit.data import load_dataset
+from gankit.errors import TrainingDiverged
+from gankit.experiment import build_experiment
+from gankit.train.checkpoint import list_checkpoints, load_checkpoint
+from gankit.train.logging import MetricsLog
+from gankit.train.trainer import Trainer
+
+from ..conftest import TINY_DIGITS, TINY_TOY, tiny
+
+
+def make_trainer(cfg, run_dir):
+    dataset = load_dataset(cfg.data.name, cfg.data.resolution)
+    exp = build_experiment(cfg, dataset.spec)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return Trainer(exp, dataset, run_dir)
+
+
+def full_state(trainer):
+    tensors, _ = trainer.exp.state()
+    return tensors
+
+
+def assert_bit_identical(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def loss_lines(run_dir):
+    return [r for r in MetricsLog(run_dir / "metrics.jsonl").read() if "D/total" in r]
+
+
+@pytest.mark.parametrize("base", [TINY_TOY, TINY_DIGITS], ids=["ring8-mlp-wgan-gp", "digits-dcgan-bn-ns"])
+def test_resume_is_bit_identical(tmp_path, base):
+    straight = make_trainer(tiny(base, tmp_path), tmp_path / "straight")
+    straight.fit()
+
+    first = make_trainer(tiny(base, tmp_path, "train.steps=3"), tmp_path / "resumed")
+    first.fit()
+    second = make_trainer(tiny(base, tmp_path), tmp_path / "resumed")  # a new process would build afresh
+    second.resume()
+    assert second.step == 3
+    second.fit()
+
+    assert_bit_identical(full_state(straight), full_state(second))
+    assert loss_lines(tmp_path / "straight") == loss_lines(tmp_path / "resumed")
+
+
+def test_resume_differs_without_rng_restore(tmp_path):
+    """The check above has teeth: skipping the RNG restore changes the weights."""
+    straight = make_trainer(tiny(TINY_TOY, tmp_path), tmp_path / "a")
+    straight.fit()
+    make_trainer(tiny(TINY_TOY, tmp_path, "train.steps=3"), tmp_path / "b").fit()
+    other = make_trainer(tiny(TINY_TOY, tmp_path), tmp_path / "b")
+    state = torch.get_rng_state()
+    other.resume()
+    torch.set_rng_state(state)
+    other.fit()
+    a, b = full_state(straight), full_state(other)
+    assert not all(torch.equal(a[k], b[k]) for k in a)
+
+
+class InterruptingBatches:
+    """Wraps a batch source and delivers a real SIGINT to this process on the n-th batch."""
+
+    def __init__(self, inner, at):
+        self.inner, self.at, self.calls = inner, at, 0
+
+    def next(self):
+        self.calls += 1
+        if self.calls == self.at:
+            signal.raise_signal(signal.SIGINT)
+        return self.inner.next()
+
+    def state_dict(self):
+        return self.inner.state_dict()
+
+    def load_state_dict(self, state):
+        self.inner.load_state_dict(state)
+
+
+def test_ctrl_c_saves_and_resumes_exactly(tmp_path):
+    straight = make_trainer(tiny(TINY_TOY, tmp_path), tmp_path / "straight")
+    straight.fit()
+
+    cfg = tiny(TINY_TOY, tmp_path, "log.checkpoint_every=100")
+    interrupted = make_trainer(cfg, tmp_path / "run")
+    interrupted.batches = InterruptingBatches(interrupted.batches, at=8)  # inside iteration 3 (3 batches each)
+    result = interrupted.fit()
+    assert result["interrupted"] and result["step"] == 3
+    assert [p.name for p in list_checkpoints(tmp_path / "run")] == ["step-0000003.safetensors"]
+
+    resumed = make_trainer(cfg, tmp_path / "run")
+    resumed.resume()
+    resumed.fit()
+    assert_bit_identical(full_state(straight), full_state(resumed))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+class PoisonedBatches(InterruptingBatches):
+    """Returns NaN data from the n-th batch on."""
+
+    def next(self):
+        self.calls += 1
+        x, y = self.inner.next()
+        return (x * float("nan"), y) if self.calls >= self.at else (x, y)
+
+
+def test_nan_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    cfg = tiny(TINY_TOY, tmp_path, "log.checkpoint_every=2", "train.steps=10")
+    trainer = make_trainer(cfg, tmp_path / "run")
+    trainer.batches = PoisonedBatches(trainer.batches, at=3 * 3 + 1)  # first batch of iteration 4
+    with pytest.raises(TrainingDiverged, match=r"loss d_loss of phase D became nan at step 4; .*step-0000002"):
+        trainer.fit()
+    kept = list_checkpoints(tmp_path / "run")
+    assert [p.name for p in kept] == ["step-0000002.safetensors"]
+    tensors, meta = load_checkpoint(kept[-1])
+    assert meta["step"] == 2 and all(torch.isfinite(t).all() for t in tensors.values() if t.is_floating_point())
+
+
+def test_toy_run_writes_metrics_and_picture(tmp_path):
+    cfg = tiny(TINY_TOY, tmp_path, "log.eval_every=3", "log.sample_every=3")
+    trainer = make_trainer(cfg, tmp_path / "run")
+    result = trainer.fit()
+    evals = [r for r in MetricsLog(tmp_path / "run" / "metrics.jsonl").read() if "toy/modes" in r]
+    assert [r["step"] for r in evals] == [3, 6]
+    assert set(result["metrics"]) == {"toy/modes", "toy/hq", "toy/reverse_kl"}
+    assert sorted(p.name for p in (tmp_path / "run" / "samples").iterdir()) == ["step-0000003.png", "step-0000006.png"]
+
+
+def test_n_critic_counts_phase_steps(tmp_path):
+    cfg = tiny(TINY_TOY, tmp_path, "train.n_critic=3", "train.steps=2")
+    trainer = make_trainer(cfg, tmp_path / "run")
+    trainer.fit()
+    d_opt, g_opt = trainer.exp.optimizers["D"], trainer.exp.optimizers["G"]
+    d_steps = int(next(iter(d_opt.state.values()))["step"])
+    g_steps = int(next(iter(g_opt.state.values()))["step"])
+    assert (d_steps, g_steps) == (6, 2)
+    assert trainer.exp.ema.num_updates == 2
+
+
+def test_weight_clip_constraint_holds_after_training(tmp_path):
+    cfg = tiny(TINY_TOY, tmp_path, "objective.name=wgan", "objective.options={}",
+               "constraints=[{name: weight-clip, network: D, options: {value: 0.005}}]", "optim.D.lr=0.1")
+    trainer = make_trainer(cfg, tmp_path / "run")
+    trainer.fit()
+    assert max(float(p.abs().max()) for p in trainer.exp.objective.nets["D"].parameters()) <= 0.005
