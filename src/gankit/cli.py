@@ -66,7 +66,6 @@ def cmd_train(args: argparse.Namespace) -> int:
             return 0
     else:
         run_dir = make_run_dir(cfg)
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         trainer = Trainer(exp, dataset, run_dir)
     (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
     print(f"run directory: {run_dir}")

@@ -101,4 +101,4 @@ def experiment_from_checkpoint(run_or_file: Path, device: str | None = None) -> 
     exp = build_experiment(cfg, DataSpec.from_dict(meta["spec"]))
     exp.load_state(tensors, meta, path)
     meta["path"] = str(path)
-    return exp, {**meta, "tensors": tensors}
+    return exp, meta

@@ -70,9 +70,9 @@ def plot_points(fake: torch.Tensor, path: Path, real: torch.Tensor | None = None
             values = critic(grid).reshape(gx.shape).cpu().numpy()
         cs = ax.contourf(gx, gy, values, levels=30, cmap="viridis", alpha=0.8)
         fig.colorbar(cs, ax=ax, fraction=0.046, pad=0.04, label="critic value")
-    if real is not None:
-        ax.scatter(real[:, 0], real[:, 1], s=3, c="orange", label="real", alpha=0.6)
-    ax.scatter(fake[:, 0], fake[:, 1], s=3, c="royalblue", label="generated", alpha=0.6)
+    ax.scatter(fake[:, 0], fake[:, 1], s=4, c="royalblue", label="generated", alpha=0.5)
+    if real is not None:  # on top and smaller, so both stay visible where they overlap
+        ax.scatter(real[:, 0], real[:, 1], s=1, c="orange", label="real", alpha=0.9)
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_aspect("equal")

@@ -1,6 +1,7 @@
 """Objective = the networks an algorithm needs + its phases. Objectives compute; the trainer steps."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Callable
 
@@ -29,7 +30,7 @@ class Phase:
     loss: Callable[[Batch], Losses]
 
 
-class Objective(nn.Module):
+class Objective(nn.Module, ABC):
     """Holds the networks by name (G, D, ...) and the penalties on the critic."""
 
     needs: dict[str, str] = {}  # network name -> "generator" | "discriminator": what build_objective makes
@@ -40,9 +41,9 @@ class Objective(nn.Module):
         self.penalties = penalties
         self.z_dim = z_dim
 
+    @abstractmethod
     def phases(self) -> list[Phase]:
         """The phases of one iteration, in order."""
-        return []
 
     def sample_z(self, n: int, generator: torch.Generator | None = None, device="cpu") -> torch.Tensor:
         """z ~ N(0, I) [n, z_dim]."""

@@ -191,7 +191,9 @@ class Trainer:
             self.write_losses()
         done = list_checkpoints(self.run_dir)
         ckpt = done[-1] if done and done[-1] == checkpoint_path(self.run_dir, self.step) else self.save()
-        samples = self.write_samples()
+        samples = self.run_dir / "samples" / f"step-{self.step:07d}.png"
+        if not samples.exists():
+            samples = self.write_samples()
         metrics = self.last_eval if self.periodic(self.cfg.log.eval_every) else self.run_eval()
         return {"step": self.step, "interrupted": self.interrupted, "checkpoint": ckpt,
                 "samples": samples, "metrics": metrics}
