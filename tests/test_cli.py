@@ -128,3 +128,24 @@ def test_list_and_help(capsys):
     help_text = capsys.readouterr().out
     for option in ("--config", "--set", "--resume", "preset"):
         assert option in help_text
+
+
+def test_eval_digits_run_writes_json(tmp_path, capsys):
+    import json
+
+    code, out, _ = run(capsys, "train", "--config", config_file(tmp_path, TINY_DIGITS), "--set", "train.steps=2")
+    run_path = run_dir_of(out)
+    code, out, _ = run(capsys, "eval", run_path, "-n", "797")
+    assert code == 0 and "EMA generator" in out and "evaluator: digits-mlp-v1-" in out
+    record = json.loads(next((tmp_path / "runs").glob("*/eval-step-0000002.json")).read_text())
+    assert record["ema"] and record["n"] == 797
+    assert set(record["metrics"]) >= {"digits/fd", "digits/precision", "digits/recall", "digits/density",
+                                      "digits/coverage", "digits/classes", "digits/class_kl"}
+    assert record["metrics"]["digits/fd"] > 1.0  # two steps of training are far from the data
+
+
+def test_eval_without_metrics_says_so(tmp_path, capsys):
+    cfg = config_file(tmp_path, TINY_TOY, data={"name": "swissroll", "batch_size": 32})
+    code, out, _ = run(capsys, "train", "--config", cfg, "--set", "train.steps=1")
+    code, _, err = run(capsys, "eval", run_dir_of(out))
+    assert code == 2 and "lists no metrics" in err

@@ -1,4 +1,4 @@
-"""gankit command line: train | sample | list."""
+"""gankit command line: train | sample | eval | evaluator | list."""
 from __future__ import annotations
 
 import argparse
@@ -108,6 +108,85 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from .data import load_dataset
+    from .experiment import experiment_from_checkpoint
+    from .metrics import METRICS
+
+    if args.target == "baselines":
+        return eval_baselines(args)
+    exp, meta = experiment_from_checkpoint(Path(args.target), device=args.device)
+    names = args.metrics.split(",") if args.metrics else list(exp.spec.metrics)
+    if not names:
+        raise ConfigError(f"dataset {exp.spec.name} lists no metrics; name some with --metrics (gankit list metrics)")
+    dataset = load_dataset(exp.cfg.data.name, exp.cfg.data.resolution)
+    use_ema = exp.ema is not None and not args.no_ema
+    G = (exp.sampler if use_ema else exp.objective.nets["G"]).eval()
+    n = args.n or exp.cfg.log.eval_samples
+    z = exp.objective.sample_z(n, torch.Generator().manual_seed(args.seed), device=exp.device)
+    with torch.no_grad():
+        samples = torch.cat([G(part).cpu() for part in z.split(1024)])
+    print(f"evaluating {n} samples of the {'EMA generator' if use_ema else 'generator (no EMA)'} "
+          f"at step {meta['step']} ({meta['path']})")
+    results = {}
+    for name in names:
+        for key, value in METRICS.get(name)(samples, dataset).items():
+            results[f"{name}/{key}"] = value
+    print_table({"": results})
+    out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / f"eval-step-{meta['step']:07d}.json"
+    record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "n": n, "seed": args.seed,
+              "metrics": results}
+    out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+def eval_baselines(args: argparse.Namespace) -> int:
+    """The digits ladder of benchmarks.md section 3, in evaluator features against the held-out digits."""
+    import json
+
+    from .metrics import digits_metrics
+    from .metrics.baselines import BASELINES, N
+
+    rows = {name: digits_metrics(sampler(N, args.seed)) for name, sampler in BASELINES.items()}
+    print_table(rows)
+    if args.output:
+        Path(args.output).write_text(json.dumps(rows, indent=2) + "\n")
+        print(f"wrote {args.output}")
+    return 0
+
+
+def print_table(rows: dict[str, dict]) -> None:
+    """One row per entry, one column per metric (strings such as the evaluator version go below)."""
+    first = next(iter(rows.values()))
+    numeric = [k for k, v in first.items() if not isinstance(v, str)]
+    width = max([len(r) for r in rows] + [6])
+    print(f"{'':<{width}}  " + "  ".join(f"{k.split('/')[-1]:>10}" for k in numeric))
+    for name, row in rows.items():
+        print(f"{name:<{width}}  " + "  ".join(f"{row[k]:>10.4g}" for k in numeric))
+    for k, v in first.items():
+        if isinstance(v, str):
+            print(f"{k}: {v}")
+
+
+def cmd_evaluator(args: argparse.Namespace) -> int:
+    from .data.digits import digits_arrays
+    from .metrics.evaluator import WEIGHTS, accuracy, save_evaluator, train_evaluator, version_of
+
+    model = train_evaluator()
+    acc = accuracy(model, *digits_arrays("test"))
+    out = Path(args.output) if args.output else WEIGHTS
+    version = save_evaluator(model, out)
+    print(f"trained {version}: {acc:.2%} on the 797 held-out digits; wrote {out}")
+    if out != WEIGHTS:
+        same = out.read_bytes() == WEIGHTS.read_bytes()
+        print(f"shipped weights {version_of(WEIGHTS)}: {'identical' if same else 'DIFFERENT'} bit for bit")
+        return 0 if same else 1
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from .data import dataset_names
     from .metrics import METRICS
@@ -156,6 +235,25 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--no-ema", action="store_true", help="use the trained generator instead of its EMA copy")
     s.add_argument("--device", default=None, help="torch device (default: the run's)")
     s.set_defaults(func=cmd_sample)
+
+    e = sub.add_parser("eval", help="compute metrics of a trained generator, or the digits baseline ladder",
+                       description="Evaluate a run's generator (the EMA copy by default) with its dataset's metrics; "
+                                   "prints a table and writes JSON. 'gankit eval baselines' prints the digits ladder.")
+    e.add_argument("target", metavar="RUN_OR_CHECKPOINT", help="a run directory, a checkpoint, or 'baselines'")
+    e.add_argument("--metrics", help="comma-separated metric names (gankit list metrics); default: the dataset's")
+    e.add_argument("-n", type=int, default=0, help="samples to draw (default: the run's log.eval_samples; "
+                                                   "digits metrics use the first 797)")
+    e.add_argument("-o", "--output", metavar="FILE", help="JSON output (default RUN/eval-step-N.json)")
+    e.add_argument("--seed", type=int, default=0, help="seed of the latent codes (default 0)")
+    e.add_argument("--no-ema", action="store_true", help="evaluate the trained generator instead of its EMA copy")
+    e.add_argument("--device", default=None, help="torch device (default: the run's)")
+    e.set_defaults(func=cmd_eval)
+
+    ev = sub.add_parser("evaluator", help="retrain the digits evaluator with its fixed recipe",
+                        description="Retrain the digits evaluator (fixed recipe and seed) and write its weights; "
+                                    "with -o, also compare them bit for bit with the shipped ones.")
+    ev.add_argument("-o", "--output", metavar="FILE", help="where to write (default: the shipped weights file)")
+    ev.set_defaults(func=cmd_evaluator)
 
     ls = sub.add_parser("list", help="list datasets, networks, objectives, penalties, presets, ...",
                         description="List the names the config and the CLI accept.")

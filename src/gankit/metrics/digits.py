@@ -1,0 +1,74 @@
+"""Digits metrics in the evaluator's feature space against the 797 held-out digits (benchmarks.md 3-4)."""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import torch
+
+from .evaluator import load_evaluator
+from .fid import fd_of_features
+from .prdc import density_coverage, precision_recall
+
+CLASS_SHARE = 0.05  # a class "appears" when it gets at least 5 % of the samples
+CONFIDENT = 0.9     # stacked digits: a channel's prediction counts as confident above this probability
+NUM_STACKED_MODES = 1000
+
+
+@torch.no_grad()
+def features_and_logits(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Evaluator features [N, 64] and logits [N, 10] of 1x8x8 images in [-1, 1]."""
+    model, _ = load_evaluator()
+    if x.shape[1:] != (1, 8, 8):
+        raise ValueError(f"the digits evaluator takes [N, 1, 8, 8] images, got {list(x.shape)}")
+    feats = model.features(x.float())
+    return feats, model.head(feats)
+
+
+@lru_cache(maxsize=1)
+def held_out_features() -> torch.Tensor:
+    from ..data.digits import digits_arrays
+
+    return features_and_logits(digits_arrays("test")[0])[0]
+
+
+def class_histogram_metrics(logits: torch.Tensor, num_classes: int = 10) -> dict[str, float]:
+    """Classes getting >= 5 % of samples, and KL(p || uniform) of the predicted-class histogram."""
+    p = torch.bincount(logits.argmax(1), minlength=num_classes).double() / len(logits)
+    nz = p > 0
+    kl = float((p[nz] * (p[nz] * num_classes).log()).sum())
+    return {"classes": int((p >= CLASS_SHARE).sum()), "class_kl": kl}
+
+
+def digits_metrics(samples: torch.Tensor, reference: torch.Tensor | None = None) -> dict:
+    """FD, precision / recall (k=3), density / coverage (k=5), classes, in evaluator features."""
+    real = held_out_features() if reference is None else features_and_logits(reference)[0]
+    fake, logits = features_and_logits(samples)
+    out = {"fd": fd_of_features(real, fake)}
+    out.update(precision_recall(real, fake, k=3))
+    out.update(density_coverage(real, fake, k=5))
+    out.update(class_histogram_metrics(logits))
+    out["evaluator"] = load_evaluator()[1]
+    return out
+
+
+def stacked_digits_metrics(samples: torch.Tensor) -> dict:
+    """Modes (digit triples over the 3 channels), KL(p || uniform over 1,000), confident modes."""
+    n, c = samples.shape[:2]
+    if c != 3:
+        raise ValueError(f"stacked digits have 3 channels, got {c}")
+    _, logits = features_and_logits(samples.reshape(n * 3, 1, *samples.shape[2:]))
+    probs = logits.softmax(1).reshape(n, 3, 10)
+    conf, digit = probs.max(2)  # [n, 3]
+    mode = digit[:, 0] * 100 + digit[:, 1] * 10 + digit[:, 2]
+    p = torch.bincount(mode, minlength=NUM_STACKED_MODES).double() / n
+    nz = p > 0
+    confident = (conf >= CONFIDENT).all(1)
+    return {"modes": int(nz.sum()), "kl": float((p[nz] * (p[nz] * NUM_STACKED_MODES).log()).sum()),
+            "confident_modes": int(torch.unique(mode[confident]).numel()),
+            "evaluator": load_evaluator()[1]}
+
+
+def uniform_kl_floor(n: int, k: int = NUM_STACKED_MODES) -> float:
+    """Expected plug-in KL of n uniform draws over k bins, ~ (k - 1) / (2 n): the finite-sample floor."""
+    return (k - 1) / (2 * n) if n else math.inf
