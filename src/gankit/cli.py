@@ -1,4 +1,4 @@
-"""gankit command line: train | sample | eval | evaluator | list."""
+"""gankit command line: train | sample | eval | evaluator | bench | list."""
 from __future__ import annotations
 
 import argparse
@@ -187,6 +187,39 @@ def cmd_evaluator(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.suite == "speed":
+        from .bench.speed import print_speed, run_speed
+
+        print_speed(run_speed(args.repeats, args.iterations, args.threads))
+        return 0
+    import json
+
+    from .bench.quality import markdown, plot, run_quality, summarise, write_readme_section
+    from .bench.tasks import TASKS
+
+    tasks = args.tasks.split(",") if args.tasks else list(TASKS)
+    for task in tasks:
+        if task not in TASKS:
+            from .registry import did_you_mean
+
+            raise ConfigError(f"unknown task {task!r}{did_you_mean(task, list(TASKS))}; tasks: {', '.join(TASKS)}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    records = run_quality(tasks, args.seeds, out, args.workers)
+    summary = summarise(records)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    text = markdown(summary, args.seeds)
+    (out / "quality.md").write_text(text)
+    plots = plot(records, out)
+    print(text)
+    print(f"wrote {out / 'quality.md'}, {out / 'summary.json'}, " + ", ".join(str(p) for p in plots))
+    if args.readme:
+        command = f"gankit bench quality --tasks {','.join(tasks)} --seeds {args.seeds}"
+        write_readme_section(Path(args.readme), text, command)
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from .data import dataset_names
     from .metrics import METRICS
@@ -254,6 +287,21 @@ def parser() -> argparse.ArgumentParser:
                                     "with -o, also compare them bit for bit with the shipped ones.")
     ev.add_argument("-o", "--output", metavar="FILE", help="where to write (default: the shipped weights file)")
     ev.set_defaults(func=cmd_evaluator)
+
+    b = sub.add_parser("bench", help="benchmarks: quality (tasks x objectives x seeds) or speed (ratios)",
+                       description="quality: train every benchmark task's entries for N seeds (two at a time) and "
+                                   "write results/*.json, results/quality.md and a plot per task. speed: gankit's "
+                                   "iteration against a plain PyTorch loop, interleaved in one process.")
+    b.add_argument("suite", choices=["quality", "speed"], help="which benchmark")
+    b.add_argument("--tasks", help="quality: comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2); default all")
+    b.add_argument("--seeds", type=int, default=3, help="quality: seeds per entry (default 3)")
+    b.add_argument("--workers", type=int, default=2, help="quality: runs in parallel, one thread each (default 2)")
+    b.add_argument("--out", default="results", help="quality: output folder (default results)")
+    b.add_argument("--readme", metavar="FILE", help="quality: also rewrite the results section of this README")
+    b.add_argument("--repeats", type=int, default=15, help="speed: interleaved repeats (default 15)")
+    b.add_argument("--iterations", type=int, default=20, help="speed: iterations per timing (default 20)")
+    b.add_argument("--threads", type=int, default=1, help="speed: torch threads (default 1)")
+    b.set_defaults(func=cmd_bench)
 
     ls = sub.add_parser("list", help="list datasets, networks, objectives, penalties, presets, ...",
                         description="List the names the config and the CLI accept.")

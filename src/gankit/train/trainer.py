@@ -172,18 +172,21 @@ class Trainer:
     def fit(self) -> dict:
         """Trains to cfg.train.steps; returns a summary (final step, sample path, checkpoint, metrics)."""
         total = self.cfg.train.steps
-        plan = self.schedule.plan(self.phases)
         with self.sigint_saves(), tqdm(total=total, initial=self.step, desc=self.cfg.name or "train",
                                        disable=not self.cfg.log.progress, dynamic_ncols=True,
                                        mininterval=0.5) as bar:
             while self.step < total and not self.interrupted:
-                for phase, repeats in plan:
-                    for _ in range(repeats):
-                        self.run_phase(phase)
-                self.step += 1
+                self.train_iteration()
                 bar.update(1)
                 self.after_iteration(bar)
         return self.finish()
+
+    def train_iteration(self) -> None:
+        """One iteration: every phase as often as the schedule says; then the step count moves on."""
+        for phase, repeats in self.schedule.plan(self.phases):
+            for _ in range(repeats):
+                self.run_phase(phase)
+        self.step += 1
 
     def finish(self) -> dict:
         """Final samples, metrics and checkpoint (unless this very step already wrote them)."""

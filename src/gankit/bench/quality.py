@@ -1,0 +1,115 @@
+"""`gankit bench quality`: every benchmark task for N seeds, two runs at a time, then results/*.json,
+a Markdown table (mean +- std over seeds) and one plot per task (headline metric against step)."""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import statistics
+import time
+from pathlib import Path
+
+from .tasks import HEADLINE, TASKS, task_config
+
+SKIP = ("evaluator",)  # string-valued entries are not averaged
+
+
+def run_one(job: tuple[str, str, int, str]) -> dict:
+    """Trains one (task, entry, seed) in this process and returns its metric history."""
+    import torch
+
+    from ..config import build_config
+    from ..data import load_dataset
+    from ..experiment import build_experiment
+    from ..train.trainer import Trainer
+    from ..cli import make_run_dir
+
+    task, entry, seed, out = job
+    torch.set_num_threads(1)
+    cfg = build_config(task_config(task, entry, seed, str(Path(out) / "runs")))
+    dataset = load_dataset(cfg.data.name, cfg.data.resolution)
+    start = time.perf_counter()
+    trainer = Trainer(build_experiment(cfg, dataset.spec), dataset, make_run_dir(cfg))
+    result = trainer.fit()
+    history = [r for r in trainer.log.read() if any("/" in k and not k.endswith("/total") for k in r if k != "step")
+               and not any(k.endswith("_loss") for k in r)]
+    record = {"task": task, "entry": entry, "seed": seed, "seconds": time.perf_counter() - start,
+              "final": result["metrics"], "history": history, "run_dir": str(trainer.run_dir)}
+    path = Path(out) / task / f"{entry}-s{seed}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    return record
+
+
+def run_quality(tasks: list[str], seeds: int, out: Path, workers: int = 2) -> list[dict]:
+    from tqdm import tqdm
+
+    jobs = [(t, e, s, str(out)) for t in tasks for e in TASKS[t] for s in range(seeds)]
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        return list(tqdm(pool.imap_unordered(run_one, jobs), total=len(jobs), desc="bench quality"))
+
+
+def summarise(records: list[dict]) -> dict[str, dict[str, dict[str, tuple[float, float]]]]:
+    """task -> entry -> metric -> (mean, std over seeds) of the final evaluation."""
+    out: dict = {}
+    for r in records:
+        entry = out.setdefault(r["task"], {}).setdefault(r["entry"], {})
+        for key, value in r["final"].items():
+            if key.split("/")[-1] not in SKIP:
+                entry.setdefault(key, []).append(float(value))
+        entry.setdefault("seconds", []).append(r["seconds"])
+    return {t: {e: {k: (statistics.mean(v), statistics.stdev(v) if len(v) > 1 else 0.0) for k, v in m.items()}
+                for e, m in entries.items()} for t, entries in out.items()}
+
+
+def markdown(summary: dict, seeds: int) -> str:
+    lines = []
+    for task, entries in summary.items():
+        metrics = list(next(iter(entries.values())))
+        lines += [f"**{task}** ({seeds} seeds, mean ± std of the final evaluation, EMA generator)", "",
+                  "| entry | " + " | ".join(m.split("/")[-1] for m in metrics) + " |",
+                  "|---" * (len(metrics) + 1) + "|"]
+        for entry, values in sorted(entries.items()):
+            cells = [f"{mean:.3g} ± {std:.2g}" for mean, std in (values[m] for m in metrics)]
+            lines.append(f"| {entry} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot(records: list[dict], out: Path) -> list[Path]:
+    """One PNG per task: the headline metric against step, mean over seeds, one line per entry."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for task in sorted({r["task"] for r in records}):
+        metric = HEADLINE[task]
+        fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
+        for entry in sorted({r["entry"] for r in records if r["task"] == task}):
+            runs = [r["history"] for r in records if r["task"] == task and r["entry"] == entry]
+            steps = sorted({h["step"] for run in runs for h in run if metric in h})
+            means = [statistics.mean(h[metric] for run in runs for h in run if h["step"] == s and metric in h)
+                     for s in steps]
+            ax.plot(steps, means, marker="o", label=entry)
+        ax.set_xlabel("step")
+        ax.set_ylabel(metric)
+        ax.set_yscale("log" if metric == "digits/fd" else "linear")
+        ax.set_title(task)
+        ax.legend()
+        path = out / f"{task}.png"
+        fig.savefig(path, bbox_inches="tight")
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def write_readme_section(readme: Path, text: str, command: str) -> None:
+    """Replaces what stands between the bench markers of the README."""
+    begin, end = "<!-- bench quality: begin -->", "<!-- bench quality: end -->"
+    content = readme.read_text()
+    if begin not in content or end not in content:
+        return
+    head, rest = content.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{begin}\nGenerated by `{command}`.\n\n{text}\n{end}{tail}")

@@ -1,0 +1,96 @@
+"""`gankit bench speed`: gankit's training iteration against a plain hand-written PyTorch loop with the same
+networks, batch, data stream and objective, timed interleaved in one process (ratios, not seconds)."""
+from __future__ import annotations
+
+import copy
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from ..config import build_config, deep_merge
+from ..data import load_dataset
+from ..experiment import build_experiment
+from ..objectives.penalties import gradient_penalty
+from ..train.trainer import Trainer
+from .tasks import T2_BASE, T2_OBJECTIVES
+
+
+def plain_iteration(G, D, opt_g, opt_d, batches, z_dim: int, n_critic: int, objective: str) -> None:
+    """The loop a user would write by hand: n_critic D steps then one G step, fresh batch each."""
+    for _ in range(n_critic):
+        x_real, _ = batches.next()
+        with torch.no_grad():
+            x_fake = G(torch.randn(len(x_real), z_dim))
+        real, fake = D(x_real), D(x_fake)
+        if objective == "ns":
+            loss = F.softplus(-real).mean() + F.softplus(fake).mean()
+        else:
+            loss = fake.mean() - real.mean() + 10.0 * gradient_penalty(D, x_real, x_fake).mean()
+        opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_d.step()
+    x_real, _ = batches.next()
+    fake = D(G(torch.randn(len(x_real), z_dim)))
+    loss = F.softplus(-fake).mean() if objective == "ns" else -fake.mean()
+    opt_g.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_g.step()
+
+
+def make_pair(objective: str, workdir: Path, *overrides: str):
+    """A gankit trainer (EMA off, as the plain loop has none) and the plain loop on copies of its networks."""
+    cfg = build_config(deep_merge(T2_BASE, T2_OBJECTIVES[objective]),
+                       overrides=["train.ema_decay=0", "log.progress=false", f"out_dir={workdir}", *overrides])
+    dataset = load_dataset(cfg.data.name)
+    exp = build_experiment(cfg, dataset.spec)
+    trainer = Trainer(exp, dataset, workdir / objective)
+    G, D = copy.deepcopy(exp.objective.nets["G"]), copy.deepcopy(exp.objective.nets["D"])
+    opt_g = type(exp.optimizers["G"])(G.parameters(), **exp.optimizers["G"].defaults)
+    opt_d = type(exp.optimizers["D"])(D.parameters(), **exp.optimizers["D"].defaults)
+    batches = dataset.batches(cfg.data.batch_size)
+    plain = lambda: plain_iteration(G, D, opt_g, opt_d, batches, cfg.model.z_dim, cfg.train.n_critic,  # noqa: E731
+                                    "ns" if objective == "ns" else "wgan-gp")
+    return trainer.train_iteration, plain
+
+
+def timed(fn, iterations: int) -> float:
+    start = time.perf_counter()
+    for _ in range(iterations):
+        fn()
+    return time.perf_counter() - start
+
+
+def interleaved_ratio(a, b, repeats: int, iterations: int) -> float:
+    """Median over repeats of time(a) / time(b), alternating which runs first."""
+    timed(a, iterations), timed(b, iterations)  # warm-up
+    ratios = []
+    for r in range(repeats):
+        if r % 2:
+            tb, ta = timed(b, iterations), timed(a, iterations)
+        else:
+            ta, tb = timed(a, iterations), timed(b, iterations)
+        ratios.append(ta / tb)
+    return statistics.median(ratios)
+
+
+def run_speed(repeats: int = 15, iterations: int = 20, threads: int = 1) -> dict[str, float]:
+    torch.set_num_threads(threads)
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for objective in ("ns", "wgan-gp"):
+            gankit_step, plain_step = make_pair(objective, Path(tmp))
+            out[f"{objective}: gankit / plain loop"] = interleaved_ratio(gankit_step, plain_step, repeats, iterations)
+        with_gp, _ = make_pair("wgan-gp", Path(tmp))
+        without_gp, _ = make_pair("wgan-gp", Path(tmp), "objective.name=wgan")  # same everything but the penalty
+        out["wgan-gp: penalty overhead (gp / no penalty)"] = interleaved_ratio(with_gp, without_gp, repeats, iterations)
+    return out
+
+
+def print_speed(results: dict[str, float]) -> None:
+    print(f"{'ratio (median of interleaved repeats)':46s} value")
+    for key, value in results.items():
+        print(f"{key:46s} {value:.3f}x")

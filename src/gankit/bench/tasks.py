@@ -1,0 +1,37 @@
+"""Benchmark tasks of benchmarks.md section 5 as config dicts, one per (task, objective)."""
+from __future__ import annotations
+
+from ..config import deep_merge
+from ..presets import load_preset
+
+T2_NETS = {  # G z32-256-256-64 tanh, D 256x2 LeakyReLU
+    "z_dim": 32,
+    "G": {"name": "mlp", "options": {"hidden": 256, "depth": 2, "activation": "relu"}},
+    "D": {"name": "mlp", "options": {"hidden": 256, "depth": 2, "activation": "leaky_relu"}},
+}
+ADAM_DCGAN = {"name": "adam", "lr": 2.0e-4, "betas": [0.5, 0.999]}
+T2_OBJECTIVES = {  # each objective with its paper's optimizer and critic ratio
+    "wgan-gp": {"objective": {"name": "wgan-gp", "options": {"gp_weight": 10.0}}, "train": {"n_critic": 5},
+                "optim": {k: {"name": "adam", "lr": 1.0e-4, "betas": [0.0, 0.9]} for k in "GD"}},
+    "wgan-clip": {"objective": {"name": "wgan"}, "train": {"n_critic": 5},
+                  "constraints": [{"name": "weight-clip", "network": "D", "options": {"value": 0.01}}],
+                  "optim": {k: {"name": "rmsprop", "lr": 5.0e-5} for k in "GD"}},
+    **{name: {"objective": {"name": name}, "train": {"n_critic": 1}, "optim": {k: ADAM_DCGAN for k in "GD"}}
+       for name in ("ns", "minimax", "hinge", "lsgan")},
+}
+T2_BASE = {"data": {"name": "digits-train", "batch_size": 64}, "model": T2_NETS,
+           "train": {"steps": 6000, "ema_decay": 0.999},
+           "log": {"eval_every": 1000, "sample_every": 0, "checkpoint_every": 6000, "eval_samples": 797}}
+
+TASKS = {
+    "t1-ring": {"ring8-wgan-gp": load_preset("ring8-wgan-gp")},
+    "t1-grid": {"grid25-wgan-gp": load_preset("grid25-wgan-gp")},
+    "t1-collapse": {"ring8-ns": load_preset("ring8-ns")},
+    "t2": {name: deep_merge(T2_BASE, extra) for name, extra in T2_OBJECTIVES.items()},
+}
+HEADLINE = {"t1-ring": "toy/hq", "t1-grid": "toy/hq", "t1-collapse": "toy/reverse_kl", "t2": "digits/fd"}
+
+
+def task_config(task: str, entry: str, seed: int, out_dir: str) -> dict:
+    cfg = deep_merge(TASKS[task][entry], {"seed": seed, "out_dir": out_dir, "name": f"{task}-{entry}-s{seed}"})
+    return deep_merge(cfg, {"train": {"threads": 1}, "log": {"progress": False}})
