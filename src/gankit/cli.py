@@ -119,7 +119,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return eval_baselines(args)
     exp, meta = experiment_from_checkpoint(Path(args.target), device=args.device)
     names = args.metrics.split(",") if args.metrics else list(exp.spec.metrics)
-    if not names:
+    if not names and args.features != "inception":
         raise ConfigError(f"dataset {exp.spec.name} lists no metrics; name some with --metrics (gankit list metrics)")
     dataset = load_dataset(exp.cfg.data.name, exp.cfg.data.resolution)
     use_ema = exp.ema is not None and not args.no_ema
@@ -131,9 +131,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"evaluating {n} samples of the {'EMA generator' if use_ema else 'generator (no EMA)'} "
           f"at step {meta['step']} ({meta['path']})")
     results = {}
-    for name in names:
-        for key, value in METRICS.get(name)(samples, dataset).items():
-            results[f"{name}/{key}"] = value
+    if args.features == "inception":
+        results.update(inception_metrics(samples, dataset, args.inception_weights))
+    else:
+        for name in names:
+            for key, value in METRICS.get(name)(samples, dataset).items():
+                results[f"{name}/{key}"] = value
     print_table({"": results})
     out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / f"eval-step-{meta['step']:07d}.json"
     record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "n": n, "seed": args.seed,
@@ -141,6 +144,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
     out.write_text(json.dumps(record, indent=2) + "\n")
     print(f"wrote {out}")
     return 0
+
+
+def inception_metrics(samples: torch.Tensor, dataset, weights: str | None) -> dict:
+    """FD, KID, precision / recall, density / coverage in Inception features against as many real images."""
+    from .metrics.digits import feature_set_metrics
+    from .metrics.inception import cached_features, inception_extractor, weights_id
+
+    if not dataset.spec.is_image:
+        raise ConfigError(f"--features inception needs image data; {dataset.spec.name} is vectors")
+    extract = inception_extractor(weights)
+    real = dataset.sample(len(samples), torch.Generator().manual_seed(0))
+    real_features = cached_features(real, extract, weights_id(weights))
+    out = feature_set_metrics(real_features, extract(samples).double(), kid=True)
+    return {f"inception/{k}": v for k, v in out.items()} | {"inception/extractor": weights_id(weights)}
 
 
 def eval_baselines(args: argparse.Namespace) -> int:
@@ -277,6 +294,10 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("-n", type=int, default=0, help="samples to draw (default: the run's log.eval_samples; "
                                                    "digits metrics use the first 797)")
     e.add_argument("-o", "--output", metavar="FILE", help="JSON output (default RUN/eval-step-N.json)")
+    e.add_argument("--features", choices=["dataset", "inception"], default="dataset",
+                   help="dataset: the metrics the dataset lists (digits evaluator, toy modes); inception: FD / KID / "
+                        "precision / recall / density / coverage in Inception-v3 features (needs gankit[inception])")
+    e.add_argument("--inception-weights", metavar="PATH", help="local Inception-v3 weights for --features inception")
     e.add_argument("--seed", type=int, default=0, help="seed of the latent codes (default 0)")
     e.add_argument("--no-ema", action="store_true", help="evaluate the trained generator instead of its EMA copy")
     e.add_argument("--device", default=None, help="torch device (default: the run's)")

@@ -19,29 +19,37 @@ from ..train.trainer import Trainer
 from .tasks import T2_BASE, T2_OBJECTIVES
 
 
-def plain_iteration(G, D, opt_g, opt_d, batches, z_dim: int, n_critic: int, objective: str) -> None:
-    """The loop a user would write by hand: n_critic D steps then one G step, fresh batch each."""
-    for _ in range(n_critic):
-        x_real, _ = batches.next()
-        with torch.no_grad():
-            x_fake = G(torch.randn(len(x_real), z_dim))
-        real, fake = D(x_real), D(x_fake)
-        if objective == "ns":
-            loss = F.softplus(-real).mean() + F.softplus(fake).mean()
-        else:
-            loss = fake.mean() - real.mean() + 10.0 * gradient_penalty(D, x_real, x_fake).mean()
-        opt_d.zero_grad(set_to_none=True)
+class PlainLoop:
+    """The loop a user would write by hand on copies of the networks: n_critic D steps then one G step,
+    a fresh batch each, the same losses written inline."""
+
+    def __init__(self, G, D, opt_g, opt_d, batches, z_dim: int, n_critic: int, penalty: bool):
+        self.G, self.D, self.opt_g, self.opt_d, self.batches = G, D, opt_g, opt_d, batches
+        self.z_dim, self.n_critic, self.penalty = z_dim, n_critic, penalty
+
+    def __call__(self) -> None:
+        G, D = self.G, self.D
+        for _ in range(self.n_critic):
+            x_real, _ = self.batches.next()
+            with torch.no_grad():
+                x_fake = G(torch.randn(len(x_real), self.z_dim))
+            real, fake = D(x_real), D(x_fake)
+            if self.penalty:
+                loss = (fake - real).mean() + 10.0 * gradient_penalty(D, x_real, x_fake).mean()
+            else:
+                loss = (F.softplus(-real) + F.softplus(fake)).mean()
+            self.opt_d.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt_d.step()
+        x_real, _ = self.batches.next()
+        fake = D(G(torch.randn(len(x_real), self.z_dim)))
+        loss = -fake.mean() if self.penalty else F.softplus(-fake).mean()
+        self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
-        opt_d.step()
-    x_real, _ = batches.next()
-    fake = D(G(torch.randn(len(x_real), z_dim)))
-    loss = F.softplus(-fake).mean() if objective == "ns" else -fake.mean()
-    opt_g.zero_grad(set_to_none=True)
-    loss.backward()
-    opt_g.step()
+        self.opt_g.step()
 
 
-def make_pair(objective: str, workdir: Path, *overrides: str):
+def make_pair(objective: str, workdir: Path, *overrides: str) -> tuple[Trainer, PlainLoop]:
     """A gankit trainer (EMA off, as the plain loop has none) and the plain loop on copies of its networks."""
     cfg = build_config(deep_merge(T2_BASE, T2_OBJECTIVES[objective]),
                        overrides=["train.ema_decay=0", "log.progress=false", f"out_dir={workdir}", *overrides])
@@ -51,10 +59,9 @@ def make_pair(objective: str, workdir: Path, *overrides: str):
     G, D = copy.deepcopy(exp.objective.nets["G"]), copy.deepcopy(exp.objective.nets["D"])
     opt_g = type(exp.optimizers["G"])(G.parameters(), **exp.optimizers["G"].defaults)
     opt_d = type(exp.optimizers["D"])(D.parameters(), **exp.optimizers["D"].defaults)
-    batches = dataset.batches(cfg.data.batch_size)
-    plain = lambda: plain_iteration(G, D, opt_g, opt_d, batches, cfg.model.z_dim, cfg.train.n_critic,  # noqa: E731
-                                    "ns" if objective == "ns" else "wgan-gp")
-    return trainer.train_iteration, plain
+    plain = PlainLoop(G, D, opt_g, opt_d, dataset.batches(cfg.data.batch_size), cfg.model.z_dim,
+                      cfg.train.n_critic, penalty=cfg.objective.name == "wgan-gp")
+    return trainer, plain
 
 
 def timed(fn, iterations: int) -> float:
@@ -82,11 +89,13 @@ def run_speed(repeats: int = 15, iterations: int = 20, threads: int = 1) -> dict
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         for objective in ("ns", "wgan-gp"):
-            gankit_step, plain_step = make_pair(objective, Path(tmp))
-            out[f"{objective}: gankit / plain loop"] = interleaved_ratio(gankit_step, plain_step, repeats, iterations)
+            trainer, plain = make_pair(objective, Path(tmp))
+            out[f"{objective}: gankit / plain loop"] = interleaved_ratio(trainer.train_iteration, plain,
+                                                                         repeats, iterations)
         with_gp, _ = make_pair("wgan-gp", Path(tmp))
         without_gp, _ = make_pair("wgan-gp", Path(tmp), "objective.name=wgan")  # same everything but the penalty
-        out["wgan-gp: penalty overhead (gp / no penalty)"] = interleaved_ratio(with_gp, without_gp, repeats, iterations)
+        out["wgan-gp: penalty overhead (gp / no penalty)"] = interleaved_ratio(
+            with_gp.train_iteration, without_gp.train_iteration, repeats, iterations)
     return out
 
 

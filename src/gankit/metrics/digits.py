@@ -33,22 +33,36 @@ def held_out_features() -> torch.Tensor:
 
 
 def class_histogram_metrics(logits: torch.Tensor, num_classes: int = 10) -> dict[str, float]:
-    """Classes getting >= 5 % of samples, and KL(p || uniform) of the predicted-class histogram."""
+    """Classes getting >= 5 % of samples, KL(p || uniform) of the predicted-class histogram, and the
+    Inception Score exp(E_x KL(p(y|x) || p(y))) (Salimans et al. 2016) with this classifier."""
     p = torch.bincount(logits.argmax(1), minlength=num_classes).double() / len(logits)
     nz = p > 0
     kl = float((p[nz] * (p[nz] * num_classes).log()).sum())
-    return {"classes": int((p >= CLASS_SHARE).sum()), "class_kl": kl}
+    log_p_yx = logits.double().log_softmax(1)
+    log_p_y = log_p_yx.exp().mean(0).log()
+    score = float((log_p_yx.exp() * (log_p_yx - log_p_y)).sum(1).mean().exp())
+    return {"classes": int((p >= CLASS_SHARE).sum()), "class_kl": kl, "is": score}
 
 
 def digits_metrics(samples: torch.Tensor, reference: torch.Tensor | None = None) -> dict:
     """FD, precision / recall (k=3), density / coverage (k=5), classes, in evaluator features."""
     real = held_out_features() if reference is None else features_and_logits(reference)[0]
     fake, logits = features_and_logits(samples)
+    out = feature_set_metrics(real, fake)
+    out.update(class_histogram_metrics(logits))
+    out["evaluator"] = load_evaluator()[1]
+    return out
+
+
+def feature_set_metrics(real: torch.Tensor, fake: torch.Tensor, kid: bool = False) -> dict[str, float]:
+    """FD, precision / recall (k = 3), density / coverage (k = 5), and optionally KID, of two feature sets."""
     out = {"fd": fd_of_features(real, fake)}
     out.update(precision_recall(real, fake, k=3))
     out.update(density_coverage(real, fake, k=5))
-    out.update(class_histogram_metrics(logits))
-    out["evaluator"] = load_evaluator()[1]
+    if kid:
+        from .kid import kid_of_features
+
+        out.update(kid_of_features(real, fake))
     return out
 
 

@@ -1,0 +1,28 @@
+"""The quality benchmark's pipeline on a tiny task: per-run JSON, the summary table, the plot."""
+import json
+
+from gankit.bench import quality, tasks
+
+from ..conftest import TINY_TOY
+
+
+def test_run_summarise_report(tmp_path, monkeypatch):
+    tiny = {**TINY_TOY, "log": {**TINY_TOY["log"], "eval_every": 3, "checkpoint_every": 6}}
+    monkeypatch.setitem(tasks.TASKS, "tiny", {"a": tiny, "b": {**tiny, "objective": {"name": "ns"}}})
+    monkeypatch.setitem(tasks.HEADLINE, "tiny", "toy/hq")
+    records = [quality.run_one(("tiny", entry, seed, str(tmp_path))) for entry in "ab" for seed in (0, 1)]
+    saved = json.loads((tmp_path / "tiny" / "a-s1.json").read_text())
+    assert saved["seed"] == 1 and [h["step"] for h in saved["history"]] == [3, 6]
+    summary = quality.summarise(records)
+    mean, std = summary["tiny"]["a"]["toy/modes"]
+    finals = [r["final"]["toy/modes"] for r in records if r["entry"] == "a"]
+    assert mean == sum(finals) / 2 and std >= 0
+    table = quality.markdown(summary, seeds=2)
+    assert "| a |" in table and "| b |" in table and "reverse_kl" in table
+    (path,) = quality.plot(records, tmp_path)
+    assert path.name == "tiny.png" and path.stat().st_size > 1000
+    readme = tmp_path / "README.md"
+    readme.write_text("top\n<!-- bench quality: begin -->\nold\n<!-- bench quality: end -->\nbottom\n")
+    quality.write_readme_section(readme, table, "gankit bench quality --tasks tiny")
+    text = readme.read_text()
+    assert "old" not in text and "| a |" in text and text.startswith("top") and text.endswith("bottom\n")
