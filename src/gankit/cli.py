@@ -257,6 +257,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_generator_options(p: argparse.ArgumentParser) -> None:
+    """Options of every command that draws from a trained generator."""
+    p.add_argument("--seed", type=int, default=0, help="seed of the latent codes (default 0)")
+    p.add_argument("--no-ema", action="store_true", help="use the trained generator instead of its EMA copy")
+    p.add_argument("--device", default=None, help="torch device (default: the run's)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gankit", description="Train, evaluate and compare adversarial generative models.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -280,10 +287,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", metavar="FILE",
                    help="output .png (grid, or scatter plot for 2-D data) or .npz (array x); "
                         "default RUN/samples/sample-seedS.png")
-    s.add_argument("--seed", type=int, default=0, help="seed of the latent codes (default 0)")
     s.add_argument("--nrow", type=int, default=None, help="images per row of the grid (default: square)")
-    s.add_argument("--no-ema", action="store_true", help="use the trained generator instead of its EMA copy")
-    s.add_argument("--device", default=None, help="torch device (default: the run's)")
+    add_generator_options(s)
     s.set_defaults(func=cmd_sample)
 
     e = sub.add_parser("eval", help="compute metrics of a trained generator, or the digits baseline ladder",
@@ -298,9 +303,7 @@ def parser() -> argparse.ArgumentParser:
                    help="dataset: the metrics the dataset lists (digits evaluator, toy modes); inception: FD / KID / "
                         "precision / recall / density / coverage in Inception-v3 features (needs gankit[inception])")
     e.add_argument("--inception-weights", metavar="PATH", help="local Inception-v3 weights for --features inception")
-    e.add_argument("--seed", type=int, default=0, help="seed of the latent codes (default 0)")
-    e.add_argument("--no-ema", action="store_true", help="evaluate the trained generator instead of its EMA copy")
-    e.add_argument("--device", default=None, help="torch device (default: the run's)")
+    add_generator_options(e)
     e.set_defaults(func=cmd_eval)
 
     ev = sub.add_parser("evaluator", help="retrain the digits evaluator with its fixed recipe",
