@@ -212,7 +212,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 0
     import json
 
-    from .bench.quality import markdown, plot, run_quality, summarise, write_readme_section
+    from .bench.quality import load_records, markdown, plot, run_quality, summarise, write_readme_section
     from .bench.tasks import TASKS
 
     tasks = args.tasks.split(",") if args.tasks else list(TASKS)
@@ -223,7 +223,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             raise ConfigError(f"unknown task {task!r}{did_you_mean(task, list(TASKS))}; tasks: {', '.join(TASKS)}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    records = run_quality(tasks, args.seeds, out, args.workers)
+    run_quality(tasks, args.seeds, out, args.workers)
+    records = [r for r in load_records(out) if r["seed"] < args.seeds]  # earlier tasks' runs are reported too
     summary = summarise(records)
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     text = markdown(summary, args.seeds)
@@ -232,7 +233,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(text)
     print(f"wrote {out / 'quality.md'}, {out / 'summary.json'}, " + ", ".join(str(p) for p in plots))
     if args.readme:
-        command = f"gankit bench quality --tasks {','.join(tasks)} --seeds {args.seeds}"
+        done = sorted({r["task"] for r in records})
+        command = f"gankit bench quality --tasks {','.join(done)} --seeds {args.seeds}"
         write_readme_section(Path(args.readme), text, command)
     return 0
 

@@ -13,6 +13,8 @@ def test_run_summarise_report(tmp_path, monkeypatch):
     records = [quality.run_one(("tiny", entry, seed, str(tmp_path))) for entry in "ab" for seed in (0, 1)]
     saved = json.loads((tmp_path / "tiny" / "a-s1.json").read_text())
     assert saved["seed"] == 1 and [h["step"] for h in saved["history"]] == [3, 6]
+    assert sorted((r["entry"], r["seed"]) for r in quality.load_records(tmp_path)) == [
+        ("a", 0), ("a", 1), ("b", 0), ("b", 1)]
     summary = quality.summarise(records)
     mean, std = summary["tiny"]["a"]["toy/modes"]
     finals = [r["final"]["toy/modes"] for r in records if r["entry"] == "a"]

@@ -48,6 +48,11 @@ def run_quality(tasks: list[str], seeds: int, out: Path, workers: int = 2) -> li
         return list(tqdm(pool.imap_unordered(run_one, jobs), total=len(jobs), desc="bench quality"))
 
 
+def load_records(out: Path) -> list[dict]:
+    """Every run record under `out` (this invocation's and earlier ones'), so reports cover all tasks run."""
+    return [json.loads(p.read_text()) for p in sorted(Path(out).glob("*/*-s*.json"))]
+
+
 def summarise(records: list[dict]) -> dict[str, dict[str, dict[str, tuple[float, float]]]]:
     """task -> entry -> metric -> (mean, std over seeds) of the final evaluation."""
     out: dict = {}
