@@ -11,6 +11,7 @@ import torch
 
 from .config import Config, build_config
 from .errors import ConfigError, GankitError
+from .train.checkpoint import write_atomic
 
 RESUME_CHANGEABLE = ("train.steps", "train.device", "train.threads", "log.")
 
@@ -67,7 +68,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         run_dir = make_run_dir(cfg)
         trainer = Trainer(exp, dataset, run_dir)
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+    text = yaml.safe_dump(cfg.to_dict(), sort_keys=False)
+    write_atomic(run_dir / "config.yaml", lambda tmp: Path(tmp).write_text(text))
     print(f"run directory: {run_dir}")
     result = trainer.fit()
     print_summary(result)
@@ -141,7 +143,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / f"eval-step-{meta['step']:07d}.json"
     record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "n": n, "seed": args.seed,
               "metrics": results}
-    out.write_text(json.dumps(record, indent=2) + "\n")
+    write_atomic(out, lambda tmp: Path(tmp).write_text(json.dumps(record, indent=2) + "\n"))
     print(f"wrote {out}")
     return 0
 

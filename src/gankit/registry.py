@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 from typing import Callable, Generic, Iterator, TypeVar
 
 from .errors import ConfigError
@@ -45,3 +46,21 @@ class Registry(Generic[T]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
+
+
+def check_options(builder, options: dict, where: str, skip: tuple[str, ...] = ()) -> None:
+    """Unknown option names and options of the wrong type raise a ConfigError naming the field."""
+    params = {n: p for n, p in inspect.signature(builder).parameters.items() if n not in skip}
+    for key, value in options.items():
+        if key not in params:
+            hint = did_you_mean(key, list(params)) or f"; it takes {', '.join(params) or 'no options'}"
+            raise ConfigError(f"unknown option {where}.{key}{hint}")
+        default = params[key].default
+        if default is inspect.Parameter.empty or default is None:
+            continue
+        expected = type(default)
+        ok = isinstance(value, expected) and not (isinstance(value, bool) and expected is not bool)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if not ok:
+            raise ConfigError(f"config field {where}.{key}: expected {expected.__name__}, got {value!r}")

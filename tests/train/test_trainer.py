@@ -151,3 +151,15 @@ def test_weight_clip_constraint_holds_after_training(tmp_path):
     trainer = make_trainer(cfg, tmp_path / "run")
     trainer.fit()
     assert max(float(p.abs().max()) for p in trainer.exp.objective.nets["D"].parameters()) <= 0.005
+
+
+def test_resume_after_a_crash_mid_log_line(tmp_path):
+    cfg = tiny(TINY_TOY, tmp_path, "train.steps=3")
+    make_trainer(cfg, tmp_path / "run").fit()
+    with open(tmp_path / "run" / "metrics.jsonl", "a") as f:
+        f.write('{"step": 4, "d_lo')  # the process died mid-append
+    again = make_trainer(tiny(TINY_TOY, tmp_path), tmp_path / "run")
+    again.resume()
+    again.fit()
+    steps = [r["step"] for r in MetricsLog(tmp_path / "run" / "metrics.jsonl").read() if "D/total" in r]
+    assert steps == [1, 2, 3, 4, 5, 6]

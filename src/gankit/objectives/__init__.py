@@ -4,7 +4,8 @@ from __future__ import annotations
 from ..config import Config
 from ..data import DataSpec
 from ..errors import ConfigError
-from ..nn import DISCRIMINATORS, GENERATORS, build_network, check_options
+from ..nn import DISCRIMINATORS, GENERATORS, build_network
+from ..registry import check_options
 from . import gan  # noqa: F401  (registers the objectives)
 from .base import OBJECTIVES, Batch, Objective, Phase
 from .constraints import CONSTRAINTS

@@ -16,9 +16,18 @@ class MetricsLog:
             f.write(json.dumps(record) + "\n")
 
     def read(self) -> list[dict]:
+        """The records; a last line cut short by a crash mid-append is dropped, not fatal."""
         if not self.path.exists():
             return []
-        return [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
+        lines = [line for line in self.path.read_text().splitlines() if line.strip()]
+        records = []
+        for i, line in enumerate(lines):
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                if i != len(lines) - 1:
+                    raise
+        return records
 
     def truncate_after(self, step: int) -> None:
         """Drops records past `step`, so a resumed run logs them once, as a run never stopped would."""
