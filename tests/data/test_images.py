@@ -82,3 +82,10 @@ def test_npz_errors(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"junk")
     with pytest.raises(DataError, match="not a readable .npz"):
         load_dataset(f"npz:{tmp_path / 'junk.npz'}")
+
+
+def test_home_relative_paths_are_expanded(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "faces").mkdir()
+    _save(tmp_path / "faces" / "a.png", (8, 8), "L", 10)
+    assert load_dataset("folder:~/faces", resolution=8).spec.shape == (1, 8, 8)

@@ -36,7 +36,7 @@ def _to_square(im: Image.Image, resolution: int, mode: str) -> np.ndarray:
 @DATASETS.register("folder")
 def image_folder(arg: str, resolution: int = 0) -> TensorDataset:
     """Every PNG / JPEG below folder PATH; grayscale if all images are, else RGB; needs data.resolution."""
-    root = Path(arg)
+    root = Path(arg).expanduser()
     if not root.is_dir():
         raise DataError(f"folder:{arg}: no such folder")
     if not resolution:
@@ -78,7 +78,7 @@ def _images_from_array(a: np.ndarray, where: str) -> torch.Tensor:
 @DATASETS.register("npz")
 def npz_arrays(arg: str, resolution: int = 0) -> TensorDataset:
     """Array `x` (else the first array) of vectors [N, d] or images, with optional integer labels `y`."""
-    path = Path(arg)
+    path = Path(arg).expanduser()
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
