@@ -16,6 +16,25 @@ from .train.checkpoint import write_atomic
 RESUME_CHANGEABLE = ("train.steps", "train.device", "train.threads", "log.")
 
 
+def save_npz(path: Path, x: np.ndarray) -> None:
+    def write(tmp):
+        with open(tmp, "wb") as f:  # a file object, or numpy appends .npz to the temporary name
+            np.savez(f, x=x)
+
+    write_atomic(path, write)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
 def make_run_dir(cfg: Config) -> Path:
     """runs/<date>-<name>/, made unique with a counter if two runs start in the same second."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -92,15 +111,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
     use_ema = exp.ema is not None and not args.no_ema
-    G = exp.sampler if use_ema else exp.objective.nets["G"]
-    G.eval()
-    z = exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed), device=exp.device)
-    with torch.no_grad():
-        x = G(z).cpu()
+    x = exp.generate(exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed)), use_ema)
     out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / "samples" / f"sample-seed{args.seed}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npz":
-        np.savez(out, x=x.numpy())
+        save_npz(out, x.numpy())
     elif exp.spec.is_image:
         save_image_grid(x, out, nrow=args.nrow)
     else:
@@ -125,11 +140,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise ConfigError(f"dataset {exp.spec.name} lists no metrics; name some with --metrics (gankit list metrics)")
     dataset = load_dataset(exp.cfg.data.name, exp.cfg.data.resolution)
     use_ema = exp.ema is not None and not args.no_ema
-    G = (exp.sampler if use_ema else exp.objective.nets["G"]).eval()
     n = args.n or exp.cfg.log.eval_samples
-    z = exp.objective.sample_z(n, torch.Generator().manual_seed(args.seed), device=exp.device)
-    with torch.no_grad():
-        samples = torch.cat([G(part).cpu() for part in z.split(1024)])
+    samples = exp.generate(exp.objective.sample_z(n, torch.Generator().manual_seed(args.seed)), use_ema)
     print(f"evaluating {n} samples of the {'EMA generator' if use_ema else 'generator (no EMA)'} "
           f"at step {meta['step']} ({meta['path']})")
     results = {}
@@ -287,7 +299,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="write samples of a trained generator (no dataset needed)",
                        description="Sample a trained generator from a checkpoint or run directory.")
     s.add_argument("checkpoint", metavar="CHECKPOINT_OR_RUN", help="a .safetensors checkpoint or a run directory")
-    s.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    s.add_argument("-n", type=positive_int, default=64, help="number of samples (default 64)")
     s.add_argument("-o", "--output", metavar="FILE",
                    help="output .png (grid, or scatter plot for 2-D data) or .npz (array x); "
                         "default RUN/samples/sample-seedS.png")
@@ -322,13 +334,13 @@ def parser() -> argparse.ArgumentParser:
                                    "iteration against a plain PyTorch loop, interleaved in one process.")
     b.add_argument("suite", choices=["quality", "speed"], help="which benchmark")
     b.add_argument("--tasks", help="quality: comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2); default all")
-    b.add_argument("--seeds", type=int, default=3, help="quality: seeds per entry (default 3)")
-    b.add_argument("--workers", type=int, default=2, help="quality: runs in parallel, one thread each (default 2)")
+    b.add_argument("--seeds", type=positive_int, default=3, help="quality: seeds per entry (default 3)")
+    b.add_argument("--workers", type=positive_int, default=2, help="quality: runs in parallel, one thread each (default 2)")
     b.add_argument("--out", default="results", help="quality: output folder (default results)")
     b.add_argument("--readme", metavar="FILE", help="quality: also rewrite the results section of this README")
-    b.add_argument("--repeats", type=int, default=15, help="speed: interleaved repeats (default 15)")
-    b.add_argument("--iterations", type=int, default=20, help="speed: iterations per timing (default 20)")
-    b.add_argument("--threads", type=int, default=1, help="speed: torch threads (default 1)")
+    b.add_argument("--repeats", type=positive_int, default=15, help="speed: interleaved repeats (default 15)")
+    b.add_argument("--iterations", type=positive_int, default=20, help="speed: iterations per timing (default 20)")
+    b.add_argument("--threads", type=positive_int, default=1, help="speed: torch threads (default 1)")
     b.set_defaults(func=cmd_bench)
 
     ls = sub.add_parser("list", help="list datasets, networks, objectives, penalties, presets, ...",

@@ -36,6 +36,17 @@ class Experiment:
         """The network samples come from: the EMA copy of G when there is one."""
         return self.ema.module if self.ema is not None else self.objective.nets[EMA_NETWORK]
 
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor, use_ema: bool = True, chunk: int = 1024) -> torch.Tensor:
+        """G(z) on the CPU, in eval mode, in chunks; from the EMA copy unless use_ema is False."""
+        G = self.sampler if use_ema else self.objective.nets[EMA_NETWORK]
+        was_training = G.training
+        G.eval()
+        try:
+            return torch.cat([G(part.to(self.device)).cpu() for part in z.split(chunk)])
+        finally:
+            G.train(was_training)
+
     # --- checkpoint state -------------------------------------------------------------------
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict]:

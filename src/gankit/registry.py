@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Callable, Generic, TypeVar
 
 from .errors import ConfigError
 
@@ -41,11 +41,6 @@ class Registry(Generic[T]):
     def names(self) -> list[str]:
         return sorted(self._items)
 
-    def __contains__(self, name: str) -> bool:
-        return name in self._items
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.names())
 
 
 def check_options(builder, options: dict, where: str, skip: tuple[str, ...] = ()) -> None:

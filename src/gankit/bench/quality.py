@@ -8,6 +8,7 @@ import statistics
 import time
 from pathlib import Path
 
+from ..train.checkpoint import write_atomic
 from .tasks import HEADLINE, TASKS, task_config
 
 SKIP = ("evaluator",)  # string-valued entries are not averaged
@@ -36,7 +37,8 @@ def run_one(job: tuple[str, str, int, str]) -> dict:
               "final": result["metrics"], "history": history, "run_dir": str(trainer.run_dir)}
     path = Path(out) / task / f"{entry}-s{seed}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1) + "\n")
+    text = json.dumps(record, indent=1) + "\n"
+    write_atomic(path, lambda tmp: Path(tmp).write_text(text))  # reports read every record: none half written
     return record
 
 

@@ -126,6 +126,17 @@ class EpochBatches(BatchSource):
         self.perm, self.pos = state["perm"].clone(), int(state["pos"])
 
 
+class DrawnBatches(BatchSource):
+    """An endless stream where every batch is drawn afresh by draw(n, None) -> (x, y), using the global
+    RNG, so its position is the RNG state and it has nothing of its own to save."""
+
+    def __init__(self, draw, batch_size: int):
+        self.draw, self.batch_size = draw, batch_size
+
+    def next(self):
+        return self.draw(self.batch_size, None)
+
+
 def fit_square(x: torch.Tensor, resolution: int) -> torch.Tensor:
     """Center-crops images [N, C, H, W] to a square and resizes them to `resolution` (antialiased)."""
     h, w = x.shape[-2:]

@@ -7,7 +7,7 @@ from ..errors import DataError
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from .base import DATASETS, BatchSource, Dataset, DataSpec, TensorDataset, check_resolution, fit_square
+from .base import DATASETS, Dataset, DataSpec, DrawnBatches, TensorDataset, check_resolution, fit_square
 
 BENCHMARK_TEST_SIZE = 797  # benchmarks.md section 3: stratified split, random_state 0
 
@@ -63,21 +63,11 @@ class StackedDigits(Dataset):
         y = (self.pool_labels[idx] * torch.tensor([100, 10, 1])).sum(1)
         return x, y
 
-    def batches(self, batch_size: int) -> "StackedBatches":
-        return StackedBatches(self, batch_size)
+    def batches(self, batch_size: int) -> DrawnBatches:
+        return DrawnBatches(self.draw, batch_size)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return self.draw(n, generator)[0]
-
-
-class StackedBatches(BatchSource):
-    """A fresh random triple per sample, drawn with the global RNG."""
-
-    def __init__(self, data: StackedDigits, batch_size: int):
-        self.data, self.batch_size = data, batch_size
-
-    def next(self):
-        return self.data.draw(self.batch_size, None)
 
 
 @DATASETS.register("stacked-digits")

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from sklearn.datasets import make_swiss_roll
 
-from .base import DATASETS, BatchSource, Dataset, DataSpec, Modes
+from .base import DATASETS, Dataset, DataSpec, DrawnBatches, Modes
 
 
 class ToyDataset(Dataset):
@@ -18,19 +18,11 @@ class ToyDataset(Dataset):
         metrics = ("toy",) if modes is not None else ()
         self.spec = DataSpec(name, (2,), num_classes=0, bounded=False, metrics=metrics)
 
-    def batches(self, batch_size: int) -> "ToyBatches":
-        return ToyBatches(self._draw, batch_size)
+    def batches(self, batch_size: int) -> DrawnBatches:
+        return DrawnBatches(lambda n, generator: (self._draw(n, generator), None), batch_size)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return self._draw(n, generator)
-
-
-class ToyBatches(BatchSource):
-    def __init__(self, draw, batch_size: int):
-        self.draw, self.batch_size = draw, batch_size
-
-    def next(self):
-        return self.draw(self.batch_size, None), None
 
 
 def mixture(means: torch.Tensor, std: float, scale: float):

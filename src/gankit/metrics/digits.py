@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import torch
 
+from ..errors import DataError
 from .evaluator import load_evaluator
 from .fid import fd_of_features
 from .prdc import density_coverage, precision_recall
@@ -20,7 +21,7 @@ def features_and_logits(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Evaluator features [N, 64] and logits [N, 10] of 1x8x8 images in [-1, 1]."""
     model, _ = load_evaluator()
     if x.shape[1:] != (1, 8, 8):
-        raise ValueError(f"the digits evaluator takes [N, 1, 8, 8] images, got {list(x.shape)}")
+        raise DataError(f"digits metrics need 1x8x8 images in [-1, 1]; these samples are {list(x.shape[1:])}")
     feats = model.features(x.float())
     return feats, model.head(feats)
 
@@ -70,7 +71,7 @@ def stacked_digits_metrics(samples: torch.Tensor) -> dict:
     """Modes (digit triples over the 3 channels), KL(p || uniform over 1,000), confident modes."""
     n, c = samples.shape[:2]
     if c != 3:
-        raise ValueError(f"stacked digits have 3 channels, got {c}")
+        raise DataError(f"stacked-digits metrics need 3x8x8 images; these samples are {list(samples.shape[1:])}")
     _, logits = features_and_logits(samples.reshape(n * 3, 1, *samples.shape[2:]))
     probs = logits.softmax(1).reshape(n, 3, 10)
     conf, digit = probs.max(2)  # [n, 3]

@@ -13,6 +13,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..errors import CheckpointError
+from ..train.checkpoint import write_atomic
 
 RECIPE = "digits-mlp-v1"  # bump when the recipe or architecture changes
 WEIGHTS = Path(__file__).with_name("digits_evaluator.safetensors")
@@ -73,7 +74,8 @@ def accuracy(model: DigitsClassifier, x: torch.Tensor, y: torch.Tensor) -> float
 
 
 def save_evaluator(model: DigitsClassifier, path: Path = WEIGHTS) -> str:
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(path), metadata={"recipe": RECIPE})
+    tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
+    write_atomic(Path(path), lambda tmp: save_file(tensors, str(tmp), metadata={"recipe": RECIPE}))
     return version_of(path)
 
 

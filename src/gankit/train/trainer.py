@@ -89,20 +89,10 @@ class Trainer:
         self.log.write({"step": self.step, **record})
         return record
 
-    @torch.no_grad()
-    def generate(self, z: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
-        G = self.exp.sampler
-        was_training = G.training
-        G.eval()
-        try:
-            return torch.cat([G(part.to(self.exp.device)).cpu() for part in z.split(chunk)])
-        finally:
-            G.train(was_training)
-
     def write_samples(self) -> Path:
         path = self.run_dir / "samples" / f"step-{self.step:07d}.png"
         with torch.random.fork_rng(devices=[]):
-            fake = self.generate(self.fixed_z)
+            fake = self.exp.generate(self.fixed_z)
             if self.exp.spec.is_image:
                 save_image_grid(fake, path)
             else:
@@ -116,7 +106,7 @@ class Trainer:
         if not self.exp.spec.metrics:
             return {}
         with torch.random.fork_rng(devices=[]):
-            self.last_eval = evaluate(self.generate(self.eval_z), self.dataset)
+            self.last_eval = evaluate(self.exp.generate(self.eval_z), self.dataset)
         self.log.write({"step": self.step, **self.last_eval})
         return self.last_eval
 
