@@ -1,4 +1,4 @@
-"""gankit command line: train | sample | eval | evaluator | bench | list."""
+"""gankit command line: train | sample | eval | inspect | evaluator | bench | list."""
 from __future__ import annotations
 
 import argparse
@@ -202,6 +202,49 @@ def print_table(rows: dict[str, dict]) -> None:
             print(f"{k}: {v}")
 
 
+def lipschitz_setup(cfg: Config) -> str:
+    """How the run kept its critic Lipschitz: objective, penalties, constraints, as the config says."""
+    parts = [f"objective {cfg.objective.name}" + (f" {cfg.objective.options}" if cfg.objective.options else "")]
+    parts += [f"penalty {p.name} (weight {p.weight:g}" + (f", every {p.every}" if p.every > 1 else "") + ")"
+              for p in cfg.penalties]
+    parts += [f"constraint {c.name} on {c.network}" + (f" {c.options}" if c.options else "") for c in cfg.constraints]
+    if not cfg.penalties and not cfg.constraints and cfg.objective.name != "wgan-gp":
+        parts.append("no penalty or constraint")
+    return "; ".join(parts)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    import json
+
+    from .data import load_dataset
+    from .diagnostics.lipschitz import inspect_lipschitz, plot_gradient_norms
+    from .experiment import experiment_from_checkpoint
+
+    exp, meta = experiment_from_checkpoint(Path(args.target), device=args.device)
+    dataset = load_dataset(exp.cfg.data.name, exp.cfg.data.resolution)
+    real = dataset.sample(args.n, torch.Generator().manual_seed(args.seed)).to(exp.device)
+    fake = exp.generate(exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed + 1)),
+                        use_ema=False).to(exp.device)  # the generator D was trained against
+    report = inspect_lipschitz(exp.objective.nets["D"], real, fake)
+    print(f"critic of step {meta['step']} ({meta['path']}): {lipschitz_setup(exp.cfg)}")
+    print(f"||grad_x D|| on {args.n} samples per set (generated: the trained G, not its EMA)")
+    stats = report.stats()
+    print_table(stats)
+    print(f"product of {len(report.layers)} layer operator norms: {report.product:.4g} "
+          + ("(an upper bound on the Lipschitz constant)" if report.is_bound
+             else "(not a bound: " + "; ".join(report.bound_caveats) + ")"))
+    run_dir = Path(meta["path"]).parent.parent
+    out = Path(args.output) if args.output else run_dir / f"lipschitz-step-{meta['step']:07d}.png"
+    plot_gradient_norms(report, out, f"{exp.cfg.name}: critic gradient norms at step {meta['step']}")
+    record = {"checkpoint": meta["path"], "step": meta["step"], "setup": lipschitz_setup(exp.cfg), "n": args.n,
+              "gradient_norms": stats, "layers": dict(report.layers), "product": report.product,
+              "is_bound": report.is_bound, "caveats": report.bound_caveats}
+    json_path = out.with_suffix(".json")
+    write_atomic(json_path, lambda tmp: Path(tmp).write_text(json.dumps(record, indent=2) + "\n"))
+    print(f"wrote {out} and {json_path}")
+    return 0
+
+
 def cmd_evaluator(args: argparse.Namespace) -> int:
     from .data.digits import digits_arrays
     from .metrics.evaluator import WEIGHTS, accuracy, save_evaluator, train_evaluator, version_of
@@ -237,11 +280,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
             raise ConfigError(f"unknown task {task!r}{did_you_mean(task, list(TASKS))}; tasks: {', '.join(TASKS)}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    run_quality(tasks, args.seeds, out, args.workers)
+    entries = args.entries.split(",") if args.entries else None
+    known = {e for t in tasks for e in TASKS[t]}
+    for entry in entries or ():
+        if entry not in known:
+            raise ConfigError(f"unknown entry {entry!r} in tasks {', '.join(tasks)}; entries: {', '.join(sorted(known))}")
+    run_quality(tasks, args.seeds, out, args.workers, entries, args.rerun)
     records = [r for r in load_records(out) if r["seed"] < args.seeds]  # earlier tasks' runs are reported too
     summary = summarise(records)
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-    text = markdown(summary, args.seeds)
+    text = markdown(summary)
     (out / "quality.md").write_text(text)
     plots = plot(records, out)
     print(text)
@@ -322,6 +370,20 @@ def parser() -> argparse.ArgumentParser:
     add_generator_options(e)
     e.set_defaults(func=cmd_eval)
 
+    ins = sub.add_parser("inspect", help="diagnostics of a trained run: the critic's Lipschitz constant",
+                         description="lipschitz: gradient norms of the critic on real, generated and interpolated "
+                                     "samples (mean, percentiles, max, a histogram PNG) and the product of its layers' "
+                                     "operator norms, an upper bound when the critic is a chain of 1-Lipschitz parts; "
+                                     "says which penalty or constraint the run used.")
+    ins.add_argument("what", choices=["lipschitz"], help="what to inspect")
+    ins.add_argument("target", metavar="RUN_OR_CHECKPOINT", help="a run directory or a checkpoint")
+    ins.add_argument("-n", type=positive_int, default=1000, help="samples per set (default 1000)")
+    ins.add_argument("-o", "--output", metavar="FILE.png",
+                     help="histogram PNG (a JSON goes beside it); default RUN/lipschitz-step-N.png")
+    ins.add_argument("--seed", type=int, default=0, help="seed of the real and latent draws (default 0)")
+    ins.add_argument("--device", help="torch device (default: the run's)")
+    ins.set_defaults(func=cmd_inspect)
+
     ev = sub.add_parser("evaluator", help="retrain the digits evaluator with its fixed recipe",
                         description="Retrain the digits evaluator (fixed recipe and seed) and write its weights; "
                                     "with -o, also compare them bit for bit with the shipped ones.")
@@ -337,6 +399,10 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--seeds", type=positive_int, default=3, help="quality: seeds per entry (default 3)")
     b.add_argument("--workers", type=positive_int, default=2, help="quality: runs in parallel, one thread each (default 2)")
     b.add_argument("--out", default="results", help="quality: output folder (default results)")
+    b.add_argument("--entries", help="quality: comma-separated entries of those tasks (e.g. digits-sngan); default all")
+    b.add_argument("--rerun", action="store_true",
+                   help="quality: train again runs whose record is already in the output folder (default: skip them, "
+                        "so an interrupted bench resumes where it stopped)")
     b.add_argument("--readme", metavar="FILE", help="quality: also rewrite the results section of this README")
     b.add_argument("--repeats", type=positive_int, default=15, help="speed: interleaved repeats (default 15)")
     b.add_argument("--iterations", type=positive_int, default=20, help="speed: iterations per timing (default 20)")

@@ -43,12 +43,13 @@ class ObjectiveConfig:
 class PenaltyConfig:
     name: str = "gp"       # penalty on the critic (gankit list penalties), added to its loss
     weight: float = 10.0   # multiplier of the penalty in the critic loss
+    every: int = 1         # lazy interval: applied every this many critic steps, weight multiplied by it
     options: dict = field(default_factory=dict)  # keyword arguments of that penalty
 
 
 @dataclass
 class ConstraintConfig:
-    name: str = "weight-clip"  # constraint (gankit list constraints), applied after each optimizer step
+    name: str = "weight-clip"  # constraint (gankit list constraints): a reparametrization or a projection
     network: str = "D"         # the network it changes
     options: dict = field(default_factory=dict)  # keyword arguments, e.g. {value: 0.01}
 
@@ -229,6 +230,7 @@ def validate(cfg: Config) -> Config:
         "train.n_generator": cfg.train.n_generator, "log.log_every": cfg.log.log_every,
         "log.checkpoint_every": cfg.log.checkpoint_every, "log.keep_checkpoints": cfg.log.keep_checkpoints,
         "log.num_samples": cfg.log.num_samples, "log.eval_samples": cfg.log.eval_samples,
+        **{f"penalties.{i}.every": p.every for i, p in enumerate(cfg.penalties)},
     }
     for name, value in positive.items():
         if value < 1:

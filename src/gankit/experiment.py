@@ -89,14 +89,16 @@ def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     torch.manual_seed(cfg.seed)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
-    objective = build_objective(cfg, spec).to(cfg.train.device)
+    objective = build_objective(cfg, spec)
+    constraints = build_constraints(cfg, objective)  # spectral norm changes the parameters: before optimizers
+    objective.to(cfg.train.device)
     optimizers = {}
     for name, net in objective.nets.items():
         if name not in cfg.optim:
             raise ConfigError(f"objective {cfg.objective.name} has network {name} but the config has no optim.{name}")
         optimizers[name] = build_optimizer(net.parameters(), cfg.optim[name], f"optim.{name}")
     ema = EMA(objective.nets[EMA_NETWORK], cfg.train.ema_decay) if cfg.train.ema_decay > 0 else None
-    return Experiment(cfg, spec, objective, optimizers, build_constraints(cfg, objective), ema)
+    return Experiment(cfg, spec, objective, optimizers, constraints, ema)
 
 
 def experiment_from_checkpoint(run_or_file: Path, device: str | None = None) -> tuple[Experiment, dict]:

@@ -16,11 +16,15 @@ def test_run_summarise_report(tmp_path, monkeypatch):
     assert sorted((r["entry"], r["seed"]) for r in quality.load_records(tmp_path)) == [
         ("a", 0), ("a", 1), ("b", 0), ("b", 1)]
     summary = quality.summarise(records)
-    mean, std = summary["tiny"]["a"]["toy/modes"]
+    mean, std, n = summary["tiny"]["a"]["toy/modes"]
     finals = [r["final"]["toy/modes"] for r in records if r["entry"] == "a"]
-    assert mean == sum(finals) / 2 and std >= 0
-    table = quality.markdown(summary, seeds=2)
-    assert "| a |" in table and "| b |" in table and "reverse_kl" in table
+    assert mean == sum(finals) / 2 and std >= 0 and n == 2
+    table = quality.markdown(summary)
+    assert "| a | 2 |" in table and "| b | 2 |" in table and "reverse_kl" in table
+    # a second bench skips what is recorded: only seed 2 is left, only of the entries asked for
+    assert quality.pending_jobs(["tiny"], 3, tmp_path) == [("tiny", "a", 2, str(tmp_path)), ("tiny", "b", 2, str(tmp_path))]
+    assert quality.pending_jobs(["tiny"], 3, tmp_path, entries=["b"]) == [("tiny", "b", 2, str(tmp_path))]
+    assert len(quality.pending_jobs(["tiny"], 2, tmp_path, rerun=True)) == 4
     (path,) = quality.plot(records, tmp_path)
     assert path.name == "tiny.png" and path.stat().st_size > 1000
     readme = tmp_path / "README.md"

@@ -10,14 +10,18 @@ def image_spec(c, r):
     return DataSpec("test", (c, r, r), num_classes=0, bounded=True)
 
 
+SMALL_G = {"dcgan": {"width": 32}, "mlp": {"hidden": 32}, "resmlp": {"hidden": 32},
+           "sngan-cnn": {"width": 32}, "sngan-resnet": {"width": 16}}
+SMALL_D = {**SMALL_G, "dcgan": {"width": 32, "norm": "layer"}}
+
+
 @pytest.mark.parametrize("name", GENERATORS.names())
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("res", [8, 16, 32, 64])
 def test_every_network_any_channels_and_resolution(name, channels, res):
     spec = image_spec(channels, res)
-    G = build_network(GENERATORS, name, {"width": 32} if name == "dcgan" else {"hidden": 32}, "G", spec=spec, z_dim=5)
-    D = build_network(DISCRIMINATORS, name, {"width": 32, "norm": "layer"} if name == "dcgan" else {"hidden": 32},
-                      "D", spec=spec, z_dim=5)
+    G = build_network(GENERATORS, name, SMALL_G[name], "G", spec=spec, z_dim=5)
+    D = build_network(DISCRIMINATORS, name, SMALL_D[name], "D", spec=spec, z_dim=5)
     x = G(torch.randn(3, 5))
     assert x.shape == (3, channels, res, res)
     assert x.abs().max() <= 1.0  # tanh output for bounded data
@@ -64,3 +68,39 @@ def test_bad_network_inputs():
         build_network(GENERATORS, "dcgan", {"width": "big"}, "model.G.options", spec=image_spec(1, 8), z_dim=4)
     with pytest.raises(ConfigError, match="unknown norm 'batchnorm'"):
         build_network(DISCRIMINATORS, "dcgan", {"norm": "batchnorm"}, "D", spec=image_spec(1, 8), z_dim=4)
+
+
+def conv_channels(net):
+    return [m.out_channels for m in net.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
+
+
+def test_sngan_cnn_matches_the_papers_cifar_layout():
+    """Miyato et al. 2018 table 3 at 32 px: G 512 -> 256 -> 128 -> 64 -> 3, D 64 64 128 128 256 256 512."""
+    spec = image_spec(3, 32)
+    G = build_network(GENERATORS, "sngan-cnn", {}, "G", spec=spec, z_dim=128)
+    D = build_network(DISCRIMINATORS, "sngan-cnn", {}, "D", spec=spec, z_dim=128)
+    assert conv_channels(G) == [256, 128, 64, 3]
+    assert conv_channels(D) == [64, 64, 128, 128, 256, 256, 512]
+    assert D.head.in_features == 512 * 4 * 4
+
+
+def test_sngan_resnet_critic_ends_at_a_quarter_of_32px():
+    D = build_network(DISCRIMINATORS, "sngan-resnet", {"width": 8}, "D", spec=image_spec(3, 32), z_dim=4)
+    assert D.net[:-1](torch.randn(2, 3, 32, 32)).shape == (2, 8, 8, 8)
+    assert [b.residual[-1].__class__.__name__ for b in D.net[:-1]] == ["AvgPool2d", "AvgPool2d", "Conv2d", "Conv2d"]
+
+
+@pytest.mark.parametrize("upsample", ["convtranspose", "nearest"])
+def test_sngan_generator_upsampling(upsample):
+    G = build_network(GENERATORS, "sngan-cnn", {"width": 16, "upsample": upsample}, "G", spec=image_spec(1, 16), z_dim=4)
+    kinds = {type(m).__name__ for m in G.modules()}
+    assert ("ConvTranspose2d" in kinds) == (upsample == "convtranspose") and ("Upsample" in kinds) == (upsample == "nearest")
+    assert G(torch.randn(2, 4)).shape == (2, 1, 16, 16)
+
+
+def test_residual_mlp_on_vectors():
+    spec = DataSpec("v", (2,), bounded=False)
+    G = build_network(GENERATORS, "resmlp", {"hidden": 16, "blocks": 3}, "G", spec=spec, z_dim=2)
+    D = build_network(DISCRIMINATORS, "resmlp", {"hidden": 16, "blocks": 3}, "D", spec=spec, z_dim=2)
+    assert G(torch.randn(5, 2)).shape == (5, 2) and D(torch.randn(5, 2)).shape == (5,)
+    assert sum(type(m).__name__ == "ResidualMLPBlock" for m in D.modules()) == 3

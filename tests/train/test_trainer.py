@@ -36,7 +36,13 @@ def loss_lines(run_dir):
     return [r for r in MetricsLog(run_dir / "metrics.jsonl").read() if "D/total" in r]
 
 
-@pytest.mark.parametrize("base", [TINY_TOY, TINY_DIGITS], ids=["ring8-mlp-wgan-gp", "digits-dcgan-bn-ns"])
+TINY_SN_LAZY = {**TINY_TOY, "objective": {"name": "hinge"},
+                "constraints": [{"name": "spectral-norm", "network": "D"}],
+                "penalties": [{"name": "r1", "weight": 1.0, "every": 4}]}  # 12 D-steps, resumed after 6
+
+
+@pytest.mark.parametrize("base", [TINY_TOY, TINY_DIGITS, TINY_SN_LAZY],
+                         ids=["ring8-mlp-wgan-gp", "digits-dcgan-bn-ns", "ring8-sn-lazy-r1"])
 def test_resume_is_bit_identical(tmp_path, base):
     straight = make_trainer(tiny(base, tmp_path), tmp_path / "straight")
     straight.fit()
@@ -163,3 +169,16 @@ def test_resume_after_a_crash_mid_log_line(tmp_path):
     again.fit()
     steps = [r["step"] for r in MetricsLog(tmp_path / "run" / "metrics.jsonl").read() if "D/total" in r]
     assert steps == [1, 2, 3, 4, 5, 6]
+
+
+def test_lazy_penalty_counts_critic_steps_across_resume(tmp_path):
+    """r1 every 4 D-steps: due at D-steps 0, 4, 8 of 12, also when the run is resumed after D-step 6."""
+    first = make_trainer(tiny(TINY_SN_LAZY, tmp_path, "train.steps=3"), tmp_path / "run")
+    first.fit()
+    second = make_trainer(tiny(TINY_SN_LAZY, tmp_path), tmp_path / "run")
+    second.resume()
+    assert second.phase_steps == {"D": 6, "G": 3}
+    second.fit()
+    assert second.phase_steps == {"D": 12, "G": 6}
+    logged = [r for r in MetricsLog(tmp_path / "run" / "metrics.jsonl").read() if "D/total" in r]
+    assert [r["step"] for r in logged if "r1" in r] == [1, 3, 5]  # iterations holding D-steps 0, 4 and 8

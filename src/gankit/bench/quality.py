@@ -35,17 +35,31 @@ def run_one(job: tuple[str, str, int, str]) -> dict:
                and not any(k.endswith("_loss") for k in r)]
     record = {"task": task, "entry": entry, "seed": seed, "seconds": time.perf_counter() - start,
               "final": result["metrics"], "history": history, "run_dir": str(trainer.run_dir)}
-    path = Path(out) / task / f"{entry}-s{seed}.json"
+    path = record_path(out, task, entry, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(record, indent=1) + "\n"
     write_atomic(path, lambda tmp: Path(tmp).write_text(text))  # reports read every record: none half written
     return record
 
 
-def run_quality(tasks: list[str], seeds: int, out: Path, workers: int = 2) -> list[dict]:
+def record_path(out: Path, task: str, entry: str, seed: int) -> Path:
+    return Path(out) / task / f"{entry}-s{seed}.json"
+
+
+def pending_jobs(tasks: list[str], seeds: int, out: Path, entries: list[str] | None = None,
+                 rerun: bool = False) -> list[tuple[str, str, int, str]]:
+    """Every (task, entry, seed) without a record yet (all of them with rerun): an interrupted bench resumes."""
+    return [(t, e, s, str(out)) for t in tasks for e in TASKS[t] for s in range(seeds)
+            if (entries is None or e in entries) and (rerun or not record_path(out, t, e, s).exists())]
+
+
+def run_quality(tasks: list[str], seeds: int, out: Path, workers: int = 2, entries: list[str] | None = None,
+                rerun: bool = False) -> list[dict]:
     from tqdm import tqdm
 
-    jobs = [(t, e, s, str(out)) for t in tasks for e in TASKS[t] for s in range(seeds)]
+    jobs = pending_jobs(tasks, seeds, out, entries, rerun)
+    if not jobs:
+        return []
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
         return list(tqdm(pool.imap_unordered(run_one, jobs), total=len(jobs), desc="bench quality"))
 
@@ -64,20 +78,21 @@ def summarise(records: list[dict]) -> dict[str, dict[str, dict[str, tuple[float,
             if key.split("/")[-1] not in SKIP:
                 entry.setdefault(key, []).append(float(value))
         entry.setdefault("seconds", []).append(r["seconds"])
-    return {t: {e: {k: (statistics.mean(v), statistics.stdev(v) if len(v) > 1 else 0.0) for k, v in m.items()}
+    return {t: {e: {k: (statistics.mean(v), statistics.stdev(v) if len(v) > 1 else 0.0, len(v)) for k, v in m.items()}
                 for e, m in entries.items()} for t, entries in out.items()}
 
 
-def markdown(summary: dict, seeds: int) -> str:
+def markdown(summary: dict) -> str:
     lines = []
     for task, entries in summary.items():
         metrics = list(next(iter(entries.values())))
-        lines += [f"**{task}** ({seeds} seeds, mean ± std of the final evaluation, EMA generator)", "",
-                  "| entry | " + " | ".join(m.split("/")[-1] for m in metrics) + " |",
-                  "|---" * (len(metrics) + 1) + "|"]
+        lines += [f"**{task}** (mean ± std over seeds of the final evaluation; EMA generator unless the entry "
+                  "sets train.ema_decay=0)", "",
+                  "| entry | seeds | " + " | ".join(m.split("/")[-1] for m in metrics) + " |",
+                  "|---" * (len(metrics) + 2) + "|"]
         for entry, values in sorted(entries.items()):
-            cells = [f"{mean:.3g} ± {std:.2g}" for mean, std in (values[m] for m in metrics)]
-            lines.append(f"| {entry} | " + " | ".join(cells) + " |")
+            cells = [f"{mean:.3g} ± {std:.2g}" for mean, std, _ in (values.get(m, (float("nan"),) * 3) for m in metrics)]
+            lines.append(f"| {entry} | {values['seconds'][2]} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
 

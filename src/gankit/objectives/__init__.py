@@ -18,8 +18,8 @@ def build_penalties(cfg: Config) -> list:
     out = []
     for i, p in enumerate(cfg.penalties):
         cls = PENALTIES.get(p.name)
-        check_options(cls, p.options, f"penalties.{i}.options", skip=("weight",))
-        out.append(cls(weight=p.weight, **p.options))
+        check_options(cls, p.options, f"penalties.{i}.options", skip=("weight", "every"))
+        out.append(cls(weight=p.weight, every=p.every, **p.options))
     return out
 
 
@@ -38,7 +38,7 @@ def build_objective(cfg: Config, spec: DataSpec) -> Objective:
 
 
 def build_constraints(cfg: Config, objective: Objective) -> dict[str, list]:
-    """Network name -> constraints applied after each of its optimizer steps."""
+    """Network name -> its constraints, attached to the network already (call before making optimizers)."""
     out: dict[str, list] = {name: [] for name in objective.nets}
     for i, c in enumerate(cfg.constraints):
         if c.network not in out:
@@ -46,7 +46,9 @@ def build_constraints(cfg: Config, objective: Objective) -> dict[str, list]:
                               f"({', '.join(out)})")
         cls = CONSTRAINTS.get(c.name)
         check_options(cls, c.options, f"constraints.{i}.options", skip=())
-        out[c.network].append(cls(**c.options))
+        constraint = cls(**c.options)
+        constraint.attach(objective.nets[c.network])
+        out[c.network].append(constraint)
     return out
 
 

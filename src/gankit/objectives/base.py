@@ -20,6 +20,7 @@ class Batch:
     x: torch.Tensor             # real samples [N, *shape]
     y: torch.Tensor | None      # labels [N], or None
     z: torch.Tensor             # latent codes [N, z_dim]
+    phase_step: int = 0         # how many times this phase ran before (lazy penalties count with it)
 
 
 @dataclass(frozen=True)
@@ -49,13 +50,21 @@ class Objective(nn.Module, ABC):
         """z ~ N(0, I) [n, z_dim]."""
         return torch.randn(n, self.z_dim, generator=generator).to(device)
 
+    @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:
-        """The critic's scalar field [N] at x, drawn as the energy landscape of 2-D runs."""
-        return self.nets["D"](x)
+        """The critic's scalar field [N] at x, drawn as the energy landscape of 2-D runs. In eval mode, so
+        that looking at the critic never moves its state (spectral norm's power iteration, BN statistics)."""
+        D = self.nets["D"]
+        was_training = D.training
+        D.eval()
+        try:
+            return D(x)
+        finally:
+            D.train(was_training)
 
-    def penalty_terms(self, D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> Losses:
-        """Each configured penalty, weighted and averaged over the batch, under its own name."""
-        return {p.name: p.weight * p(D, x_real, x_fake).mean() for p in self.penalties}
+    def penalty_terms(self, D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor, phase_step: int) -> Losses:
+        """Each penalty due at this step, weighted and averaged over the batch, under its own name."""
+        return {p.name: p.term(D, x_real, x_fake) for p in self.penalties if p.applies(phase_step)}
 
 
 def with_total(terms: Losses, **diagnostics: torch.Tensor) -> Losses:

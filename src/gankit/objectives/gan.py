@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..nn.spectral import critic_outputs
 from .base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
 from .penalties import GradientPenalty
 
@@ -70,9 +71,9 @@ class AdversarialObjective(Objective):
         G, D = self.nets["G"], self.nets["D"]
         with torch.no_grad():
             x_fake = G(batch.z)
-        real, fake = D(batch.x), D(x_fake)  # [N], [N]
+        real, fake = critic_outputs(D, batch.x, x_fake)  # [N], [N]
         terms = {"d_loss": self.d_loss(real, fake).mean()}
-        terms.update(self.penalty_terms(D, batch.x, x_fake))
+        terms.update(self.penalty_terms(D, batch.x, x_fake, batch.phase_step))
         return with_total(terms, d_real=real.mean(), d_fake=fake.mean())
 
     def generator_loss(self, batch: Batch) -> Losses:

@@ -1,18 +1,27 @@
-"""Penalties on the critic: pure functions of a network and inputs, returning per-sample values [N]."""
+"""Penalties on the critic: pure functions of a network and inputs, each behind a class that carries its
+weight and its lazy interval. Formulas: algorithms.md sections 4 and 5 (critic convention, D high on real)."""
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
+from ..errors import ConfigError
 from ..registry import Registry
 
 PENALTIES: Registry = Registry("penalties")
 
+POINTS = ("real", "fake", "interpolates", "real+fake")
+
+
+# --- pure functions ---------------------------------------------------------------------------------
 
 def input_gradient_norm(D: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """||grad_x D(x)|| per sample [N], over all non-batch axes, differentiable (create_graph)."""
     x = x.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True)
+    (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True, allow_unused=True)
+    if grad is None:  # a critic that ignores its input has zero gradient, not an error
+        return torch.zeros(len(x), device=x.device)
     return grad.flatten(1).norm(dim=1)
 
 
@@ -22,19 +31,172 @@ def interpolate(x_real: torch.Tensor, x_fake: torch.Tensor) -> torch.Tensor:
     return eps * x_real + (1.0 - eps) * x_fake.detach()
 
 
+def gradient_norm_at(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor, points: str) -> torch.Tensor:
+    """||grad D|| at real samples, fakes or random interpolates [N], or at both real and fake samples
+    ("real+fake", [2N], so that a mean over it averages the two sets)."""
+    if points == "real":
+        return input_gradient_norm(D, x_real)
+    if points == "fake":
+        return input_gradient_norm(D, x_fake)
+    if points == "interpolates":
+        return input_gradient_norm(D, interpolate(x_real, x_fake))
+    if points == "real+fake":
+        return torch.cat([input_gradient_norm(D, x_real), input_gradient_norm(D, x_fake)])
+    raise ConfigError(f"penalty points {points!r}: choose from {', '.join(POINTS)}")
+
+
 def gradient_penalty(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor, center: float = 1.0) -> torch.Tensor:
     """(||grad D(x_hat)|| - center)^2 on random interpolates (Gulrajani et al. 2017). [N]"""
     return (input_gradient_norm(D, interpolate(x_real, x_fake)) - center) ** 2
 
 
+def one_sided_gradient_penalty(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> torch.Tensor:
+    """max(0, ||grad D(x_hat)|| - 1)^2 on random interpolates (Gulrajani et al. 2017, discussed; Su post 6051). [N]"""
+    return F.relu(input_gradient_norm(D, interpolate(x_real, x_fake)) - 1.0) ** 2
+
+
+def dragan_perturb(x_real: torch.Tensor, scale: float) -> torch.Tensor:
+    """x_r + scale * std(x_r) * U[0, 1] per entry: the perturbation of the common DRAGAN code (Kodali et al. 2017)."""
+    return x_real + scale * x_real.std() * torch.rand_like(x_real)
+
+
+def spectral_norms(module: nn.Module) -> list[torch.Tensor]:
+    """sigma_max of every linear, conv and embedding weight reshaped to (out, rest), differentiable."""
+    out = []
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Embedding)):
+            out.append(torch.linalg.matrix_norm(m.weight.flatten(1), 2))
+        elif isinstance(m, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)):
+            out.append(torch.linalg.matrix_norm(m.weight.transpose(0, 1).flatten(1), 2))
+    return out
+
+
+# --- configurable penalties -------------------------------------------------------------------------
+
+class Penalty:
+    """A weighted penalty, optionally lazy: applied on every `every`-th critic step with its weight
+    multiplied by `every`, so its expected gradient is unchanged (Karras et al. 2020, StyleGAN2)."""
+
+    name = ""
+
+    def __init__(self, weight: float, every: int = 1):
+        if every < 1:
+            raise ConfigError(f"penalty {self.name}: every must be >= 1, got {every}")
+        self.weight, self.every = weight, every
+
+    def applies(self, phase_step: int) -> bool:
+        return phase_step % self.every == 0
+
+    def term(self, D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> torch.Tensor:
+        """The scalar added to the critic loss on a step where the penalty applies."""
+        return (self.weight * self.every) * self(D, x_real, x_fake).mean()
+
+    def __call__(self, D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
 @PENALTIES.register("gp")
-class GradientPenalty:
-    """Two-sided WGAN-GP penalty, weight lambda (10 in the paper, 0.1 for the 2-D toys)."""
+class GradientPenalty(Penalty):
+    """Two-sided WGAN-GP penalty on interpolates, weight lambda (10 in the paper, 0.1 for the 2-D toys)."""
 
     name = "gp"
 
-    def __init__(self, weight: float = 10.0, center: float = 1.0):
-        self.weight, self.center = weight, center
+    def __init__(self, weight: float = 10.0, every: int = 1, center: float = 1.0):
+        super().__init__(weight, every)
+        self.center = center
 
-    def __call__(self, D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> torch.Tensor:
+    def __call__(self, D, x_real, x_fake):
         return gradient_penalty(D, x_real, x_fake, self.center)
+
+
+@PENALTIES.register("gp-onesided")
+class OneSidedGradientPenalty(Penalty):
+    """One-sided penalty max(0, ||grad D(x_hat)|| - 1)^2 on interpolates: only slopes above 1 cost."""
+
+    name = "gp_onesided"
+
+    def __call__(self, D, x_real, x_fake):
+        return one_sided_gradient_penalty(D, x_real, x_fake)
+
+
+@PENALTIES.register("r1")
+class R1(Penalty):
+    """R1 = (gamma / 2) ||grad D(x_r)||^2 on real data, weight gamma (Mescheder et al. 2018)."""
+
+    name = "r1"
+
+    def __call__(self, D, x_real, x_fake):
+        return 0.5 * input_gradient_norm(D, x_real) ** 2
+
+
+@PENALTIES.register("r2")
+class R2(Penalty):
+    """R2 = (gamma / 2) ||grad D(x_f)||^2 on generated data, weight gamma (Mescheder et al. 2018)."""
+
+    name = "r2"
+
+    def __call__(self, D, x_real, x_fake):
+        return 0.5 * input_gradient_norm(D, x_fake.detach()) ** 2
+
+
+@PENALTIES.register("zero-centred")
+class ZeroCentredPenalty(Penalty):
+    """lambda ||grad U||^2 at real samples: real data at the bottom of the critic's energy pits, the
+    penalty of Su's energy view (kexue.fm/archives/6316, /6583); `points` moves it elsewhere."""
+
+    name = "zero_centred"
+
+    def __init__(self, weight: float = 10.0, every: int = 1, points: str = "real"):
+        super().__init__(weight, every)
+        if points not in POINTS:
+            raise ConfigError(f"penalty zero-centred: points {points!r}; choose from {', '.join(POINTS)}")
+        self.points = points
+
+    def __call__(self, D, x_real, x_fake):
+        return gradient_norm_at(D, x_real, x_fake.detach(), self.points) ** 2
+
+
+@PENALTIES.register("dragan")
+class DRAGAN(Penalty):
+    """(||grad D(x_r + delta)|| - k)^2 with delta = scale * std(x_r) * U[0, 1] (Kodali et al. 2017)."""
+
+    name = "dragan"
+
+    def __init__(self, weight: float = 10.0, every: int = 1, k: float = 1.0, scale: float = 0.5):
+        super().__init__(weight, every)
+        self.k, self.scale = k, scale
+
+    def __call__(self, D, x_real, x_fake):
+        return (input_gradient_norm(D, dragan_perturb(x_real, self.scale)) - self.k) ** 2
+
+
+@PENALTIES.register("wgan-div")
+class WGANDiv(Penalty):
+    """k ||grad f(x)||^p with k = 2 (the weight), p = 6 on interpolates (Wu et al. 2018), or averaged over
+    real and fake samples as in Su's wgan_div code (points=real+fake)."""
+
+    name = "wgan_div"
+
+    def __init__(self, weight: float = 2.0, every: int = 1, p: float = 6.0, points: str = "interpolates"):
+        super().__init__(weight, every)
+        if points not in POINTS:
+            raise ConfigError(f"penalty wgan-div: points {points!r}; choose from {', '.join(POINTS)}")
+        self.p, self.points = p, points
+
+    def __call__(self, D, x_real, x_fake):
+        return gradient_norm_at(D, x_real, x_fake.detach(), self.points) ** self.p
+
+
+@PENALTIES.register("sn-reg")
+class SpectralNormRegularization(Penalty):
+    """(lambda / 2) sum_l sigma(W_l)^2 over D's layers (Yoshida & Miyato 2017), weight lambda ~ 0.01-0.1:
+    a Lipschitz-aware replacement for weight decay. sigma comes from an exact SVD rather than the paper's
+    persistent power iteration: the same gradient lambda sigma u v^T, and no state to checkpoint."""
+
+    name = "sn_reg"
+
+    def __init__(self, weight: float = 0.01, every: int = 1):
+        super().__init__(weight, every)
+
+    def __call__(self, D, x_real, x_fake):
+        return 0.5 * sum(s**2 for s in spectral_norms(D))

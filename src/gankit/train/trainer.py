@@ -32,6 +32,7 @@ class Trainer:
         self.batches = dataset.batches(self.cfg.data.batch_size)
         self.log = MetricsLog(self.run_dir / "metrics.jsonl")
         self.step = 0
+        self.phase_steps = {phase.name: 0 for phase in self.phases}  # runs of each phase so far
         self.interrupted = False
         self.last_eval: dict[str, float] = {}
         self._sums: dict[str, torch.Tensor] = {}
@@ -48,7 +49,7 @@ class Trainer:
         nets, device = self.exp.objective.nets, self.exp.device
         x, y = self.batches.next()
         batch = Batch(x.to(device), None if y is None else y.to(device),
-                      self.exp.objective.sample_z(len(x), device=device))
+                      self.exp.objective.sample_z(len(x), device=device), self.phase_steps[phase.name])
         # only the phase's networks need gradients; the others are constants in this phase
         for name, net in nets.items():
             net.requires_grad_(name in phase.networks)
@@ -64,6 +65,7 @@ class Trainer:
                 constraint(nets[name])
             if self.exp.ema is not None and name == EMA_NETWORK:
                 self.exp.ema.update(nets[name])
+        self.phase_steps[phase.name] += 1
         self.accumulate(phase, losses)
 
     def check_finite(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
@@ -117,7 +119,7 @@ class Trainer:
             tensors["rng.cuda"] = torch.cuda.get_rng_state(self.exp.device)
         tensors.update({f"data.{k}": v for k, v in self.batches.state_dict().items()})
         path = checkpoint_path(self.run_dir, self.step)
-        save_checkpoint(path, tensors, {**meta, "step": self.step})
+        save_checkpoint(path, tensors, {**meta, "step": self.step, "phase_steps": self.phase_steps})
         prune_checkpoints(self.run_dir, self.cfg.log.keep_checkpoints)
         return path
 
@@ -131,6 +133,7 @@ class Trainer:
             torch.cuda.set_rng_state(tensors["rng.cuda"], self.exp.device)
         self.batches.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("data.")})
         self.step = int(meta["step"])
+        self.phase_steps.update(meta.get("phase_steps", {}))
         self.log.truncate_after(self.step)
         return path
 
