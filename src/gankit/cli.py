@@ -1,4 +1,4 @@
-"""gankit command line: train | sample | eval | inspect | evaluator | bench | list."""
+"""gankit command line: train | sample | eval | encode | reconstruct | interpolate | inspect | evaluator | bench | list."""
 from __future__ import annotations
 
 import argparse
@@ -16,10 +16,10 @@ from .train.checkpoint import write_atomic
 RESUME_CHANGEABLE = ("train.steps", "train.device", "train.threads", "log.")
 
 
-def save_npz(path: Path, x: np.ndarray) -> None:
+def save_npz(path: Path, **arrays: np.ndarray) -> None:
     def write(tmp):
         with open(tmp, "wb") as f:  # a file object, or numpy appends .npz to the temporary name
-            np.savez(f, x=x)
+            np.savez(f, **arrays)
 
     write_atomic(path, write)
 
@@ -115,13 +115,99 @@ def cmd_sample(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / "samples" / f"sample-seed{args.seed}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npz":
-        save_npz(out, x.numpy())
+        save_npz(out, x=x.numpy())
     elif exp.spec.is_image:
         save_image_grid(x, out, nrow=args.nrow)
     else:
         plot_points(x[:, :2], out, title=f"{args.n} samples, step {meta['step']}")
     which = "EMA generator" if use_ema else "generator"
     print(f"wrote {args.n} samples of the {which} at step {meta['step']} to {out}")
+    return 0
+
+
+def data_for(exp, name: str | None, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(x, labels or None) from dataset `name` (default: the run's own) at the run's resolution: the first n
+    items of a finite dataset in its order (all of them for n = 0), or n fresh draws."""
+    from .data import load_dataset
+    from .data.base import TensorDataset
+
+    dataset = load_dataset(name or exp.cfg.data.name, exp.cfg.data.resolution)
+    if dataset.spec.shape != exp.spec.shape:
+        raise ConfigError(f"--data {dataset.spec.name} gives items of shape {list(dataset.spec.shape)}; "
+                          f"this run's generator makes {list(exp.spec.shape)}")
+    if isinstance(dataset, TensorDataset):
+        n = n or len(dataset)
+        return dataset.x[:n], None if dataset.labels is None else dataset.labels[:n]
+    return dataset.sample(n or 1000, torch.Generator().manual_seed(seed)), None
+
+
+def cmd_encode(args: argparse.Namespace) -> int:
+    from .experiment import experiment_from_checkpoint
+
+    exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
+    x, y = data_for(exp, args.data, args.n, args.seed)
+    codes = exp.encode(x)
+    out = Path(args.output)
+    save_npz(out, z=codes.numpy(), **({} if y is None else {"y": y.numpy()}))
+    print(f"wrote codes [{len(codes)}, {codes.shape[1]}] of {len(x)} items of {args.data or exp.cfg.data.name} "
+          f"(encoder at step {meta['step']}) to {out}" + (" with their labels" if y is not None else ""))
+    return 0
+
+
+def cmd_reconstruct(args: argparse.Namespace) -> int:
+    from .experiment import experiment_from_checkpoint
+    from .viz import save_image_grid
+
+    exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
+    out = Path(args.output)
+    if out.suffix != ".npz" and not exp.spec.is_image:
+        raise ConfigError(f"{out}: reconstruct draws image grids; dataset {exp.spec.name} is vectors, write .npz")
+    x, _ = data_for(exp, args.data, args.n, args.seed)
+    use_ema = exp.ema is not None and not args.no_ema
+    recon = exp.reconstruct(x, use_ema)
+    if out.suffix == ".npz":
+        save_npz(out, x=x.numpy(), reconstruction=recon.numpy())
+    else:
+        rows = [part for pair in zip(x.split(args.nrow), recon.split(args.nrow)) for part in pair]
+        save_image_grid(torch.cat(rows), out, nrow=args.nrow)
+    mse = float((x - recon).pow(2).mean())
+    print(f"wrote {len(x)} items of {args.data or exp.cfg.data.name} and their reconstructions G(E(x)) "
+          f"({'EMA generator' if use_ema else 'generator'}, step {meta['step']}; mean squared error {mse:.4f}) to {out}"
+          + ("" if out.suffix == ".npz" else ": originals above reconstructions"))
+    return 0
+
+
+def cmd_interpolate(args: argparse.Namespace) -> int:
+    from .experiment import experiment_from_checkpoint
+    from .latent import interpolation_rows
+    from .viz import save_image_grid
+
+    exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
+    out = Path(args.output)
+    if out.suffix != ".npz" and not exp.spec.is_image:
+        raise ConfigError(f"{out}: interpolate draws image grids; dataset {exp.spec.name} is vectors, write .npz")
+    use_ema = exp.ema is not None and not args.no_ema
+    generator = torch.Generator().manual_seed(args.seed)
+    if args.data:  # between real items: their codes are the ends, the items themselves frame each row
+        x, _ = data_for(exp, args.data, 0, args.seed)
+        pick = torch.randperm(len(x), generator=generator)[: 2 * args.rows]
+        ends = x[pick].view(2, args.rows, *x.shape[1:])
+        codes = exp.encode(torch.cat([ends[0], ends[1]]))
+        starts, stops = codes[: args.rows], codes[args.rows:]
+    else:
+        starts, stops = exp.objective.sample_z(2 * args.rows, generator).split(args.rows)
+    images = exp.generate(interpolation_rows(starts, stops, args.steps, args.mode), use_ema)
+    if args.data:
+        images = images.view(args.rows, args.steps, *images.shape[1:])
+        images = torch.cat([ends[0][:, None], images, ends[1][:, None]], dim=1).flatten(0, 1)
+    per_row = args.steps + (2 if args.data else 0)
+    if out.suffix == ".npz":
+        save_npz(out, x=images.view(args.rows, per_row, *images.shape[1:]).numpy())
+    else:
+        save_image_grid(images, out, nrow=per_row)
+    what = f"between pairs of {args.data} items (shown at both ends)" if args.data else "between random latent codes"
+    print(f"wrote {args.rows} rows of {args.steps}-step {args.mode} interpolation {what} "
+          f"({'EMA generator' if use_ema else 'generator'}, step {meta['step']}) to {out}")
     return 0
 
 
@@ -136,7 +222,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return eval_baselines(args)
     exp, meta = experiment_from_checkpoint(Path(args.target), device=args.device)
     names = args.metrics.split(",") if args.metrics else list(exp.spec.metrics)
-    if not names and args.features != "inception":
+    with_encoder = exp.objective.has_encoder and (not args.metrics or "encoder" in names)
+    if "encoder" in names and not exp.objective.has_encoder:
+        raise ConfigError(f"--metrics encoder: this run's objective {exp.cfg.objective.name!r} has no encoder")
+    names = [n for n in names if n != "encoder"]
+    if not names and not with_encoder and args.features != "inception":
         raise ConfigError(f"dataset {exp.spec.name} lists no metrics; name some with --metrics (gankit list metrics)")
     dataset = load_dataset(exp.cfg.data.name, exp.cfg.data.resolution)
     use_ema = exp.ema is not None and not args.no_ema
@@ -151,6 +241,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for name in names:
             for key, value in METRICS.get(name)(samples, dataset).items():
                 results[f"{name}/{key}"] = value
+    if with_encoder:
+        from .metrics.encoder import encoder_metrics
+
+        results.update({f"encoder/{k}": v for k, v in encoder_metrics(exp, dataset, use_ema).items()})
     print_table({"": results})
     out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / f"eval-step-{meta['step']:07d}.json"
     record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "n": n, "seed": args.seed,
@@ -225,7 +319,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     real = dataset.sample(args.n, torch.Generator().manual_seed(args.seed)).to(exp.device)
     fake = exp.generate(exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed + 1)),
                         use_ema=False).to(exp.device)  # the generator D was trained against
-    report = inspect_lipschitz(exp.objective.nets["D"], real, fake)
+    critic = exp.objective.critic_module()
+    if critic is None:
+        raise ConfigError(f"this run's objective {exp.cfg.objective.name!r} has no critic D(x) of its own to inspect")
+    report = inspect_lipschitz(critic, real, fake)
     print(f"critic of step {meta['step']} ({meta['path']}): {lipschitz_setup(exp.cfg)}")
     print(f"||grad_x D|| on {args.n} samples per set (generated: the trained G, not its EMA)")
     stats = report.stats()
@@ -304,13 +401,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from .data import dataset_names
     from .metrics import METRICS
-    from .nn import DISCRIMINATORS, GENERATORS
+    from .nn import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS
     from .objectives import CONSTRAINTS, OBJECTIVES, PENALTIES
     from .presets import DEFAULT, preset_names, preset_summary
     from .train.schedule import SCHEDULES
 
     presets = [f"{n}  - {preset_summary(n)}{' (default)' if n == DEFAULT else ''}" for n in preset_names()]
-    networks = sorted(set(GENERATORS.names()) | set(DISCRIMINATORS.names()))
+    kinds = {"G": GENERATORS, "D": DISCRIMINATORS, "E": ENCODERS, "joint D": JOINT_CRITICS}
+    names = sorted(set().union(*(r.names() for r in kinds.values())))
+    networks = [f"{n}  ({', '.join(k for k, r in kinds.items() if n in r.names())})" for n in names]
     tables = {"datasets": dataset_names(), "networks": networks, "objectives": OBJECTIVES.names(),
               "penalties": PENALTIES.names(), "constraints": CONSTRAINTS.names(),
               "schedules": SCHEDULES.names(), "metrics": METRICS.names(), "presets": presets}
@@ -359,7 +458,8 @@ def parser() -> argparse.ArgumentParser:
                        description="Evaluate a run's generator (the EMA copy by default) with its dataset's metrics; "
                                    "prints a table and writes JSON. 'gankit eval baselines' prints the digits ladder.")
     e.add_argument("target", metavar="RUN_OR_CHECKPOINT", help="a run directory, a checkpoint, or 'baselines'")
-    e.add_argument("--metrics", help="comma-separated metric names (gankit list metrics); default: the dataset's")
+    e.add_argument("--metrics", help="comma-separated metric names (gankit list metrics, and encoder for encoder GANs); "
+                                     "default: the dataset's, plus the encoder metrics where the run has an encoder")
     e.add_argument("-n", type=int, default=0, help="samples to draw (default: the run's log.eval_samples; "
                                                    "digits metrics use the first 797)")
     e.add_argument("-o", "--output", metavar="FILE", help="JSON output (default RUN/eval-step-N.json)")
@@ -369,6 +469,41 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--inception-weights", metavar="PATH", help="local Inception-v3 weights for --features inception")
     add_generator_options(e)
     e.set_defaults(func=cmd_eval)
+
+    enc = sub.add_parser("encode", help="latent codes of data under a run's encoder (encoder GANs)",
+                         description="Encode data with the run's encoder (bigan, ali, bigan-qp, o-gan) and write the "
+                                     "codes (array z, and y when the data has labels) to an .npz file.")
+    enc.add_argument("checkpoint", metavar="CHECKPOINT_OR_RUN", help="a checkpoint or run directory")
+    enc.add_argument("--data", help="dataset to encode (gankit list datasets; folder:/npz: paths); default the run's")
+    enc.add_argument("-n", type=int, default=0, help="items to encode (default: all of a finite dataset, else 1000)")
+    enc.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="output .npz")
+    enc.add_argument("--seed", type=int, default=0, help="seed of the draws from an infinite dataset (default 0)")
+    enc.add_argument("--device", default=None, help="torch device (default: the run's)")
+    enc.set_defaults(func=cmd_encode)
+
+    rec = sub.add_parser("reconstruct", help="originals above their reconstructions G(E(x)) (encoder GANs)",
+                         description="Reconstruct data through the run's encoder and generator: a grid with each row "
+                                     "of originals above the row of their reconstructions, or an .npz (x, reconstruction).")
+    rec.add_argument("checkpoint", metavar="CHECKPOINT_OR_RUN", help="a checkpoint or run directory")
+    rec.add_argument("--data", help="dataset to reconstruct (default the run's); e.g. digits-test for held-out digits")
+    rec.add_argument("-n", type=positive_int, default=32, help="items, the first ones of the dataset (default 32)")
+    rec.add_argument("-o", "--output", required=True, metavar="FILE", help="output .png grid or .npz")
+    rec.add_argument("--nrow", type=positive_int, default=8, help="items per row (default 8)")
+    add_generator_options(rec)
+    rec.set_defaults(func=cmd_reconstruct)
+
+    itp = sub.add_parser("interpolate", help="rows of generated images along latent paths",
+                         description="Interpolate between pairs of random latent codes (any run), or with --data between "
+                                     "the codes of pairs of real items (encoder runs), which frame each row.")
+    itp.add_argument("checkpoint", metavar="CHECKPOINT_OR_RUN", help="a checkpoint or run directory")
+    itp.add_argument("-o", "--output", required=True, metavar="FILE", help="output .png grid or .npz [rows, steps, ...]")
+    itp.add_argument("--rows", type=positive_int, default=8, help="interpolations, one per row (default 8)")
+    itp.add_argument("--steps", type=positive_int, default=10, help="images per path, ends included (default 10)")
+    itp.add_argument("--mode", choices=["slerp", "linear"], default="slerp",
+                     help="spherical (default; keeps the norm Gaussian codes have) or linear interpolation")
+    itp.add_argument("--data", help="encoder runs: interpolate between codes of random pairs of this dataset's items")
+    add_generator_options(itp)
+    itp.set_defaults(func=cmd_interpolate)
 
     ins = sub.add_parser("inspect", help="diagnostics of a trained run: the critic's Lipschitz constant",
                          description="lipschitz: gradient norms of the critic on real, generated and interpolated "
@@ -412,7 +547,8 @@ def parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list datasets, networks, objectives, penalties, presets, ...",
                         description="List the names the config and the CLI accept.")
     ls.add_argument("kind", nargs="?", choices=["datasets", "networks", "objectives", "penalties", "constraints",
-                                                "schedules", "metrics", "presets"], help="one table only")
+                                                "schedules", "metrics", "presets"],
+                    help="one table only (networks: as G generator, D critic, E encoder, joint D BiGAN critic)")
     ls.set_defaults(func=cmd_list)
     return p
 

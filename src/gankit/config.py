@@ -31,6 +31,7 @@ class ModelConfig:
     z_dim: int = 32        # dimension of the latent z ~ N(0, I)
     G: NetworkConfig = field(default_factory=lambda: NetworkConfig("mlp"))
     D: NetworkConfig = field(default_factory=lambda: NetworkConfig("mlp"))
+    E: NetworkConfig = field(default_factory=lambda: NetworkConfig("mlp"))  # encoder, for objectives with one
 
 
 @dataclass

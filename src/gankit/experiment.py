@@ -11,6 +11,7 @@ from .config import Config, from_dict, validate
 from .data import DataSpec
 from .errors import CheckpointError, ConfigError
 from .objectives import Objective, build_constraints, build_objective
+from .objectives.base import evaluating
 from .train.checkpoint import find_checkpoint, flatten_optimizer, load_checkpoint, restore_optimizer
 from .train.ema import EMA
 from .train.optim import build_optimizer
@@ -40,12 +41,22 @@ class Experiment:
     def generate(self, z: torch.Tensor, use_ema: bool = True, chunk: int = 1024) -> torch.Tensor:
         """G(z) on the CPU, in eval mode, in chunks; from the EMA copy unless use_ema is False."""
         G = self.sampler if use_ema else self.objective.nets[EMA_NETWORK]
-        was_training = G.training
-        G.eval()
-        try:
+        with evaluating(G):
             return torch.cat([G(part.to(self.device)).cpu() for part in z.split(chunk)])
-        finally:
-            G.train(was_training)
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
+        """Latent codes of data x on the CPU, the networks in eval mode; a ConfigError names the objective
+        when it has no encoder."""
+        if not self.objective.has_encoder:
+            raise ConfigError(f"this run's objective {self.cfg.objective.name!r} has no encoder; encoding needs "
+                              "one of the encoder GANs (bigan, ali, bigan-qp, o-gan)")
+        with evaluating(*self.objective.nets.values()):
+            return torch.cat([self.objective.encode(part.to(self.device)).cpu() for part in x.split(chunk)])
+
+    def reconstruct(self, x: torch.Tensor, use_ema: bool = True) -> torch.Tensor:
+        """G(encode(x)), from the EMA generator unless use_ema is False."""
+        return self.generate(self.encode(x), use_ema)
 
     # --- checkpoint state -------------------------------------------------------------------
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from gankit.bench.speed import make_pair
+from gankit.bench.speed import CRITIC_VARIANTS, critic_step, critic_trainer, make_pair
 
 
 @pytest.mark.parametrize("objective", ["ns", "wgan-gp"])
@@ -19,3 +19,18 @@ def test_plain_loop_matches_the_gankit_iteration(tmp_path, objective):
         for a, b in zip(mine.parameters(), theirs.parameters()):
             assert_close(a, b, rtol=1e-5, atol=1e-6)
 
+
+
+def test_critic_variants_run_what_they_name(tmp_path):
+    """Each D-step variant builds the constraint or penalty it is named after, and the plain one neither."""
+    plain = critic_trainer(tmp_path, "plain").exp.objective
+    assert not plain.penalties and not hasattr(plain.nets["D"].head, "parametrizations")
+    for name, overrides in CRITIC_VARIANTS.items():
+        trainer = critic_trainer(tmp_path, name.replace(" ", "_"), *overrides)
+        objective = trainer.exp.objective
+        if name == "spectral norm":
+            assert hasattr(objective.nets["D"].head, "parametrizations") and not objective.penalties
+        else:
+            assert [p.name.replace("_", "-") for p in objective.penalties] == [name.split()[1].rstrip(",")]
+        critic_step(trainer)()
+        assert trainer.phase_steps == {"D": 1, "G": 0}

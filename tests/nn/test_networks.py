@@ -1,5 +1,6 @@
 import pytest
 import torch
+from torch.testing import assert_close
 
 from gankit.data import DataSpec
 from gankit.errors import ConfigError
@@ -104,3 +105,30 @@ def test_residual_mlp_on_vectors():
     D = build_network(DISCRIMINATORS, "resmlp", {"hidden": 16, "blocks": 3}, "D", spec=spec, z_dim=2)
     assert G(torch.randn(5, 2)).shape == (5, 2) and D(torch.randn(5, 2)).shape == (5,)
     assert sum(type(m).__name__ == "ResidualMLPBlock" for m in D.modules()) == 3
+
+
+def test_self_modulated_generator_starts_near_plain_batchnorm_and_listens_to_z():
+    spec = image_spec(1, 16)
+    torch.manual_seed(0)
+    G = build_network(GENERATORS, "dcgan", {"width": 16, "self_mod": True}, "G", spec=spec, z_dim=4)
+    mods = [m for m in G.modules() if type(m).__name__ == "SelfModulatedBatchNorm"]
+    assert len(mods) == 2 and not any(isinstance(m, torch.nn.BatchNorm2d) and m.affine for m in G.modules())
+    z = torch.randn(6, 4)
+    h = torch.randn(6, 16, 4, 4)
+    plain = torch.nn.functional.batch_norm(h, None, None, training=True)
+    assert (mods[0](h, z) - plain).abs().max() < 0.1  # gamma, beta ~ 0 at init: near identity
+    with torch.no_grad():
+        mods[0].gamma[-1].bias.fill_(1.0)
+    assert_close(mods[0](h, z), 2 * plain, atol=0.1, rtol=0)  # scale (1 + gamma(z))
+    with pytest.raises(ConfigError, match="self_mod modulates BatchNorm"):
+        build_network(GENERATORS, "dcgan", {"self_mod": True, "norm": "layer"}, "G", spec=spec, z_dim=4)
+
+
+def test_encoders_and_joint_critics_output_codes_and_scores():
+    from gankit.nn import ENCODERS, JOINT_CRITICS
+
+    spec = image_spec(1, 8)
+    E = build_network(ENCODERS, "dcgan", {"width": 16}, "E", spec=spec, z_dim=5, outputs=10)
+    D = build_network(JOINT_CRITICS, "dcgan", {"width": 16, "joint_hidden": 12}, "D", spec=spec, z_dim=5)
+    x = torch.randn(3, 1, 8, 8)
+    assert E(x).shape == (3, 10) and D(x, torch.randn(3, 5)).shape == (3,)

@@ -16,7 +16,16 @@ from ..data import load_dataset
 from ..experiment import build_experiment
 from ..objectives.penalties import gradient_penalty
 from ..train.trainer import Trainer
+from ..presets import load_preset
 from .tasks import T2_BASE, T2_OBJECTIVES
+
+# D-step variants on the digits DCGAN critic, each timed against the plain WGAN critic step
+CRITIC_VARIANTS = {
+    "spectral norm": ["constraints=[{name: spectral-norm, network: D}]"],
+    **{f"penalty {name}": [f"penalties=[{{name: {name}, weight: 1.0}}]"]
+       for name in ("gp", "gp-onesided", "r1", "r2", "zero-centred", "dragan", "wgan-div", "sn-reg")},
+    "penalty r1, lazy every 16": ["penalties=[{name: r1, weight: 1.0, every: 16}]"],
+}
 
 
 class PlainLoop:
@@ -84,6 +93,29 @@ def interleaved_ratio(a, b, repeats: int, iterations: int) -> float:
     return statistics.median(ratios)
 
 
+def critic_trainer(workdir: Path, name: str, *overrides: str) -> Trainer:
+    """A trainer of the digits DCGAN networks (the default preset's) under the WGAN loss, with the given
+    constraint or penalty."""
+    cfg = build_config(load_preset("digits-wgan-gp"), overrides=[
+        "objective.name=wgan", "objective.options={}", "train.ema_decay=0", "log.progress=false",
+        f"out_dir={workdir}", *overrides])
+    dataset = load_dataset(cfg.data.name)
+    return Trainer(build_experiment(cfg, dataset.spec), dataset, workdir / name)
+
+
+def critic_step(trainer: Trainer):
+    """One D step, as gankit runs it."""
+    phase = next(p for p in trainer.phases if p.role == "critic")
+    return lambda: trainer.run_phase(phase)
+
+
+def critic_overheads(workdir: Path, repeats: int, iterations: int) -> dict[str, float]:
+    plain = critic_step(critic_trainer(workdir, "plain"))
+    return {f"D step, {name} / plain": interleaved_ratio(critic_step(critic_trainer(workdir, name, *overrides)), plain,
+                                                         repeats, iterations)
+            for name, overrides in CRITIC_VARIANTS.items()}
+
+
 def run_speed(repeats: int = 15, iterations: int = 20, threads: int = 1) -> dict[str, float]:
     torch.set_num_threads(threads)
     out = {}
@@ -96,10 +128,12 @@ def run_speed(repeats: int = 15, iterations: int = 20, threads: int = 1) -> dict
         without_gp, _ = make_pair("wgan-gp", Path(tmp), "objective.name=wgan")  # same everything but the penalty
         out["wgan-gp: penalty overhead (gp / no penalty)"] = interleaved_ratio(
             with_gp.train_iteration, without_gp.train_iteration, repeats, iterations)
+        out.update(critic_overheads(Path(tmp), repeats, iterations))
     return out
 
 
 def print_speed(results: dict[str, float]) -> None:
-    print(f"{'ratio (median of interleaved repeats)':46s} value")
+    width = max(len(k) for k in results) + 2
+    print(f"{'ratio (median of interleaved repeats)':{width}s} value")
     for key, value in results.items():
-        print(f"{key:46s} {value:.3f}x")
+        print(f"{key:{width}s} {value:.3f}x")

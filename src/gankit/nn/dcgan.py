@@ -43,15 +43,33 @@ def upsample_conv(c_in: int, c_out: int, kernel_size: int, upsample: str, bias: 
     raise ConfigError(f"unknown upsample {upsample!r}; choose convtranspose or nearest")
 
 
+class SelfModulatedBatchNorm(nn.Module):
+    """BatchNorm without affine parameters, then x (1 + gamma(z)) + beta(z), gamma and beta each a 2-layer MLP
+    of z with z_dim hidden units (SELF-MOD, Chen et al. 2018, with the residual scale of Su's O-GAN code)."""
+
+    def __init__(self, channels: int, z_dim: int):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.gamma = nn.Sequential(nn.Linear(z_dim, z_dim), nn.ReLU(), nn.Linear(z_dim, channels))
+        self.beta = nn.Sequential(nn.Linear(z_dim, z_dim), nn.ReLU(), nn.Linear(z_dim, channels))
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        scale, shift = self.gamma(z)[:, :, None, None], self.beta(z)[:, :, None, None]
+        return self.norm(x) * (1.0 + scale) + shift
+
+
 @GENERATORS.register("dcgan")
 class DCGANGenerator(nn.Module):
-    """z [N, z_dim] -> Linear to [N, width, 4, 4] -> (upsample, norm, ReLU) x n -> [N, C, R, R], tanh."""
+    """z [N, z_dim] -> Linear to [N, width, 4, 4] -> (upsample, norm, ReLU) x n -> [N, C, R, R], tanh.
+    self_mod=True replaces each BatchNorm by a self-modulated one whose scale and shift come from z."""
 
     def __init__(self, spec: DataSpec, z_dim: int, width: int = 256, kernel_size: int = 4,
-                 upsample: str = "convtranspose", norm: str = "batch"):
+                 upsample: str = "convtranspose", norm: str = "batch", self_mod: bool = False):
         super().__init__()
         n = num_doublings(spec, "dcgan")
-        make_norm = choose(NORMS_2D, norm, "norm")
+        if self_mod and norm != "batch":
+            raise ConfigError(f"self_mod modulates BatchNorm: it needs norm batch, not {norm!r}")
+        make_norm = (lambda c: SelfModulatedBatchNorm(c, z_dim)) if self_mod else choose(NORMS_2D, norm, "norm")
         self.width = width
         self.project = nn.Linear(z_dim, width * START * START, bias=False)
         layers: list[nn.Module] = [make_norm(width), nn.ReLU()]
@@ -66,7 +84,9 @@ class DCGANGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = self.project(z).view(len(z), self.width, START, START)  # [N, width, 4, 4]
-        return self.net(h)  # [N, C, R, R]
+        for layer in self.net:
+            h = layer(h, z) if isinstance(layer, SelfModulatedBatchNorm) else layer(h)
+        return h  # [N, C, R, R]
 
 
 @DISCRIMINATORS.register("dcgan")
@@ -74,11 +94,13 @@ class DCGANDiscriminator(nn.Module):
     """x [N, C, R, R] -> (stride-2 conv, norm, LeakyReLU 0.2) x n -> [N, width, 4, 4] -> Linear -> [N].
     No norm on the first layer; use norm=layer or none for gradient penalties (BatchNorm mixes samples)."""
 
-    def __init__(self, spec: DataSpec, z_dim: int, width: int = 256, kernel_size: int = 4, norm: str = "batch"):
+    def __init__(self, spec: DataSpec, z_dim: int, width: int = 256, kernel_size: int = 4, norm: str = "batch",
+                 outputs: int = 1):
         super().__init__()
         n = num_doublings(spec, "dcgan")
         make_norm = choose(NORMS_2D, norm, "norm")
         pad, _ = same_padding(kernel_size)
+        self.outputs = outputs
         channels = [max(width // 2 ** (n - 1 - i), 8) for i in range(n)]  # ends at `width`
         layers: list[nn.Module] = []
         c_in = spec.channels
@@ -88,9 +110,10 @@ class DCGANDiscriminator(nn.Module):
                        nn.Identity() if first else make_norm(c), nn.LeakyReLU(0.2)]
             c_in = c
         self.net = nn.Sequential(*layers)
-        self.head = nn.Linear(c_in * START * START, 1)
+        self.head = nn.Linear(c_in * START * START, outputs)
         dcgan_init(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.net(x)  # [N, width, 4, 4]
-        return self.head(h.flatten(1)).squeeze(1)
+        out = self.head(h.flatten(1))  # [N, outputs]
+        return out.squeeze(1) if self.outputs == 1 else out

@@ -37,13 +37,15 @@ class MLPGenerator(nn.Module):
 
 @DISCRIMINATORS.register("mlp")
 class MLPCritic(nn.Module):
-    """x [N, *spec.shape] -> one logit / critic value per sample [N]."""
+    """x [N, *spec.shape] -> one logit / critic value per sample [N], or [N, outputs] as an encoder."""
 
     def __init__(self, spec: DataSpec, z_dim: int, hidden: int = 256, depth: int = 3,
-                 activation: str = "leaky_relu", norm: str = "none"):
+                 activation: str = "leaky_relu", norm: str = "none", outputs: int = 1):
         super().__init__()
+        self.outputs = outputs
         self.net = nn.Sequential(*mlp_layers(spec.dim, hidden, depth, activation, norm),
-                                 nn.Linear(hidden if depth else spec.dim, 1))
+                                 nn.Linear(hidden if depth else spec.dim, outputs))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.flatten(1)).squeeze(1)
+        out = self.net(x.flatten(1))
+        return out.squeeze(1) if self.outputs == 1 else out

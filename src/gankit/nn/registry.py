@@ -5,11 +5,13 @@ from torch import nn
 
 from ..registry import Registry, check_options
 
-GENERATORS: Registry = Registry("generators")
-DISCRIMINATORS: Registry = Registry("discriminators")
+GENERATORS: Registry = Registry("generators")          # z [N, z_dim] -> x
+DISCRIMINATORS: Registry = Registry("discriminators")  # x -> [N]
+ENCODERS: Registry = Registry("encoders")              # x -> [N, outputs]
+JOINT_CRITICS: Registry = Registry("joint critics")    # (x, z) -> [N], BiGAN's discriminator
 
 
 def build_network(registry: Registry, name: str, options: dict, where: str, **built_in) -> nn.Module:
     builder = registry.get(name)
-    check_options(builder, options, where, skip=("spec", "z_dim"))  # those the builder supplies
+    check_options(builder, options, where, skip=tuple(built_in))  # those the builder is given, not configured
     return builder(**built_in, **options)

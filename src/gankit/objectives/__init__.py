@@ -4,14 +4,16 @@ from __future__ import annotations
 from ..config import Config
 from ..data import DataSpec
 from ..errors import ConfigError
-from ..nn import DISCRIMINATORS, GENERATORS, build_network
+from ..nn import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS, build_network
 from ..registry import check_options
-from . import gan  # noqa: F401  (registers the objectives)
+from . import encoder_gans, gan, qp  # noqa: F401  (registers the objectives)
 from .base import OBJECTIVES, Batch, Objective, Phase
 from .constraints import CONSTRAINTS
 from .penalties import PENALTIES
 
-_NETWORK_KINDS = {"generator": GENERATORS, "discriminator": DISCRIMINATORS}
+# kind in Objective.needs -> (registry, outputs in units of z_dim; 0 = the network's own output)
+_NETWORK_KINDS = {"generator": (GENERATORS, 0), "discriminator": (DISCRIMINATORS, 0), "encoder": (ENCODERS, 1),
+                  "gaussian-encoder": (ENCODERS, 2), "joint": (JOINT_CRITICS, 0)}
 
 
 def build_penalties(cfg: Config) -> list:
@@ -31,8 +33,9 @@ def build_objective(cfg: Config, spec: DataSpec) -> Objective:
         net_cfg = getattr(cfg.model, name, None)
         if net_cfg is None:
             raise ConfigError(f"objective {cfg.objective.name} needs network {name}: add model.{name}")
-        networks[name] = build_network(_NETWORK_KINDS[kind], net_cfg.name, net_cfg.options,
-                                       f"model.{name}.options", spec=spec, z_dim=cfg.model.z_dim)
+        registry, outputs = _NETWORK_KINDS[kind]
+        built_in = {"spec": spec, "z_dim": cfg.model.z_dim, **({"outputs": outputs * cfg.model.z_dim} if outputs else {})}
+        networks[name] = build_network(registry, net_cfg.name, net_cfg.options, f"model.{name}.options", **built_in)
     check_options(cls, cfg.objective.options, "objective.options", skip=("networks", "penalties", "z_dim"))
     return cls(networks, build_penalties(cfg), cfg.model.z_dim, **cfg.objective.options)
 

@@ -1,6 +1,7 @@
 """Objective = the networks an algorithm needs + its phases. Objectives compute; the trainer steps."""
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Callable
@@ -8,6 +9,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from ..errors import ConfigError
 from ..registry import Registry
 
 OBJECTIVES: Registry = Registry("objectives")
@@ -34,7 +36,8 @@ class Phase:
 class Objective(nn.Module, ABC):
     """Holds the networks by name (G, D, ...) and the penalties on the critic."""
 
-    needs: dict[str, str] = {}  # network name -> "generator" | "discriminator": what build_objective makes
+    needs: dict[str, str] = {}  # network name -> kind ("generator", "discriminator", "encoder", ...) to build
+    has_encoder = False          # True where `encode` maps data back to latent codes
 
     def __init__(self, networks: dict[str, nn.Module], penalties: list, z_dim: int):
         super().__init__()
@@ -52,19 +55,35 @@ class Objective(nn.Module, ABC):
 
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:
-        """The critic's scalar field [N] at x, drawn as the energy landscape of 2-D runs. In eval mode, so
-        that looking at the critic never moves its state (spectral norm's power iteration, BN statistics)."""
-        D = self.nets["D"]
-        was_training = D.training
-        D.eval()
-        try:
-            return D(x)
-        finally:
-            D.train(was_training)
+        """The critic's scalar field [N] at x (high on real), drawn as the landscape of 2-D runs."""
+        with evaluating(self.nets["D"]):
+            return self.nets["D"](x)
+
+    def critic_module(self) -> nn.Module | None:
+        """The critic as a module x -> [N] (what gankit inspect examines), or None when there is none."""
+        return self.nets["D"] if "D" in self.nets else None
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Latent codes [N, z_dim] of data x such that G(codes) reconstructs x (encoder objectives only)."""
+        raise ConfigError("this objective has no encoder")
 
     def penalty_terms(self, D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor, phase_step: int) -> Losses:
         """Each penalty due at this step, weighted and averaged over the batch, under its own name."""
         return {p.name: p.term(D, x_real, x_fake) for p in self.penalties if p.applies(phase_step)}
+
+
+@contextlib.contextmanager
+def evaluating(*modules: nn.Module):
+    """Eval mode for the block, then each module's own mode back: looking at a network must not move its
+    state (spectral norm's power iteration, BatchNorm's running statistics)."""
+    modes = [m.training for m in modules]
+    for m in modules:
+        m.eval()
+    try:
+        yield
+    finally:
+        for m, mode in zip(modules, modes):
+            m.train(mode)
 
 
 def with_total(terms: Losses, **diagnostics: torch.Tensor) -> Losses:

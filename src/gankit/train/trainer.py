@@ -14,6 +14,7 @@ from ..data import Dataset
 from ..errors import CheckpointError, TrainingDiverged
 from ..experiment import EMA_NETWORK, Experiment
 from ..metrics import HEADLINE, evaluate
+from ..metrics.encoder import encoder_metrics
 from ..objectives import Batch, Phase
 from ..viz import plot_points, save_image_grid
 from .checkpoint import checkpoint_path, find_checkpoint, list_checkpoints, load_checkpoint, prune_checkpoints, save_checkpoint
@@ -105,10 +106,12 @@ class Trainer:
         return path
 
     def run_eval(self) -> dict[str, float]:
-        if not self.exp.spec.metrics:
+        if not self.exp.spec.metrics and not self.exp.objective.has_encoder:
             return {}
         with torch.random.fork_rng(devices=[]):
             self.last_eval = evaluate(self.exp.generate(self.eval_z), self.dataset)
+            if self.exp.objective.has_encoder:
+                self.last_eval.update({f"encoder/{k}": v for k, v in encoder_metrics(self.exp, self.dataset).items()})
         self.log.write({"step": self.step, **self.last_eval})
         return self.last_eval
 
