@@ -85,13 +85,14 @@ def summarise(records: list[dict]) -> dict[str, dict[str, dict[str, tuple[float,
 def markdown(summary: dict) -> str:
     lines = []
     for task, entries in summary.items():
-        metrics = list(next(iter(entries.values())))
+        metrics = [m for m in dict.fromkeys(m for values in entries.values() for m in values) if m != "seconds"]
+        metrics.append("seconds")  # every entry's metrics in order of appearance, then the time per run
         lines += [f"**{task}** (mean ± std over seeds of the final evaluation; EMA generator unless the entry "
                   "sets train.ema_decay=0)", "",
                   "| entry | seeds | " + " | ".join(m.split("/")[-1] for m in metrics) + " |",
                   "|---" * (len(metrics) + 2) + "|"]
         for entry, values in sorted(entries.items()):
-            cells = [f"{mean:.3g} ± {std:.2g}" for mean, std, _ in (values.get(m, (float("nan"),) * 3) for m in metrics)]
+            cells = [f"{values[m][0]:.3g} ± {values[m][1]:.2g}" if m in values else "" for m in metrics]
             lines.append(f"| {entry} | {values['seconds'][2]} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)

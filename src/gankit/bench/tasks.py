@@ -24,17 +24,20 @@ T2_BASE = {"data": {"name": "digits-train", "batch_size": 64}, "model": T2_NETS,
            "log": {"eval_every": 1000, "sample_every": 0, "checkpoint_every": 6000, "eval_samples": 797}}
 
 LIPSCHITZ = ("sngan", "sngan-resnet", "wgan-div", "r1-gan", "dragan", "wgan-gp-onesided")  # presets per dataset
+ENCODER_TOY = ("gan-qp-l1", "gan-qp-l2", "bigan", "ali", "bigan-qp")  # o-gan: rho over 2 coordinates is +-1
+ENCODER_DIGITS = (*ENCODER_TOY, "o-gan")
+TOY_PRESETS, DIGITS_PRESETS = LIPSCHITZ + ENCODER_TOY, LIPSCHITZ + ENCODER_DIGITS
 T2_EVAL = {"data": {"name": "digits-train"},
            "log": {"eval_every": 1000, "sample_every": 0, "checkpoint_every": 6000, "eval_samples": 797}}
 
 TASKS = {
     "t1-ring": {"ring8-wgan-gp": load_preset("ring8-wgan-gp"),
-                **{f"ring8-{n}": load_preset(f"ring8-{n}") for n in LIPSCHITZ}},
+                **{f"ring8-{n}": load_preset(f"ring8-{n}") for n in TOY_PRESETS}},
     "t1-grid": {"grid25-wgan-gp": load_preset("grid25-wgan-gp"),  # the ring8 presets on the 25-mode grid
-                **{f"grid25-{n}": deep_merge(load_preset(f"ring8-{n}"), {"data": {"name": "grid25"}}) for n in LIPSCHITZ}},
+                **{f"grid25-{n}": deep_merge(load_preset(f"ring8-{n}"), {"data": {"name": "grid25"}}) for n in TOY_PRESETS}},
     "t1-collapse": {"ring8-ns": load_preset("ring8-ns")},
     "t2": {**{name: deep_merge(T2_BASE, extra) for name, extra in T2_OBJECTIVES.items()},  # T2's MLPs
-           **{f"digits-{n}": deep_merge(load_preset(f"digits-{n}"), T2_EVAL) for n in LIPSCHITZ}},  # the presets' nets
+           **{f"digits-{n}": deep_merge(load_preset(f"digits-{n}"), T2_EVAL) for n in DIGITS_PRESETS}},  # the presets' nets
 }
 HEADLINE = {"t1-ring": "toy/hq", "t1-grid": "toy/hq", "t1-collapse": "toy/reverse_kl", "t2": "digits/fd"}
 
