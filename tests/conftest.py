@@ -26,6 +26,11 @@ TINY_DIGITS = {
             "progress": False, "keep_checkpoints": 10},
 }
 
+TINY_BIGAN = {**TINY_DIGITS, "objective": {"name": "bigan"},
+              "model": {**TINY_DIGITS["model"], "E": {"name": "dcgan", "options": {"width": 16}},
+                        "D": {"name": "dcgan", "options": {"width": 16, "joint_hidden": 16}}},
+              "optim": {k: {"name": "adam", "lr": 1e-4} for k in "GED"}}
+
 
 def tiny(base: dict, tmp_path, *overrides: str):
     return build_config(base, overrides=[f"out_dir={tmp_path / 'runs'}", *overrides])

@@ -3,13 +3,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import TINY_DIGITS
+from .conftest import TINY_BIGAN, TINY_DIGITS
 from .test_cli import config_file, run, run_dir_of
-
-TINY_BIGAN = {**TINY_DIGITS, "objective": {"name": "bigan"},
-              "model": {**TINY_DIGITS["model"], "E": {"name": "dcgan", "options": {"width": 16}},
-                        "D": {"name": "dcgan", "options": {"width": 16, "joint_hidden": 16}}},
-              "optim": {k: {"name": "adam", "lr": 1e-4} for k in "GED"}}
 
 
 @pytest.fixture(scope="module")

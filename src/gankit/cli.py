@@ -110,7 +110,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from .viz import plot_points, save_image_grid
 
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
-    use_ema = exp.ema is not None and not args.no_ema
+    use_ema = exp.has_ema and not args.no_ema
     x = exp.generate(exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed)), use_ema)
     out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / "samples" / f"sample-seed{args.seed}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -163,7 +163,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     if out.suffix != ".npz" and not exp.spec.is_image:
         raise ConfigError(f"{out}: reconstruct draws image grids; dataset {exp.spec.name} is vectors, write .npz")
     x, _ = data_for(exp, args.data, args.n, args.seed)
-    use_ema = exp.ema is not None and not args.no_ema
+    use_ema = exp.has_ema and not args.no_ema
     recon = exp.reconstruct(x, use_ema)
     if out.suffix == ".npz":
         save_npz(out, x=x.numpy(), reconstruction=recon.numpy())
@@ -186,7 +186,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.suffix != ".npz" and not exp.spec.is_image:
         raise ConfigError(f"{out}: interpolate draws image grids; dataset {exp.spec.name} is vectors, write .npz")
-    use_ema = exp.ema is not None and not args.no_ema
+    use_ema = exp.has_ema and not args.no_ema
     generator = torch.Generator().manual_seed(args.seed)
     if args.data:  # between real items: their codes are the ends, the items themselves frame each row
         x, _ = data_for(exp, args.data, 0, args.seed)
@@ -229,7 +229,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not names and not with_encoder and args.features != "inception":
         raise ConfigError(f"dataset {exp.spec.name} lists no metrics; name some with --metrics (gankit list metrics)")
     dataset = load_dataset(exp.cfg.data.name, exp.cfg.data.resolution)
-    use_ema = exp.ema is not None and not args.no_ema
+    use_ema = exp.has_ema and not args.no_ema
     n = args.n or exp.cfg.log.eval_samples
     samples = exp.generate(exp.objective.sample_z(n, torch.Generator().manual_seed(args.seed)), use_ema)
     print(f"evaluating {n} samples of the {'EMA generator' if use_ema else 'generator (no EMA)'} "

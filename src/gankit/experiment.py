@@ -16,7 +16,12 @@ from .train.checkpoint import find_checkpoint, flatten_optimizer, load_checkpoin
 from .train.ema import EMA
 from .train.optim import build_optimizer
 
-EMA_NETWORK = "G"  # the network sampled from; every objective has one
+EMA_NETWORKS = ("G", "E")  # weight-averaged where present: G samples, E encodes (averaged together, they match)
+
+
+def ema_prefix(name: str) -> str:
+    """Checkpoint key prefix of a network's EMA copy ("ema." for G, as before encoders existed)."""
+    return "ema." if name == "G" else f"ema_{name}."
 
 
 @dataclass
@@ -26,46 +31,51 @@ class Experiment:
     objective: Objective
     optimizers: dict[str, torch.optim.Optimizer]
     constraints: dict[str, list]
-    ema: EMA | None
+    ema: dict[str, EMA]  # network name -> its EMA copy; empty when train.ema_decay is 0
 
     @property
     def device(self) -> torch.device:
         return torch.device(self.cfg.train.device)
 
     @property
-    def sampler(self) -> nn.Module:
-        """The network samples come from: the EMA copy of G when there is one."""
-        return self.ema.module if self.ema is not None else self.objective.nets[EMA_NETWORK]
+    def has_ema(self) -> bool:
+        return bool(self.ema)
+
+    def network(self, name: str, use_ema: bool = True) -> nn.Module:
+        """A network, or its EMA copy when use_ema and there is one."""
+        return self.ema[name].module if use_ema and name in self.ema else self.objective.nets[name]
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor, use_ema: bool = True, chunk: int = 1024) -> torch.Tensor:
         """G(z) on the CPU, in eval mode, in chunks; from the EMA copy unless use_ema is False."""
-        G = self.sampler if use_ema else self.objective.nets[EMA_NETWORK]
+        G = self.network("G", use_ema)
         with evaluating(G):
             return torch.cat([G(part.to(self.device)).cpu() for part in z.split(chunk)])
 
     @torch.no_grad()
-    def encode(self, x: torch.Tensor, chunk: int = 1024) -> torch.Tensor:
-        """Latent codes of data x on the CPU, the networks in eval mode; a ConfigError names the objective
-        when it has no encoder."""
+    def encode(self, x: torch.Tensor, use_ema: bool = True, chunk: int = 1024) -> torch.Tensor:
+        """Latent codes of data x on the CPU, in eval mode, by the EMA encoder unless use_ema is False; a
+        ConfigError names the objective when it has no encoder."""
         if not self.objective.has_encoder:
             raise ConfigError(f"this run's objective {self.cfg.objective.name!r} has no encoder; encoding needs "
                               "one of the encoder GANs (bigan, ali, bigan-qp, o-gan)")
-        with evaluating(*self.objective.nets.values()):
-            return torch.cat([self.objective.encode(part.to(self.device)).cpu() for part in x.split(chunk)])
+        E = self.network("E", use_ema)
+        with evaluating(E):
+            return torch.cat([self.objective.encode(part.to(self.device), E).cpu() for part in x.split(chunk)])
 
     def reconstruct(self, x: torch.Tensor, use_ema: bool = True) -> torch.Tensor:
-        """G(encode(x)), from the EMA generator unless use_ema is False."""
-        return self.generate(self.encode(x), use_ema)
+        """G(E(x)) with the EMA copies of both unless use_ema is False: a pair trained together."""
+        return self.generate(self.encode(x, use_ema), use_ema)
 
     # --- checkpoint state -------------------------------------------------------------------
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict]:
         """Weights, EMA weights and optimizer states as flat tensors, plus JSON metadata."""
         tensors = {f"net.{k}": v for k, v in self.objective.nets.state_dict().items()}
-        if self.ema is not None:
-            tensors.update({f"ema.{k}": v for k, v in self.ema.module.state_dict().items()})
-            tensors["ema_updates"] = torch.tensor(self.ema.num_updates)
+        for name, ema in self.ema.items():
+            prefix = ema_prefix(name)
+            tensors.update({f"{prefix}{k}": v for k, v in ema.module.state_dict().items()})
+            tensors[f"{prefix[:-1]}_updates" if name != "G" else "ema_updates"] = torch.tensor(ema.num_updates)
         optim_meta = {}
         for name, opt in self.optimizers.items():
             t, optim_meta[name] = flatten_optimizer(opt, f"optim.{name}")
@@ -75,9 +85,10 @@ class Experiment:
 
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict, source: Path) -> None:
         load_module(self.objective.nets, tensors, "net.", source)
-        if self.ema is not None:
-            load_module(self.ema.module, tensors, "ema.", source)
-            self.ema.num_updates = int(tensors["ema_updates"])
+        for name, ema in self.ema.items():
+            prefix = ema_prefix(name)
+            load_module(ema.module, tensors, prefix, source)
+            ema.num_updates = int(tensors[f"{prefix[:-1]}_updates" if name != "G" else "ema_updates"])
         for name, opt in self.optimizers.items():
             restore_optimizer(opt, tensors, meta["optim"][name], f"optim.{name}")
 
@@ -108,7 +119,8 @@ def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
         if name not in cfg.optim:
             raise ConfigError(f"objective {cfg.objective.name} has network {name} but the config has no optim.{name}")
         optimizers[name] = build_optimizer(net.parameters(), cfg.optim[name], f"optim.{name}")
-    ema = EMA(objective.nets[EMA_NETWORK], cfg.train.ema_decay) if cfg.train.ema_decay > 0 else None
+    ema = {name: EMA(objective.nets[name], cfg.train.ema_decay) for name in EMA_NETWORKS
+           if name in objective.nets and cfg.train.ema_decay > 0}
     return Experiment(cfg, spec, objective, optimizers, constraints, ema)
 
 

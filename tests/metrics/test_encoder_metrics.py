@@ -17,7 +17,7 @@ class Oracle:
         def sample_z(n, generator):
             return torch.rand(n, 64, generator=generator) * 2 - 1
 
-    def encode(self, x):
+    def encode(self, x, use_ema=True):
         return x.flatten(1)
 
     def generate(self, z, use_ema=True):

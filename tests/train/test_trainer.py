@@ -11,7 +11,7 @@ from gankit.train.checkpoint import list_checkpoints, load_checkpoint
 from gankit.train.logging import MetricsLog
 from gankit.train.trainer import Trainer
 
-from ..conftest import TINY_DIGITS, TINY_TOY, tiny
+from ..conftest import TINY_BIGAN, TINY_DIGITS, TINY_TOY, tiny
 
 
 def make_trainer(cfg, run_dir):
@@ -41,8 +41,11 @@ TINY_SN_LAZY = {**TINY_TOY, "objective": {"name": "hinge"},
                 "penalties": [{"name": "r1", "weight": 1.0, "every": 4}]}  # 12 D-steps, resumed after 6
 
 
-@pytest.mark.parametrize("base", [TINY_TOY, TINY_DIGITS, TINY_SN_LAZY],
-                         ids=["ring8-mlp-wgan-gp", "digits-dcgan-bn-ns", "ring8-sn-lazy-r1"])
+TINY_BIGAN_QP = {**TINY_BIGAN, "objective": {"name": "bigan-qp"}}
+
+
+@pytest.mark.parametrize("base", [TINY_TOY, TINY_DIGITS, TINY_SN_LAZY, TINY_BIGAN_QP],
+                         ids=["ring8-mlp-wgan-gp", "digits-dcgan-bn-ns", "ring8-sn-lazy-r1", "digits-bigan-qp-ema-e"])
 def test_resume_is_bit_identical(tmp_path, base):
     straight = make_trainer(tiny(base, tmp_path), tmp_path / "straight")
     straight.fit()
@@ -148,7 +151,7 @@ def test_n_critic_counts_phase_steps(tmp_path):
     d_steps = int(next(iter(d_opt.state.values()))["step"])
     g_steps = int(next(iter(g_opt.state.values()))["step"])
     assert (d_steps, g_steps) == (6, 2)
-    assert trainer.exp.ema.num_updates == 2
+    assert trainer.exp.ema["G"].num_updates == 2
 
 
 def test_weight_clip_constraint_holds_after_training(tmp_path):
@@ -182,3 +185,14 @@ def test_lazy_penalty_counts_critic_steps_across_resume(tmp_path):
     assert second.phase_steps == {"D": 12, "G": 6}
     logged = [r for r in MetricsLog(tmp_path / "run" / "metrics.jsonl").read() if "D/total" in r]
     assert [r["step"] for r in logged if "r1" in r] == [1, 3, 5]  # iterations holding D-steps 0, 4 and 8
+
+
+def test_encoder_runs_average_the_encoder_with_the_generator(tmp_path):
+    trainer = make_trainer(tiny(TINY_BIGAN_QP, tmp_path), tmp_path / "run")
+    trainer.fit()
+    assert set(trainer.exp.ema) == {"G", "E"} and trainer.exp.ema["E"].num_updates == 6
+    tensors = full_state(trainer)
+    assert "ema_E_updates" in tensors and any(k.startswith("ema_E.") for k in tensors)
+    x = torch.zeros(2, 1, 8, 8)
+    averaged, raw = trainer.exp.encode(x), trainer.exp.encode(x, use_ema=False)
+    assert not torch.equal(averaged, raw)

@@ -28,13 +28,13 @@ def encoder_metrics(exp, dataset: Dataset, use_ema: bool = True) -> dict[str, fl
     from ..objectives.encoder_gans import pearson
 
     x_test, y_test, x_train, y_train = held_out(dataset)
-    codes = exp.encode(x_test)
+    codes = exp.encode(x_test, use_ema)
     recon = exp.generate(codes, use_ema)
     z = exp.objective.sample_z(LATENTS, torch.Generator().manual_seed(1))
     out = {"recon_mse": float((x_test - recon).pow(2).mean()),
-           "rho": float(pearson(z, exp.encode(exp.generate(z, use_ema))).mean())}
+           "rho": float(pearson(z, exp.encode(exp.generate(z, use_ema), use_ema)).mean())}
     if y_test is not None:
         out["recon_class"] = float((features_and_logits(recon)[1].argmax(1) == y_test).double().mean())
-        knn = KNeighborsClassifier(n_neighbors=KNN_K).fit(exp.encode(x_train).numpy(), y_train.numpy())
+        knn = KNeighborsClassifier(n_neighbors=KNN_K).fit(exp.encode(x_train, use_ema).numpy(), y_train.numpy())
         out["knn"] = float(knn.score(codes.numpy(), y_test.numpy()))
     return out

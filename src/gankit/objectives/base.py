@@ -63,8 +63,9 @@ class Objective(nn.Module, ABC):
         """The critic as a module x -> [N] (what gankit inspect examines), or None when there is none."""
         return self.nets["D"] if "D" in self.nets else None
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Latent codes [N, z_dim] of data x such that G(codes) reconstructs x (encoder objectives only)."""
+    def encode(self, x: torch.Tensor, E: nn.Module | None = None) -> torch.Tensor:
+        """Latent codes [N, z_dim] of data x such that G(codes) reconstructs x (encoder objectives only);
+        by the encoder E given (e.g. its EMA copy), else by nets["E"]."""
         raise ConfigError("this objective has no encoder")
 
     def penalty_terms(self, D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor, phase_step: int) -> Losses:

@@ -39,8 +39,8 @@ class JointObjective(Objective):
         """The code paired with real x in the critic: E(x) (a draw from q(z|x) for ALI)."""
         return self.nets["E"](x)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.nets["E"](x)
+    def encode(self, x: torch.Tensor, E=None) -> torch.Tensor:
+        return (E or self.nets["E"])(x)
 
     def critic_module(self):
         return None  # D takes (x, z); there is no field over x alone to inspect
@@ -80,16 +80,16 @@ class ALI(BiGAN):
 
     needs = {"G": "generator", "E": "gaussian-encoder", "D": "joint"}
 
-    def moments(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, log_var = self.nets["E"](x).chunk(2, dim=1)
+    def moments(self, x: torch.Tensor, E=None) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, log_var = (E or self.nets["E"])(x).chunk(2, dim=1)
         return mu, log_var.clamp(-10.0, 10.0)
 
     def posterior(self, x: torch.Tensor) -> torch.Tensor:
         mu, log_var = self.moments(x)
         return mu + (0.5 * log_var).exp() * torch.randn_like(mu)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.moments(x)[0]
+    def encode(self, x: torch.Tensor, E=None) -> torch.Tensor:
+        return self.moments(x, E)[0]
 
 
 @OBJECTIVES.register("bigan-qp")
@@ -164,8 +164,8 @@ class OGAN(Objective):
         rho = pearson(batch.z, e_fake)
         return with_total({"g_loss": e_fake.mean(1).mean(), "corr": -self.corr_weight * rho.mean()}, rho=rho.mean())
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.shrink * normalize(self.nets["E"](x))
+    def encode(self, x: torch.Tensor, E=None) -> torch.Tensor:
+        return self.shrink * normalize((E or self.nets["E"])(x))
 
     def critic_module(self):
         return None  # the critic is avg E(x), not a module of its own

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from ..data import Dataset
 from ..errors import CheckpointError, TrainingDiverged
-from ..experiment import EMA_NETWORK, Experiment
+from ..experiment import Experiment
 from ..metrics import HEADLINE, evaluate
 from ..metrics.encoder import encoder_metrics
 from ..objectives import Batch, Phase
@@ -64,8 +64,8 @@ class Trainer:
             self.exp.optimizers[name].step()
             for constraint in self.exp.constraints[name]:
                 constraint(nets[name])
-            if self.exp.ema is not None and name == EMA_NETWORK:
-                self.exp.ema.update(nets[name])
+            if name in self.exp.ema:
+                self.exp.ema[name].update(nets[name])
         self.phase_steps[phase.name] += 1
         self.accumulate(phase, losses)
 
