@@ -382,7 +382,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for entry in entries or ():
         if entry not in known:
             raise ConfigError(f"unknown entry {entry!r} in tasks {', '.join(tasks)}; entries: {', '.join(sorted(known))}")
-    run_quality(tasks, args.seeds, out, args.workers, entries, args.rerun)
+    if not args.report_only:
+        run_quality(tasks, args.seeds, out, args.workers, entries, args.rerun)
     records = [r for r in load_records(out) if r["seed"] < args.seeds]  # earlier tasks' runs are reported too
     summary = summarise(records)
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
@@ -538,6 +539,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--rerun", action="store_true",
                    help="quality: train again runs whose record is already in the output folder (default: skip them, "
                         "so an interrupted bench resumes where it stopped)")
+    b.add_argument("--report-only", action="store_true",
+                   help="quality: train nothing; rewrite the table, plots and README section from the records in --out")
     b.add_argument("--readme", metavar="FILE", help="quality: also rewrite the results section of this README")
     b.add_argument("--repeats", type=positive_int, default=15, help="speed: interleaved repeats (default 15)")
     b.add_argument("--iterations", type=positive_int, default=20, help="speed: iterations per timing (default 20)")

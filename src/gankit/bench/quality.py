@@ -108,7 +108,7 @@ def plot(records: list[dict], out: Path) -> list[Path]:
     paths = []
     for task in sorted({r["task"] for r in records}):
         metric = HEADLINE[task]
-        fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
+        fig, ax = plt.subplots(figsize=(9, 6), dpi=100)
         for entry in sorted({r["entry"] for r in records if r["task"] == task}):
             runs = [r["history"] for r in records if r["task"] == task and r["entry"] == entry]
             steps = sorted({h["step"] for run in runs for h in run if metric in h})
@@ -119,7 +119,7 @@ def plot(records: list[dict], out: Path) -> list[Path]:
         ax.set_ylabel(metric)
         ax.set_yscale("log" if metric == "digits/fd" else "linear")
         ax.set_title(task)
-        ax.legend()
+        ax.legend(fontsize="small", ncol=2)
         path = out / f"{task}.png"
         fig.savefig(path, bbox_inches="tight")
         plt.close(fig)
