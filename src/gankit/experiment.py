@@ -19,9 +19,10 @@ from .train.optim import build_optimizer
 EMA_NETWORKS = ("G", "E")  # weight-averaged where present: G samples, E encodes (averaged together, they match)
 
 
-def ema_prefix(name: str) -> str:
-    """Checkpoint key prefix of a network's EMA copy ("ema." for G, as before encoders existed)."""
-    return "ema." if name == "G" else f"ema_{name}."
+def ema_keys(name: str) -> tuple[str, str]:
+    """Checkpoint keys of a network's EMA copy: (prefix of its tensors, its update counter); G keeps the
+    names it had before encoders existed, so older checkpoints still load."""
+    return ("ema.", "ema_updates") if name == "G" else (f"ema_{name}.", f"ema_{name}_updates")
 
 
 @dataclass
@@ -73,9 +74,9 @@ class Experiment:
         """Weights, EMA weights and optimizer states as flat tensors, plus JSON metadata."""
         tensors = {f"net.{k}": v for k, v in self.objective.nets.state_dict().items()}
         for name, ema in self.ema.items():
-            prefix = ema_prefix(name)
+            prefix, counter = ema_keys(name)
             tensors.update({f"{prefix}{k}": v for k, v in ema.module.state_dict().items()})
-            tensors[f"{prefix[:-1]}_updates" if name != "G" else "ema_updates"] = torch.tensor(ema.num_updates)
+            tensors[counter] = torch.tensor(ema.num_updates)
         optim_meta = {}
         for name, opt in self.optimizers.items():
             t, optim_meta[name] = flatten_optimizer(opt, f"optim.{name}")
@@ -86,9 +87,9 @@ class Experiment:
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict, source: Path) -> None:
         load_module(self.objective.nets, tensors, "net.", source)
         for name, ema in self.ema.items():
-            prefix = ema_prefix(name)
+            prefix, counter = ema_keys(name)
             load_module(ema.module, tensors, prefix, source)
-            ema.num_updates = int(tensors[f"{prefix[:-1]}_updates" if name != "G" else "ema_updates"])
+            ema.num_updates = int(tensors[counter])
         for name, opt in self.optimizers.items():
             restore_optimizer(opt, tensors, meta["optim"][name], f"optim.{name}")
 
