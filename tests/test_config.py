@@ -68,3 +68,11 @@ def test_changing_a_component_drops_its_old_options():
     assert cfg.objective.options == {}
     cfg = build_config(load_preset("ring8-wgan-gp"), overrides=["objective.options.gp_weight=1"])
     assert cfg.objective.options == {"gp_weight": 1}
+
+
+def test_override_reaches_into_a_list_item():
+    base = {"penalties": [{"name": "r1", "weight": 10.0}, {"name": "gp", "weight": 1.0}]}
+    cfg = build_config(base, overrides=["penalties.1.weight=0.5", "penalties.0.options={}"])
+    assert [(p.name, p.weight) for p in cfg.penalties] == [("r1", 10.0), ("gp", 0.5)]
+    with pytest.raises(ConfigError, match=r"config field penalties.2: the list has 2 item\(s\)"):
+        build_config(base, overrides=["penalties.2.weight=1"])

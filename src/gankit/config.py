@@ -188,8 +188,21 @@ def deep_merge(base: dict, update: dict) -> dict:
         renamed = isinstance(value, dict) and isinstance(old, dict) and value.get("name", old.get("name")) != old.get("name")
         if isinstance(value, dict) and isinstance(old, dict) and value and not renamed:
             out[key] = deep_merge(old, value)
+        elif isinstance(old, list) and isinstance(value, dict) and value and all(str(k).isdigit() for k in value):
+            out[key] = merge_items(old, value, key)  # --set penalties.0.weight=1 changes one item
         else:
             out[key] = value
+    return out
+
+
+def merge_items(items: list, update: dict, key: str) -> list:
+    """The list with item i merged with update[i] for every index i in update."""
+    out = list(items)
+    for index, value in update.items():
+        i = int(index)
+        if i >= len(out):
+            raise ConfigError(f"config field {key}.{i}: the list has {len(out)} item(s), numbered from 0")
+        out[i] = deep_merge(out[i], value) if isinstance(out[i], dict) and isinstance(value, dict) else value
     return out
 
 
