@@ -146,11 +146,13 @@ def cmd_encode(args: argparse.Namespace) -> int:
 
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
     x, y = data_for(exp, args.data, args.n, args.seed)
-    codes = exp.encode(x)
+    use_ema = exp.has_ema and not args.no_ema
+    codes = exp.encode(x, use_ema)
     out = Path(args.output)
     save_npz(out, z=codes.numpy(), **({} if y is None else {"y": y.numpy()}))
     print(f"wrote codes [{len(codes)}, {codes.shape[1]}] of {len(x)} items of {args.data or exp.cfg.data.name} "
-          f"(encoder at step {meta['step']}) to {out}" + (" with their labels" if y is not None else ""))
+          f"({'EMA encoder' if use_ema else 'encoder'} at step {meta['step']}) to {out}"
+          + (" with their labels" if y is not None else ""))
     return 0
 
 
@@ -190,9 +192,11 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     generator = torch.Generator().manual_seed(args.seed)
     if args.data:  # between real items: their codes are the ends, the items themselves frame each row
         x, _ = data_for(exp, args.data, 0, args.seed)
+        if len(x) < 2 * args.rows:
+            raise ConfigError(f"--data {args.data} has {len(x)} items; {args.rows} rows need {2 * args.rows}")
         pick = torch.randperm(len(x), generator=generator)[: 2 * args.rows]
         ends = x[pick].view(2, args.rows, *x.shape[1:])
-        codes = exp.encode(torch.cat([ends[0], ends[1]]))
+        codes = exp.encode(torch.cat([ends[0], ends[1]]), use_ema)
         starts, stops = codes[: args.rows], codes[args.rows:]
     else:
         starts, stops = exp.objective.sample_z(2 * args.rows, generator).split(args.rows)
@@ -479,6 +483,7 @@ def parser() -> argparse.ArgumentParser:
     enc.add_argument("-n", type=int, default=0, help="items to encode (default: all of a finite dataset, else 1000)")
     enc.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="output .npz")
     enc.add_argument("--seed", type=int, default=0, help="seed of the draws from an infinite dataset (default 0)")
+    enc.add_argument("--no-ema", action="store_true", help="use the trained encoder instead of its EMA copy")
     enc.add_argument("--device", default=None, help="torch device (default: the run's)")
     enc.set_defaults(func=cmd_encode)
 
