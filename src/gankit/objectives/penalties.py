@@ -2,6 +2,8 @@
 weight and its lazy interval. Formulas: algorithms.md sections 4 and 5 (critic convention, D high on real)."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -73,7 +75,7 @@ def spectral_norms(module: nn.Module) -> list[torch.Tensor]:
 
 # --- configurable penalties -------------------------------------------------------------------------
 
-class Penalty:
+class Penalty(ABC):
     """A weighted penalty, optionally lazy: applied on every `every`-th critic step with its weight
     multiplied by `every`, so its expected gradient is unchanged (Karras et al. 2020, StyleGAN2)."""
 
@@ -91,8 +93,9 @@ class Penalty:
         """The scalar added to the critic loss on a step where the penalty applies."""
         return (self.weight * self.every) * self(D, x_real, x_fake).mean()
 
+    @abstractmethod
     def __call__(self, D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """Per-sample penalty values [N] (or one scalar for a penalty on the weights)."""
 
 
 @PENALTIES.register("gp")
