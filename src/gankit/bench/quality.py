@@ -82,6 +82,10 @@ def summarise(records: list[dict]) -> dict[str, dict[str, dict[str, tuple[float,
                 for e, m in entries.items()} for t, entries in out.items()}
 
 
+def cell(mean: float, std: float, n: int) -> str:
+    return f"{mean:.3g} ± {std:.2g}" if n > 1 else f"{mean:.3g}"  # one seed has no spread to show
+
+
 def markdown(summary: dict) -> str:
     lines = []
     for task, entries in summary.items():
@@ -92,7 +96,7 @@ def markdown(summary: dict) -> str:
                   "| entry | seeds | " + " | ".join(m.split("/")[-1] for m in metrics) + " |",
                   "|---" * (len(metrics) + 2) + "|"]
         for entry, values in sorted(entries.items()):
-            cells = [f"{values[m][0]:.3g} ± {values[m][1]:.2g}" if m in values else "" for m in metrics]
+            cells = [cell(*values[m]) if m in values else "" for m in metrics]
             lines.append(f"| {entry} | {values['seconds'][2]} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
