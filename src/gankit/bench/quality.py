@@ -113,12 +113,13 @@ def plot(records: list[dict], out: Path) -> list[Path]:
     for task in sorted({r["task"] for r in records}):
         metric = HEADLINE[task]
         fig, ax = plt.subplots(figsize=(9, 6), dpi=100)
-        for entry in sorted({r["entry"] for r in records if r["task"] == task}):
+        for i, entry in enumerate(sorted({r["entry"] for r in records if r["task"] == task})):
             runs = [r["history"] for r in records if r["task"] == task and r["entry"] == entry]
             steps = sorted({h["step"] for run in runs for h in run if metric in h})
             means = [statistics.mean(h[metric] for run in runs for h in run if h["step"] == s and metric in h)
                      for s in steps]
-            ax.plot(steps, means, marker="o", label=entry)
+            style = ("-", "--", ":")[i // 10 % 3]  # the colour cycle has 10 colours; then the line style changes
+            ax.plot(steps, means, marker="o", linestyle=style, label=entry)
         ax.set_xlabel("step")
         ax.set_ylabel(metric)
         ax.set_yscale("log" if metric == "digits/fd" else "linear")
