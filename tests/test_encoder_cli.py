@@ -60,3 +60,17 @@ def test_encoder_commands_refuse_a_run_without_encoder(tmp_path, capsys):
         code, _, err = run(capsys, *argv)
         assert code == 2 and err.count("\n") == 1 and "objective 'ns' has no encoder" in err
     assert run(capsys, "interpolate", run_dir, "-o", str(tmp_path / "i.png"))[0] == 0  # latent paths need no encoder
+
+
+def test_picture_commands_on_vector_data_need_npz(tmp_path, capsys):
+    from .conftest import TINY_TOY
+
+    bigan_toy = {**TINY_TOY, "objective": {"name": "bigan"}, "optim": {k: {"name": "adam", "lr": 1e-4} for k in "GED"},
+                 "model": {**TINY_TOY["model"], "E": {"name": "mlp", "options": {"hidden": 8}},
+                           "D": {"name": "mlp", "options": {"hidden": 8, "joint_hidden": 8}}}}
+    code, out, _ = run(capsys, "train", "--config", config_file(tmp_path, bigan_toy), "--set", "train.steps=1")
+    run_dir = run_dir_of(out)
+    code, _, err = run(capsys, "reconstruct", run_dir, "-o", str(tmp_path / "r.png"))
+    assert code == 2 and "reconstruct draws image grids; dataset ring8 is vectors, write .npz" in err
+    assert run(capsys, "reconstruct", run_dir, "-n", "7", "-o", str(tmp_path / "r.npz"))[0] == 0
+    assert np.load(tmp_path / "r.npz")["reconstruction"].shape == (7, 2)

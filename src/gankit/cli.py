@@ -156,16 +156,22 @@ def cmd_encode(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_reconstruct(args: argparse.Namespace) -> int:
+def picture_job(args: argparse.Namespace, command: str):
+    """(experiment, metadata, output path, use_ema) for a command that writes an image grid or an .npz."""
     from .experiment import experiment_from_checkpoint
-    from .viz import save_image_grid
 
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
     out = Path(args.output)
     if out.suffix != ".npz" and not exp.spec.is_image:
-        raise ConfigError(f"{out}: reconstruct draws image grids; dataset {exp.spec.name} is vectors, write .npz")
+        raise ConfigError(f"{out}: {command} draws image grids; dataset {exp.spec.name} is vectors, write .npz")
+    return exp, meta, out, exp.has_ema and not args.no_ema
+
+
+def cmd_reconstruct(args: argparse.Namespace) -> int:
+    from .viz import save_image_grid
+
+    exp, meta, out, use_ema = picture_job(args, "reconstruct")
     x, _ = data_for(exp, args.data, args.n, args.seed)
-    use_ema = exp.has_ema and not args.no_ema
     recon = exp.reconstruct(x, use_ema)
     if out.suffix == ".npz":
         save_npz(out, x=x.numpy(), reconstruction=recon.numpy())
@@ -180,15 +186,10 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
 
 
 def cmd_interpolate(args: argparse.Namespace) -> int:
-    from .experiment import experiment_from_checkpoint
     from .latent import interpolation_rows
     from .viz import save_image_grid
 
-    exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
-    out = Path(args.output)
-    if out.suffix != ".npz" and not exp.spec.is_image:
-        raise ConfigError(f"{out}: interpolate draws image grids; dataset {exp.spec.name} is vectors, write .npz")
-    use_ema = exp.has_ema and not args.no_ema
+    exp, meta, out, use_ema = picture_job(args, "interpolate")
     generator = torch.Generator().manual_seed(args.seed)
     if args.data:  # between real items: their codes are the ends, the items themselves frame each row
         x, _ = data_for(exp, args.data, 0, args.seed)
