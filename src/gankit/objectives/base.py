@@ -63,6 +63,10 @@ class Objective(nn.Module, ABC):
         """The critic as a module x -> [N] (what gankit inspect examines), or None when there is none."""
         return self.nets["D"] if "D" in self.nets else None
 
+    def encoder(self, E: nn.Module | None = None) -> nn.Module:
+        """E when given (e.g. the EMA copy), else this objective's own nets["E"]."""
+        return E if E is not None else self.nets["E"]
+
     def encode(self, x: torch.Tensor, E: nn.Module | None = None) -> torch.Tensor:
         """Latent codes [N, z_dim] of data x such that G(codes) reconstructs x (encoder objectives only);
         by the encoder E given (e.g. its EMA copy), else by nets["E"]."""

@@ -40,7 +40,7 @@ class JointObjective(Objective):
         return self.nets["E"](x)
 
     def encode(self, x: torch.Tensor, E=None) -> torch.Tensor:
-        return (E or self.nets["E"])(x)
+        return self.encoder(E)(x)
 
     def critic_module(self):
         return None  # D takes (x, z); there is no field over x alone to inspect
@@ -81,7 +81,7 @@ class ALI(BiGAN):
     needs = {"G": "generator", "E": "gaussian-encoder", "D": "joint"}
 
     def moments(self, x: torch.Tensor, E=None) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, log_var = (E or self.nets["E"])(x).chunk(2, dim=1)
+        mu, log_var = self.encoder(E)(x).chunk(2, dim=1)
         return mu, log_var.clamp(-10.0, 10.0)
 
     def posterior(self, x: torch.Tensor) -> torch.Tensor:
@@ -165,7 +165,7 @@ class OGAN(Objective):
         return with_total({"g_loss": e_fake.mean(1).mean(), "corr": -self.corr_weight * rho.mean()}, rho=rho.mean())
 
     def encode(self, x: torch.Tensor, E=None) -> torch.Tensor:
-        return self.shrink * normalize((E or self.nets["E"])(x))
+        return self.shrink * normalize(self.encoder(E)(x))
 
     def critic_module(self):
         return None  # the critic is avg E(x), not a module of its own
