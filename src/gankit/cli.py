@@ -391,9 +391,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         run_quality(tasks, args.seeds, out, args.workers, entries, args.rerun)
     records = [r for r in load_records(out) if r["seed"] < args.seeds]  # earlier tasks' runs are reported too
     summary = summarise(records)
-    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-    text = markdown(summary)
-    (out / "quality.md").write_text(text)
+    summary_text, text = json.dumps(summary, indent=1) + "\n", markdown(summary)
+    write_atomic(out / "summary.json", lambda tmp: Path(tmp).write_text(summary_text))
+    write_atomic(out / "quality.md", lambda tmp: Path(tmp).write_text(text))
     plots = plot(records, out)
     print(text)
     print(f"wrote {out / 'quality.md'}, {out / 'summary.json'}, " + ", ".join(str(p) for p in plots))
@@ -431,6 +431,12 @@ def add_generator_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the latent codes (default 0)")
     p.add_argument("--no-ema", action="store_true", help="use the trained generator instead of its EMA copy")
     p.add_argument("--device", default=None, help="torch device (default: the run's)")
+
+
+def add_run_and_data(p: argparse.ArgumentParser, data_help: str) -> None:
+    """The run to load and the dataset to read, as encode, reconstruct and interpolate take them."""
+    p.add_argument("checkpoint", metavar="CHECKPOINT_OR_RUN", help="a checkpoint or run directory")
+    p.add_argument("--data", help=data_help)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -479,8 +485,7 @@ def parser() -> argparse.ArgumentParser:
     enc = sub.add_parser("encode", help="latent codes of data under a run's encoder (encoder GANs)",
                          description="Encode data with the run's encoder (bigan, ali, bigan-qp, o-gan) and write the "
                                      "codes (array z, and y when the data has labels) to an .npz file.")
-    enc.add_argument("checkpoint", metavar="CHECKPOINT_OR_RUN", help="a checkpoint or run directory")
-    enc.add_argument("--data", help="dataset to encode (gankit list datasets; folder:/npz: paths); default the run's")
+    add_run_and_data(enc, "dataset to encode (gankit list datasets; folder:/npz: paths); default the run's")
     enc.add_argument("-n", type=int, default=0, help="items to encode (default: all of a finite dataset, else 1000)")
     enc.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="output .npz")
     enc.add_argument("--seed", type=int, default=0, help="seed of the draws from an infinite dataset (default 0)")
@@ -491,8 +496,7 @@ def parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("reconstruct", help="originals above their reconstructions G(E(x)) (encoder GANs)",
                          description="Reconstruct data through the run's encoder and generator: a grid with each row "
                                      "of originals above the row of their reconstructions, or an .npz (x, reconstruction).")
-    rec.add_argument("checkpoint", metavar="CHECKPOINT_OR_RUN", help="a checkpoint or run directory")
-    rec.add_argument("--data", help="dataset to reconstruct (default the run's); e.g. digits-test for held-out digits")
+    add_run_and_data(rec, "dataset to reconstruct (default the run's); e.g. digits-test for held-out digits")
     rec.add_argument("-n", type=positive_int, default=32, help="items, the first ones of the dataset (default 32)")
     rec.add_argument("-o", "--output", required=True, metavar="FILE", help="output .png grid or .npz")
     rec.add_argument("--nrow", type=positive_int, default=8, help="items per row (default 8)")
@@ -502,13 +506,12 @@ def parser() -> argparse.ArgumentParser:
     itp = sub.add_parser("interpolate", help="rows of generated images along latent paths",
                          description="Interpolate between pairs of random latent codes (any run), or with --data between "
                                      "the codes of pairs of real items (encoder runs), which frame each row.")
-    itp.add_argument("checkpoint", metavar="CHECKPOINT_OR_RUN", help="a checkpoint or run directory")
+    add_run_and_data(itp, "encoder runs: interpolate between codes of random pairs of this dataset's items")
     itp.add_argument("-o", "--output", required=True, metavar="FILE", help="output .png grid or .npz [rows, steps, ...]")
     itp.add_argument("--rows", type=positive_int, default=8, help="interpolations, one per row (default 8)")
     itp.add_argument("--steps", type=positive_int, default=10, help="images per path, ends included (default 10)")
     itp.add_argument("--mode", choices=["slerp", "linear"], default="slerp",
                      help="spherical (default; keeps the norm Gaussian codes have) or linear interpolation")
-    itp.add_argument("--data", help="encoder runs: interpolate between codes of random pairs of this dataset's items")
     add_generator_options(itp)
     itp.set_defaults(func=cmd_interpolate)
 

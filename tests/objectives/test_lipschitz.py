@@ -239,3 +239,13 @@ def test_frobenius_clip_bounds_each_weight_matrix():
     assert_close(net[0].weight.norm(), torch.tensor(1.0))
     assert torch.equal(net[1].weight, small)  # already inside: untouched
     assert max(float(s.detach()) for s in spectral_norms(net)) <= 1.0 + 1e-6
+
+
+def test_objective_decides_the_shared_forward_once():
+    nets = lambda D: {"G": nn.Linear(2, 3), "D": D}  # noqa: E731
+    with_sn = HingeGAN(nets(sn_critic()), [], z_dim=2)
+    plain = HingeGAN(nets(build_network(DISCRIMINATORS, "mlp", {"hidden": 8}, "D", spec=DataSpec("v", (3,)), z_dim=2)),
+                     [], z_dim=2)
+    assert with_sn.one_critic_forward and not plain.one_critic_forward
+    batch = Batch(torch.randn(4, 3), None, torch.randn(4, 2))
+    assert torch.isfinite(with_sn.critic_loss(batch)["total"])

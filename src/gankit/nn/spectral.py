@@ -30,11 +30,17 @@ def has_batch_statistics(module: nn.Module) -> bool:
     return any(isinstance(m, _BatchNorm) for m in module.modules())
 
 
-def critic_outputs(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """D(x_real), D(x_fake). A spectrally normalized critic without BatchNorm gets one concatenated forward,
-    so W / sigma and its power iteration are computed once per step (the same values as two forwards
-    sharing one sigma); other critics get two forwards, since with BatchNorm concatenating changes the result."""
-    if is_spectrally_normalized(D) and not has_batch_statistics(D):
+def one_forward_is_exact(D: nn.Module) -> bool:
+    """Whether D's real and fake batches should share one forward: with spectral norm, so that W / sigma and
+    its power iteration run once per step; never with BatchNorm, whose statistics would mix the two."""
+    return is_spectrally_normalized(D) and not has_batch_statistics(D)
+
+
+def critic_outputs(D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor,
+                   together: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """D(x_real), D(x_fake): one concatenated forward when `together` (default: one_forward_is_exact(D),
+    which gives the same values as two forwards sharing one sigma), else two forwards."""
+    if together if together is not None else one_forward_is_exact(D):
         out = D(torch.cat([x_real, x_fake]))
         return out[: len(x_real)], out[len(x_real):]
     return D(x_real), D(x_fake)

@@ -2,10 +2,12 @@
 Formulas: algorithms.md sections 1, 3, 4 (critic convention: D is high on real data)."""
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 
-from ..nn.spectral import critic_outputs
+from ..nn.spectral import critic_outputs, one_forward_is_exact
 from .base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
 from .penalties import GradientPenalty
 
@@ -67,11 +69,16 @@ class AdversarialObjective(Objective):
         return [Phase("D", ("D",), "critic", self.critic_loss),
                 Phase("G", ("G",), "generator", self.generator_loss)]
 
+    @functools.cached_property
+    def one_critic_forward(self) -> bool:
+        """Decided at the first critic step (constraints are attached by then), not walked every step."""
+        return one_forward_is_exact(self.nets["D"])
+
     def critic_loss(self, batch: Batch) -> Losses:
         G, D = self.nets["G"], self.nets["D"]
         with torch.no_grad():
             x_fake = G(batch.z)
-        real, fake = critic_outputs(D, batch.x, x_fake)  # [N], [N]
+        real, fake = critic_outputs(D, batch.x, x_fake, self.one_critic_forward)  # [N], [N]
         terms = {"d_loss": self.d_loss(real, fake).mean()}
         terms.update(self.penalty_terms(D, batch.x, x_fake, batch.phase_step))
         return with_total(terms, d_real=real.mean(), d_fake=fake.mean())

@@ -48,7 +48,7 @@ class GANQP(AdversarialObjective):
         G, D = self.nets["G"], self.nets["D"]
         with torch.no_grad():
             x_fake = G(batch.z)
-        real, fake = critic_outputs(D, batch.x, x_fake)
+        real, fake = critic_outputs(D, batch.x, x_fake, self.one_critic_forward)
         distance = qp_distance(batch.x, x_fake, self.distance, self.eps)
         delta = real - fake
         terms = {"d_loss": qp_critic_loss(delta, distance, self.lam).mean()}
