@@ -16,9 +16,6 @@ from .train.checkpoint import find_checkpoint, flatten_optimizer, load_checkpoin
 from .train.ema import EMA
 from .train.optim import build_optimizer
 
-EMA_NETWORKS = ("G", "E")  # weight-averaged where present: G samples, E encodes (averaged together, they match)
-
-
 def ema_keys(name: str) -> tuple[str, str]:
     """Checkpoint keys of a network's EMA copy: (prefix of its tensors, its update counter); G keeps the
     names it had before encoders existed, so older checkpoints still load."""
@@ -46,12 +43,19 @@ class Experiment:
         """A network, or its EMA copy when use_ema and there is one."""
         return self.ema[name].module if use_ema and name in self.ema else self.objective.nets[name]
 
+    def networks(self, use_ema: bool = True) -> dict[str, nn.Module]:
+        """Every network by name, the EMA copies where use_ema and there are some."""
+        return {name: self.network(name, use_ema) for name in self.objective.nets}
+
     @torch.no_grad()
-    def generate(self, z: torch.Tensor, use_ema: bool = True, chunk: int = 1024) -> torch.Tensor:
-        """G(z) on the CPU, in eval mode, in chunks; from the EMA copy unless use_ema is False."""
-        G = self.network("G", use_ema)
-        with evaluating(G):
-            return torch.cat([G(part.to(self.device)).cpu() for part in z.split(chunk)])
+    def generate(self, z: torch.Tensor, use_ema: bool = True, chunk: int = 1024,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        """Samples from noise z (objective.sample_z) on the CPU, in eval mode, in chunks, the way the
+        objective samples (G(z) for GANs); from the EMA copies unless use_ema is False."""
+        nets = self.networks(use_ema)
+        with evaluating(*nets.values()):
+            return torch.cat([self.objective.generate(part.to(self.device), nets, generator).cpu()
+                              for part in z.split(chunk)])
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor, use_ema: bool = True, chunk: int = 1024) -> torch.Tensor:
@@ -64,9 +68,15 @@ class Experiment:
         with evaluating(E):
             return torch.cat([self.objective.encode(part.to(self.device), E).cpu() for part in x.split(chunk)])
 
-    def reconstruct(self, x: torch.Tensor, use_ema: bool = True) -> torch.Tensor:
-        """G(E(x)) with the EMA copies of both unless use_ema is False: a pair trained together."""
-        return self.generate(self.encode(x, use_ema), use_ema)
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, use_ema: bool = True, chunk: int = 1024) -> torch.Tensor:
+        """x encoded and decoded (G(E(x)) for encoder GANs) with the EMA copies unless use_ema is False:
+        a pair trained together."""
+        if not self.objective.has_encoder:
+            raise ConfigError(f"this run's objective {self.cfg.objective.name!r} has no encoder to reconstruct with")
+        nets = self.networks(use_ema)
+        with evaluating(*nets.values()):
+            return torch.cat([self.objective.reconstruct(part.to(self.device), nets).cpu() for part in x.split(chunk)])
 
     # --- checkpoint state -------------------------------------------------------------------
 
@@ -77,6 +87,7 @@ class Experiment:
             prefix, counter = ema_keys(name)
             tensors.update({f"{prefix}{k}": v for k, v in ema.module.state_dict().items()})
             tensors[counter] = torch.tensor(ema.num_updates)
+        tensors.update({f"objective.{k}": v for k, v in self.objective.extra_state().items()})
         optim_meta = {}
         for name, opt in self.optimizers.items():
             t, optim_meta[name] = flatten_optimizer(opt, f"optim.{name}")
@@ -90,6 +101,8 @@ class Experiment:
             prefix, counter = ema_keys(name)
             load_module(ema.module, tensors, prefix, source)
             ema.num_updates = int(tensors[counter])
+        self.objective.load_extra_state({k[len("objective."):]: v for k, v in tensors.items()
+                                         if k.startswith("objective.")})
         for name, opt in self.optimizers.items():
             restore_optimizer(opt, tensors, meta["optim"][name], f"optim.{name}")
 
@@ -120,7 +133,7 @@ def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
         if name not in cfg.optim:
             raise ConfigError(f"objective {cfg.objective.name} has network {name} but the config has no optim.{name}")
         optimizers[name] = build_optimizer(net.parameters(), cfg.optim[name], f"optim.{name}")
-    ema = {name: EMA(objective.nets[name], cfg.train.ema_decay) for name in EMA_NETWORKS
+    ema = {name: EMA(objective.nets[name], cfg.train.ema_decay) for name in objective.ema_networks
            if name in objective.nets and cfg.train.ema_decay > 0}
     return Experiment(cfg, spec, objective, optimizers, constraints, ema)
 

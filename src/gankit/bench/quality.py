@@ -22,7 +22,7 @@ def run_one(job: tuple[str, str, int, str]) -> dict:
     from ..data import load_dataset
     from ..experiment import build_experiment
     from ..train.trainer import Trainer
-    from ..cli import make_run_dir
+    from ..rundir import make_run_dir
 
     task, entry, seed, out = job
     torch.set_num_threads(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping
 
 import torch
 from torch import nn
@@ -38,6 +38,7 @@ class Objective(nn.Module, ABC):
 
     needs: dict[str, str] = {}  # network name -> kind ("generator", "discriminator", "encoder", ...) to build
     has_encoder = False          # True where `encode` maps data back to latent codes
+    ema_networks: tuple[str, ...] = ("G", "E")  # networks given a weight-averaged copy, where present
 
     def __init__(self, networks: dict[str, nn.Module], penalties: list, z_dim: int):
         super().__init__()
@@ -50,8 +51,28 @@ class Objective(nn.Module, ABC):
         """The phases of one iteration, in order."""
 
     def sample_z(self, n: int, generator: torch.Generator | None = None, device="cpu") -> torch.Tensor:
-        """z ~ N(0, I) [n, z_dim]."""
+        """The noise that sampling starts from: z ~ N(0, I) [n, z_dim] here; objectives that sample
+        otherwise (chains in data space, noise shaped like the data) override it."""
         return torch.randn(n, self.z_dim, generator=generator).to(device)
+
+    def generate(self, z: torch.Tensor, nets: Mapping[str, nn.Module],
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        """Samples from the noise z of `sample_z`, with the networks given (the EMA copies where chosen, in
+        eval mode). Sampling is the objective's business: G(z) here; Langevin chains, decoders or f(z)
+        elsewhere. `generator` drives any further randomness; None uses the global RNG."""
+        return nets["G"](z)
+
+    def reconstruct(self, x: torch.Tensor, nets: Mapping[str, nn.Module]) -> torch.Tensor:
+        """x through the encoder and back (encoder objectives and autoencoders)."""
+        return self.generate(self.encode(x, nets.get("E")), nets)
+
+    def extra_state(self) -> dict[str, torch.Tensor]:
+        """State beyond the networks' weights kept between steps (a replay buffer, codebook statistics); it
+        goes into every checkpoint, so exact resume holds without special cases."""
+        return {}
+
+    def load_extra_state(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Restores what `extra_state` returned."""
 
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,72 @@
+"""`gankit bench quality | speed`."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ConfigError
+from ..train.checkpoint import write_atomic
+from .common import positive_int
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.suite == "speed":
+        from ..bench.speed import print_speed, run_speed
+
+        print_speed(run_speed(args.repeats, args.iterations, args.threads))
+        return 0
+    import json
+
+    from ..bench.quality import load_records, markdown, plot, run_quality, summarise, write_readme_section
+    from ..bench.tasks import TASKS
+
+    tasks = args.tasks.split(",") if args.tasks else list(TASKS)
+    for task in tasks:
+        if task not in TASKS:
+            from ..registry import did_you_mean
+
+            raise ConfigError(f"unknown task {task!r}{did_you_mean(task, list(TASKS))}; tasks: {', '.join(TASKS)}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    entries = args.entries.split(",") if args.entries else None
+    known = {e for t in tasks for e in TASKS[t]}
+    for entry in entries or ():
+        if entry not in known:
+            raise ConfigError(f"unknown entry {entry!r} in tasks {', '.join(tasks)}; entries: {', '.join(sorted(known))}")
+    if not args.report_only:
+        run_quality(tasks, args.seeds, out, args.workers, entries, args.rerun)
+    records = [r for r in load_records(out) if r["seed"] < args.seeds]  # earlier tasks' runs are reported too
+    summary = summarise(records)
+    summary_text, text = json.dumps(summary, indent=1) + "\n", markdown(summary)
+    write_atomic(out / "summary.json", lambda tmp: Path(tmp).write_text(summary_text))
+    write_atomic(out / "quality.md", lambda tmp: Path(tmp).write_text(text))
+    plots = plot(records, out)
+    print(text)
+    print(f"wrote {out / 'quality.md'}, {out / 'summary.json'}, " + ", ".join(str(p) for p in plots))
+    if args.readme:
+        done = sorted({r["task"] for r in records})
+        command = f"gankit bench quality --tasks {','.join(done)} --seeds {args.seeds}"
+        write_readme_section(Path(args.readme), text, command)
+    return 0
+
+
+def add_parser(sub) -> None:
+    b = sub.add_parser("bench", help="benchmarks: quality (tasks x objectives x seeds) or speed (ratios)",
+                       description="quality: train every benchmark task's entries for N seeds (two at a time) and "
+                                   "write results/*.json, results/quality.md and a plot per task. speed: gankit's "
+                                   "iteration against a plain PyTorch loop, interleaved in one process.")
+    b.add_argument("suite", choices=["quality", "speed"], help="which benchmark")
+    b.add_argument("--tasks", help="quality: comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2); default all")
+    b.add_argument("--seeds", type=positive_int, default=3, help="quality: seeds per entry (default 3)")
+    b.add_argument("--workers", type=positive_int, default=2, help="quality: runs in parallel, one thread each (default 2)")
+    b.add_argument("--out", default="results", help="quality: output folder (default results)")
+    b.add_argument("--entries", help="quality: comma-separated entries of those tasks (e.g. digits-sngan); default all")
+    b.add_argument("--rerun", action="store_true",
+                   help="quality: train again runs whose record is already in the output folder (default: skip them, "
+                        "so an interrupted bench resumes where it stopped)")
+    b.add_argument("--report-only", action="store_true",
+                   help="quality: train nothing; rewrite the table, plots and README section from the records in --out")
+    b.add_argument("--readme", metavar="FILE", help="quality: also rewrite the results section of this README")
+    b.add_argument("--repeats", type=positive_int, default=15, help="speed: interleaved repeats (default 15)")
+    b.add_argument("--iterations", type=positive_int, default=20, help="speed: iterations per timing (default 20)")
+    b.add_argument("--threads", type=positive_int, default=1, help="speed: torch threads (default 1)")
+    b.set_defaults(func=cmd_bench)

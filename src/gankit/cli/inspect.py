@@ -1,0 +1,73 @@
+"""`gankit inspect`: diagnostics of a trained run."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from ..config import Config
+from ..errors import ConfigError
+from ..train.checkpoint import write_atomic
+from .common import positive_int, print_table
+
+def lipschitz_setup(cfg: Config) -> str:
+    """How the run kept its critic Lipschitz: objective, penalties, constraints, as the config says."""
+    parts = [f"objective {cfg.objective.name}" + (f" {cfg.objective.options}" if cfg.objective.options else "")]
+    parts += [f"penalty {p.name} (weight {p.weight:g}" + (f", every {p.every}" if p.every > 1 else "") + ")"
+              for p in cfg.penalties]
+    parts += [f"constraint {c.name} on {c.network}" + (f" {c.options}" if c.options else "") for c in cfg.constraints]
+    if not cfg.penalties and not cfg.constraints and cfg.objective.name != "wgan-gp":
+        parts.append("no penalty or constraint")
+    return "; ".join(parts)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    import json
+
+    from ..data import load_dataset
+    from ..diagnostics.lipschitz import inspect_lipschitz, plot_gradient_norms
+    from ..experiment import experiment_from_checkpoint
+
+    exp, meta = experiment_from_checkpoint(Path(args.target), device=args.device)
+    dataset = load_dataset(exp.cfg.data.name, exp.cfg.data.resolution)
+    real = dataset.sample(args.n, torch.Generator().manual_seed(args.seed)).to(exp.device)
+    fake = exp.generate(exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed + 1)),
+                        use_ema=False).to(exp.device)  # the generator D was trained against
+    critic = exp.objective.critic_module()
+    if critic is None:
+        raise ConfigError(f"this run's objective {exp.cfg.objective.name!r} has no critic D(x) of its own to inspect")
+    report = inspect_lipschitz(critic, real, fake)
+    print(f"critic of step {meta['step']} ({meta['path']}): {lipschitz_setup(exp.cfg)}")
+    print(f"||grad_x D|| on {args.n} samples per set (generated: the trained G, not its EMA)")
+    stats = report.stats()
+    print_table(stats)
+    print(f"product of {len(report.layers)} layer operator norms: {report.product:.4g} "
+          + ("(an upper bound on the Lipschitz constant)" if report.is_bound
+             else "(not a bound: " + "; ".join(report.bound_caveats) + ")"))
+    run_dir = Path(meta["path"]).parent.parent
+    out = Path(args.output) if args.output else run_dir / f"lipschitz-step-{meta['step']:07d}.png"
+    plot_gradient_norms(report, out, f"{exp.cfg.name}: critic gradient norms at step {meta['step']}")
+    record = {"checkpoint": meta["path"], "step": meta["step"], "setup": lipschitz_setup(exp.cfg), "n": args.n,
+              "gradient_norms": stats, "layers": dict(report.layers), "product": report.product,
+              "is_bound": report.is_bound, "caveats": report.bound_caveats}
+    json_path = out.with_suffix(".json")
+    write_atomic(json_path, lambda tmp: Path(tmp).write_text(json.dumps(record, indent=2) + "\n"))
+    print(f"wrote {out} and {json_path}")
+    return 0
+
+
+def add_parser(sub) -> None:
+    ins = sub.add_parser("inspect", help="diagnostics of a trained run: the critic's Lipschitz constant",
+                         description="lipschitz: gradient norms of the critic on real, generated and interpolated "
+                                     "samples (mean, percentiles, max, a histogram PNG) and the product of its layers' "
+                                     "operator norms, an upper bound when the critic is a chain of 1-Lipschitz parts; "
+                                     "says which penalty or constraint the run used.")
+    ins.add_argument("what", choices=["lipschitz"], help="what to inspect")
+    ins.add_argument("target", metavar="RUN_OR_CHECKPOINT", help="a run directory or a checkpoint")
+    ins.add_argument("-n", type=positive_int, default=1000, help="samples per set (default 1000)")
+    ins.add_argument("-o", "--output", metavar="FILE.png",
+                     help="histogram PNG (a JSON goes beside it); default RUN/lipschitz-step-N.png")
+    ins.add_argument("--seed", type=int, default=0, help="seed of the real and latent draws (default 0)")
+    ins.add_argument("--device", help="torch device (default: the run's)")
+    ins.set_defaults(func=cmd_inspect)

@@ -1,0 +1,19 @@
+"""Run directories: runs/<date>-<name>/ with samples/ and checkpoints/, the layout every command reads."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from .config import Config
+
+
+def make_run_dir(cfg: Config) -> Path:
+    """runs/<date>-<name>/, made unique with a counter if two runs start in the same second."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(cfg.out_dir) / f"{stamp}-{cfg.name or 'run'}"
+    path, i = base, 1
+    while path.exists():
+        path, i = base.with_name(f"{base.name}-{i}"), i + 1
+    (path / "samples").mkdir(parents=True)
+    (path / "checkpoints").mkdir()
+    return path
