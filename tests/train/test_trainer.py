@@ -100,7 +100,7 @@ def test_ctrl_c_saves_and_resumes_exactly(tmp_path):
 
     cfg = tiny(TINY_TOY, tmp_path, "log.checkpoint_every=100")
     interrupted = make_trainer(cfg, tmp_path / "run")
-    interrupted.batches = InterruptingBatches(interrupted.batches, at=8)  # inside iteration 3 (3 batches each)
+    interrupted.batches = InterruptingBatches(interrupted.batches, at=6)  # inside iteration 3 (2 real batches each)
     result = interrupted.fit()
     assert result["interrupted"] and result["step"] == 3
     assert [p.name for p in list_checkpoints(tmp_path / "run")] == ["step-0000003.safetensors"]
@@ -124,7 +124,7 @@ class PoisonedBatches(InterruptingBatches):
 def test_nan_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     cfg = tiny(TINY_TOY, tmp_path, "log.checkpoint_every=2", "train.steps=10")
     trainer = make_trainer(cfg, tmp_path / "run")
-    trainer.batches = PoisonedBatches(trainer.batches, at=3 * 3 + 1)  # first batch of iteration 4
+    trainer.batches = PoisonedBatches(trainer.batches, at=3 * 2 + 1)  # first batch of iteration 4 (2 real batches each)
     with pytest.raises(TrainingDiverged, match=r"loss d_loss of phase D became nan at step 4; .*step-0000002"):
         trainer.fit()
     kept = list_checkpoints(tmp_path / "run")

@@ -50,8 +50,7 @@ class PlainLoop:
             self.opt_d.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_d.step()
-        x_real, _ = self.batches.next()
-        fake = D(G(torch.randn(len(x_real), self.z_dim)))
+        fake = D(G(torch.randn(self.batches.batch_size, self.z_dim)))  # no real batch for G
         loss = -fake.mean() if self.penalty else F.softplus(-fake).mean()
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
