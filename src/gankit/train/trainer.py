@@ -16,7 +16,7 @@ from ..experiment import Experiment
 from ..metrics import HEADLINE, evaluate
 from ..metrics.encoder import encoder_metrics
 from ..objectives import Batch, Phase
-from ..viz import plot_points, save_image_grid
+from ..viz import Painter, critic_grid, plot_bounds, plot_points, save_image_grid
 from ..rundir import prepare_run_dir
 from . import distributed
 from .checkpoint import checkpoint_path, find_checkpoint, list_checkpoints, load_checkpoint, prune_checkpoints, save_checkpoint
@@ -42,6 +42,7 @@ class Trainer:
         self.last_losses: dict[str, float] = {}
         self.precision = Precision(self.cfg.train.precision, exp.device)
         self.grad_phase: str | None = None  # the phase whose networks have requires_grad on now
+        self.painter = Painter()  # 2-D plots are drawn off the training thread
         self._sums: dict[str, torch.Tensor] = {}
         self._counts: dict[str, int] = {}
         seed = self.cfg.seed
@@ -122,13 +123,19 @@ class Trainer:
             fake = self.exp.generate(self.fixed_z)
             if self.exp.spec.is_image:
                 save_image_grid(fake, path)
-            else:
-                real = self.dataset.sample(1000, torch.Generator().manual_seed(self.cfg.seed + REAL_SEED_OFFSET))
-                critic = lambda x: self.exp.objective.critic_value(x.to(self.exp.device)).cpu()  # noqa: E731
-                plot_points(fake[:, :2], path, real[:, :2], critic if fake.shape[1] == 2 else None,
-                            title=f"{self.cfg.name} step {self.step}")
-        self.log.image("samples", path, self.step)
+                self.log.image("samples", path, self.step)
+                return path
+            real = self.dataset.sample(1000, torch.Generator().manual_seed(self.cfg.seed + REAL_SEED_OFFSET))
+            critic = lambda x: self.exp.objective.critic_value(x.to(self.exp.device)).cpu()  # noqa: E731
+            landscape = critic_grid(*plot_bounds(fake[:, :2], real[:, :2]), critic) if fake.shape[1] == 2 else None
+        fake, real = fake[:, :2], real[:, :2]
+        self.painter.submit(self.draw_points, fake, real, landscape, path, self.step)
         return path
+
+    def draw_points(self, fake, real, landscape, path: Path, step: int) -> None:
+        """On the painter's thread: the 2-D plot from values computed at `step`."""
+        plot_points(fake, path, real, title=f"{self.cfg.name} step {step}", landscape=landscape)
+        self.log.image("samples", path, step)
 
     def run_eval(self) -> dict[str, float]:
         if not self.exp.spec.metrics and not self.exp.objective.has_encoder:
@@ -239,12 +246,14 @@ class Trainer:
             distributed.barrier()  # rank 0 writes the last checkpoint, samples and metrics meanwhile
             return {"step": self.step, "interrupted": self.interrupted, "checkpoint": checkpoint_path(self.run_dir, self.step),
                     "samples": None, "metrics": {}}
+        self.painter.wait()
         done = list_checkpoints(self.run_dir)
         ckpt = done[-1] if done and done[-1] == checkpoint_path(self.run_dir, self.step) else self.save()
         samples = self.run_dir / "samples" / f"step-{self.step:07d}.png"
         if not samples.exists():
             samples = self.write_samples()
         metrics = self.last_eval if self.periodic(self.cfg.log.eval_every) else self.run_eval()
+        self.painter.wait()
         self.log.close()
         distributed.barrier()
         return {"step": self.step, "interrupted": self.interrupted, "checkpoint": ckpt,
