@@ -36,6 +36,13 @@ def is_main() -> bool:
     return rank() == 0
 
 
+def collective_device() -> torch.device:
+    """Where small tensors for a collective live: NCCL reduces CUDA tensors only."""
+    if dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
 def launched() -> bool:
     """True under torchrun with more than one process."""
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -129,9 +136,20 @@ def mean_across_ranks(values: dict[str, torch.Tensor]) -> dict[str, torch.Tensor
     """Each scalar averaged over the ranks (logged losses); every rank must call it at the same step."""
     if world_size() == 1 or not values:
         return values
-    stacked = torch.stack([torch.as_tensor(v, dtype=torch.float64).reshape(()) for v in values.values()])
+    device = collective_device()
+    stacked = torch.stack([torch.as_tensor(v, dtype=torch.float64, device=device).reshape(()) for v in values.values()])
     dist.all_reduce(stacked)
-    return dict(zip(values, stacked / world_size()))
+    return dict(zip(values, (stacked / world_size()).cpu()))
+
+
+def all_ranks(flag: bool) -> bool:
+    """True when the flag holds on every rank; every rank must call it at the same point (so a NaN on one
+    rank, or a Ctrl-C that reached one process, stops all of them at the same step, not in a hang)."""
+    if world_size() == 1:
+        return flag
+    value = torch.tensor(float(flag), device=collective_device())
+    dist.all_reduce(value, op=dist.ReduceOp.MIN)
+    return bool(value)
 
 
 def check_world_size(saved: int, source: Path) -> None:

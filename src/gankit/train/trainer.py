@@ -92,7 +92,7 @@ class Trainer:
                      self.phase_steps[phase.name])
 
     def check_finite(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
-        if bool(torch.isfinite(losses["total"])):
+        if distributed.all_ranks(bool(torch.isfinite(losses["total"]))):
             return
         bad = next((k for k, v in losses.items() if k != "total" and not torch.isfinite(v)), "total")
         kept = list_checkpoints(self.run_dir)
@@ -220,6 +220,7 @@ class Trainer:
                 self.train_iteration()
                 bar.update(1)
                 self.after_iteration(bar)
+                self.interrupted = not distributed.all_ranks(not self.interrupted)  # all stop at one step
         return self.finish()
 
     def open_run_dir(self) -> None:
