@@ -196,3 +196,24 @@ def test_encoder_runs_average_the_encoder_with_the_generator(tmp_path):
     x = torch.zeros(2, 1, 8, 8)
     averaged, raw = trainer.exp.encode(x), trainer.exp.encode(x, use_ema=False)
     assert not torch.equal(averaged, raw)
+
+
+class RecordingBar:
+    def __init__(self):
+        self.postfixes = []
+
+    def set_postfix(self, postfix, refresh=True):
+        self.postfixes.append(postfix)
+
+
+@pytest.mark.parametrize("log_every", [2, 4])
+def test_progress_bar_shows_the_latest_evaluation(tmp_path, log_every):
+    """The bar is updated after the evaluation of the same step, and at an evaluation between loss lines."""
+    cfg = tiny(TINY_TOY, tmp_path, f"log.log_every={log_every}", "log.eval_every=2", "log.eval_samples=200")
+    trainer = make_trainer(cfg, tmp_path / "run")
+    bar = RecordingBar()
+    for _ in range(2):
+        trainer.train_iteration()
+        trainer.after_iteration(bar)
+    assert bar.postfixes[-1]["hq"] == f"{trainer.last_eval['toy/hq']:.3g}"
+    assert trainer.last_eval and len(bar.postfixes) == 1
