@@ -1,6 +1,9 @@
 """Data-parallel training under torchrun: 2 gloo processes on the CPU match one process with the same global
-batch, only rank 0 writes, resume is exact and refuses another number of processes."""
+batch, only rank 0 writes, resume is exact and refuses another number of processes. The two processes are
+started as torchrun starts its workers (RANK, WORLD_SIZE, MASTER_ADDR / PORT), without its agent process;
+`torchrun --standalone --nproc_per_node=2 tests/train/distributed_script.py CONFIG OUT` runs the same."""
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -24,18 +27,29 @@ SCRIPT = Path(__file__).with_name("distributed_script.py")
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}  # float sums over 2 x 16 samples instead of 32, after 6 Adam steps
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="module")
 def two_process_runs(tmp_path_factory):
-    """One torchrun launch (2 processes, gloo): a straight run, and a run stopped at 3 and resumed to 6."""
+    """One launch of 2 processes (gloo) with the environment torchrun gives its workers: a straight run, and
+    a run stopped at 3 and resumed to 6."""
     out = tmp_path_factory.mktemp("dist")
     config = out / "tiny.yaml"
     config.write_text(yaml.safe_dump({**CONFIG, "seed": 0}))
     src = str(Path(gankit.__file__).resolve().parent.parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                           str(SCRIPT), str(config), str(out)], env=env, capture_output=True, text=True, timeout=240)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return out, config, done.stdout
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]), "OMP_NUM_THREADS": "1",
+           "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port()), "WORLD_SIZE": "2"}
+    workers = [subprocess.Popen([sys.executable, str(SCRIPT), str(config), str(out)], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True,
+                                env={**env, "RANK": str(rank), "LOCAL_RANK": str(rank), "LOCAL_WORLD_SIZE": "2"})
+               for rank in range(2)]
+    outputs = [w.communicate(timeout=240)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], "\n".join(o[-3000:] for o in outputs)
+    return out, config, outputs
 
 
 def final_state(run_dir):
@@ -57,14 +71,14 @@ def test_two_processes_match_one_with_the_same_global_batch(two_process_runs, tm
 
 
 def test_only_rank_zero_writes(two_process_runs):
-    out, _, stdout = two_process_runs
+    out, _, outputs = two_process_runs
     (run,) = (out / "straight").iterdir()  # one run directory, made by rank 0 and shared
     records = MetricsLog(run / "metrics.jsonl").read()
     loss_steps = [r["step"] for r in records if "D/total" in r]
     assert loss_steps == [1, 2, 3, 4, 5, 6]  # each line once, not once per process
     assert [r["step"] for r in records if "toy/hq" in r] == [3, 6]
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["step-0000003.png", "step-0000006.png"]
-    assert stdout.count("run directory:") == 3  # rank 0 speaks, once per command
+    assert outputs[0].count("run directory:") == 3 and "run directory:" not in outputs[1]  # rank 0 speaks
 
 
 def test_resume_under_torchrun_is_exact_and_another_world_size_is_refused(two_process_runs, capsys):
