@@ -1,5 +1,6 @@
-"""The Python API: `gankit.train(...)` and `gankit.load(...)`. The `gankit train` command calls the same
-`resolve_config` / `open_run` pair, so a script and the command line make the same run directory."""
+"""The Python API: `gankit.train(...)` and `gankit.load(...)`. The `gankit train` command builds its config from
+its arguments and then calls the same `open_run` and `Trainer.fit`, so a script and the command line make the
+same run directory."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +13,8 @@ from .errors import ConfigError
 
 
 def resolve_config(config_or_preset: str | Path | dict | Config | None = None, overrides: dict | None = None) -> Config:
-    """A Config from a preset name, a YAML file, a dict or a Config, with overrides on top. Override keys are
+    """A Config from a preset name, a YAML file, a dict or a Config (each over the defaults, as a preset is;
+    the command line's --config layers a file over a preset instead), with overrides on top. Override keys are
     top-level fields (`seed=1`, `train={"steps": 500}`, merged like a config layer) or dotted paths
     (`**{"train.steps": 500}`, as `--set` takes them)."""
     from .config import read_yaml
@@ -33,6 +35,22 @@ def resolve_config(config_or_preset: str | Path | dict | Config | None = None, o
             layer = {part: layer}
         base = deep_merge(base, layer)
     return build_config(base)
+
+
+RESUME_CHANGEABLE = ("train.steps", "train.device", "train.threads", "log.")  # what a resume may change
+
+
+def config_for_resume(run_dir: Path, overrides: list[str]) -> Config:
+    """The config of a run's newest checkpoint with --set style overrides of what a resume may change."""
+    from .train.checkpoint import find_checkpoint, load_checkpoint
+
+    for text in overrides:
+        key = text.split("=", 1)[0]
+        if not any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUME_CHANGEABLE):
+            raise ConfigError(f"--resume continues the run's own config; {key} cannot change "
+                              "(only train.steps, train.device, train.threads and log.*)")
+    _, meta = load_checkpoint(find_checkpoint(run_dir))
+    return build_config(meta["config"], overrides=overrides)
 
 
 def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = False):
@@ -61,8 +79,6 @@ def train(config_or_preset: str | Path | dict | Config | None = None, *, run_dir
     The run directory holds what `gankit train` writes (config.yaml, metrics.jsonl, samples/,
     checkpoints/). `resume=RUN_DIR` continues that run exactly (overrides may change train.steps and log.*)."""
     if resume is not None:
-        from .cli.train import config_for_resume
-
         if config_or_preset is not None:
             raise ConfigError("resume= takes the run's own config; drop the config or preset")
         sets = [f"{k}={v}" for k, v in flatten_overrides(overrides).items()]

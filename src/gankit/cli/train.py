@@ -4,26 +4,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config import Config, build_config
+from ..config import build_config
 from ..errors import ConfigError
-
-RESUME_CHANGEABLE = ("train.steps", "train.device", "train.threads", "log.")
-
-
-def config_for_resume(run_dir: Path, overrides: list[str]) -> Config:
-    from ..train.checkpoint import find_checkpoint, load_checkpoint
-
-    for text in overrides:
-        key = text.split("=", 1)[0]
-        if not any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUME_CHANGEABLE):
-            raise ConfigError(f"--resume continues the run's own config; {key} cannot change "
-                              "(only train.steps, train.device, train.threads and log.*)")
-    _, meta = load_checkpoint(find_checkpoint(run_dir))
-    return build_config(meta["config"], overrides=overrides)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ..api import open_run
+    from ..api import config_for_resume, open_run
     from ..presets import DEFAULT, load_preset
     from ..train import distributed
     from ..train.trainer import require_resumable
