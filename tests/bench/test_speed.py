@@ -66,3 +66,10 @@ def test_time_to_quality_of_the_plain_loop_is_its_own_reference():
 
     rows = run_time_to_quality((), threshold=1e9, eval_every=1, max_steps=2)
     assert rows[PLAIN]["step"] == 1 and rows[PLAIN]["ratio"] == 1.0
+
+
+def test_time_to_quality_takes_digits_presets_only(capsys):
+    from gankit.cli import main
+
+    assert main(["bench", "speed", "--ttq-presets", "ring8-wgan-gp"]) == 2
+    assert "races to a digits FD" in capsys.readouterr().err

@@ -59,6 +59,9 @@ def bench_speed(args: argparse.Namespace) -> int:
     speed_presets, ttq_presets = names(args.presets), names(args.ttq_presets)
     for preset in speed_presets + ttq_presets:
         load_preset(preset)  # an unknown name fails now, with did-you-mean, not after minutes of timing
+    for preset in ttq_presets:
+        if not load_preset(preset).get("data", {}).get("name", "").startswith("digits"):
+            raise ConfigError(f"--ttq-presets {preset}: time to quality races to a digits FD; name digits presets")
     print_speed(run_speed(args.repeats, args.iterations, args.threads, speed_presets))
     if ttq_presets:
         rows = run_time_to_quality(ttq_presets, args.ttq_threshold, args.ttq_eval_every, args.ttq_max_steps, args.threads)
@@ -67,10 +70,12 @@ def bench_speed(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
-    b = sub.add_parser("bench", help="benchmarks: quality (tasks x objectives x seeds) or speed (ratios)",
+    b = sub.add_parser("bench", help="benchmarks: quality (tasks x objectives x seeds) or speed (ratios, time to quality)",
                        description="quality: train every benchmark task's entries for N seeds (two at a time) and "
                                    "write results/*.json, results/quality.md and a plot per task. speed: gankit's "
-                                   "iteration against a plain PyTorch loop, interleaved in one process.")
+                                   "iteration against a plain PyTorch loop, interleaved in one process (T2 networks, "
+                                   "shipped presets as users run them, D-step overheads), then time to a digits FD "
+                                   "against the plain WGAN-GP loop.")
     b.add_argument("suite", choices=["quality", "speed"], help="which benchmark")
     b.add_argument("--tasks", help="quality: comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2); default all")
     b.add_argument("--seeds", type=positive_int, default=3, help="quality: seeds per entry (default 3)")
