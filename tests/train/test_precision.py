@@ -81,3 +81,20 @@ def test_fp16_resume_restores_the_loss_scale(tmp_path):
 def test_unknown_precision_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="train.precision: 'fp8'; choose from fp32, bf16, fp16"):
         tiny(TINY_TOY, tmp_path, "train.precision=fp8")
+
+
+def test_unscale_gives_true_gradients_under_fp16():
+    from gankit.train.precision import Precision
+
+    w = nn.Parameter(torch.ones(3))
+    opt = torch.optim.SGD([w], lr=0.1)
+    precision = Precision("fp16", torch.device("cpu"))
+    with precision.autocast():
+        loss = (w * torch.tensor([1.0, 2.0, 3.0])).sum()
+    precision.backward(loss)
+    assert float(w.grad[0]) == precision.scaler.get_scale()  # scaled
+    precision.unscale(opt)
+    torch.testing.assert_close(w.grad, torch.tensor([1.0, 2.0, 3.0]))
+    precision.step(opt)
+    precision.update()
+    torch.testing.assert_close(w.detach(), torch.tensor([0.9, 0.8, 0.7]))

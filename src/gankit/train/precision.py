@@ -37,6 +37,12 @@ class Precision:
     def backward(self, loss: torch.Tensor) -> None:
         (self.scaler.scale(loss) if self.scaler else loss).backward()
 
+    def unscale(self, optimizer: torch.optim.Optimizer) -> None:
+        """Divides the optimizer's gradients by the loss scale (fp16), so that what runs between backward
+        and step (gradient clipping, transforms) sees true gradients; step() then does not unscale again."""
+        if self.scaler:
+            self.scaler.unscale_(optimizer)
+
     def step(self, optimizer: torch.optim.Optimizer) -> None:
         """Steps the optimizer (fp16: on unscaled gradients, skipped when they hold inf or NaN)."""
         if self.scaler:
