@@ -13,6 +13,7 @@ explicit all-reduce of those gradients after backward is simpler and correct by 
 """
 from __future__ import annotations
 
+import atexit
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,6 +61,7 @@ def setup(cfg) -> None:
         torch.cuda.set_device(local)
     if not dist.is_initialized():
         dist.init_process_group("nccl" if cuda else "gloo")
+        atexit.register(dist.destroy_process_group)  # PyTorch warns about a group left to the interpreter's exit
     if cfg.data.batch_size % world_size():
         raise ConfigError(f"config field data.batch_size: {cfg.data.batch_size} is the global batch and must divide "
                           f"by the {world_size()} processes")
