@@ -1,5 +1,4 @@
 """gankit plot: a PNG of a run's losses and metrics."""
-import pytest
 from PIL import Image
 
 from gankit.cli import main
