@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import atexit
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import torch
@@ -104,17 +104,20 @@ def shard(x: torch.Tensor | None) -> torch.Tensor | None:
     return x[rank() * size : (rank() + 1) * size]
 
 
-@contextmanager
 def rank_rng(seed: int, counter: int, device: torch.device):
-    """Randomness inside a phase's loss (interpolation points, dropout) differs between ranks, as it would
-    between the slices of one big batch: the block runs on a seed made of the run's seed, a count of the
-    phases run so far and the rank, and the shared stream stays untouched (so it stays in step across
-    ranks, and with a one-process run). A no-op in one process."""
+    """A context in which randomness inside a phase's loss (interpolation points, dropout) differs between
+    ranks, as it would between the slices of one big batch: it runs on a seed made of the run's seed, a count
+    of the phases run so far and the rank, and the shared stream stays untouched (so it stays in step across
+    ranks, and with a one-process run). Nothing at all in one process."""
     if world_size() == 1:
-        yield
-        return
+        return nullcontext()
+    return seeded((seed * 1_000_003 + counter) * 4096 + rank(), device)
+
+
+@contextmanager
+def seeded(seed: int, device: torch.device):
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed((seed * 1_000_003 + counter) * 4096 + rank())
+        torch.manual_seed(seed)
         yield
 
 
