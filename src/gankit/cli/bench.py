@@ -53,10 +53,11 @@ def names(text: str) -> tuple[str, ...]:
 
 def bench_speed(args: argparse.Namespace) -> int:
     from ..bench.speed import print_speed, run_speed
-    from ..bench.ttq import print_time_to_quality, run_time_to_quality
+    from ..bench.ttq import TTQ_PRESETS, print_time_to_quality, run_time_to_quality
     from ..presets import load_preset
 
-    speed_presets, ttq_presets = names(args.presets), names(args.ttq_presets)
+    speed_presets = names(args.presets)
+    ttq_presets = TTQ_PRESETS if args.ttq_presets is None else names(args.ttq_presets)
     for preset in speed_presets + ttq_presets:
         load_preset(preset)  # an unknown name fails now, with did-you-mean, not after minutes of timing
     for preset in ttq_presets:
@@ -94,9 +95,9 @@ def add_parser(sub) -> None:
     b.add_argument("--presets", default="ring8-wgan-gp,digits-wgan-gp",
                    help="speed: presets timed as shipped (EMA, periodic work) against the plain loop; 'none' skips "
                         "(default ring8-wgan-gp,digits-wgan-gp)")
-    b.add_argument("--ttq-presets", default="digits-wgan-gp,digits-sngan,digits-ns",
+    b.add_argument("--ttq-presets", default=None,
                    help="speed: digits presets raced to the FD threshold against the plain WGAN-GP loop (time to "
-                        "quality, benchmarks.md section 9); 'none' skips (default digits-wgan-gp,digits-sngan,digits-ns)")
+                        "quality, benchmarks.md section 9); 'none' skips (default digits-wgan-gp,digits-sngan)")
     b.add_argument("--ttq-threshold", type=float, default=5.0, help="speed: the digits FD to reach (default 5)")
     b.add_argument("--ttq-eval-every", type=positive_int, default=250, help="speed: steps between FD checks (default 250)")
     b.add_argument("--ttq-max-steps", type=positive_int, default=6000,
