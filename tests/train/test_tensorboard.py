@@ -28,3 +28,18 @@ def test_event_file_holds_scalars_and_images(tmp_path, base):
 def test_off_by_default(tmp_path):
     make_trainer(tiny(TINY_TOY, tmp_path), tmp_path / "run").fit()
     assert not (tmp_path / "run" / "tensorboard").exists()
+
+
+def test_a_resumed_run_shows_each_step_once(tmp_path):
+    """Stopped after step 5 with its last checkpoint at 3: the resumed run's events for 4 and 5 replace the
+    first ones, as its metrics.jsonl records do."""
+    make_trainer(tiny(TINY_TOY, tmp_path, "log.tensorboard=true", "train.steps=5"), tmp_path / "run").fit()
+    (tmp_path / "run" / "checkpoints" / "step-0000005.safetensors").unlink()  # as if it died before saving
+    resumed = make_trainer(tiny(TINY_TOY, tmp_path, "log.tensorboard=true"), tmp_path / "run")
+    resumed.resume()
+    resumed.fit()
+    events = event_accumulator.EventAccumulator(str(tmp_path / "run" / "tensorboard"))
+    events.Reload()
+    records = [r for r in MetricsLog(tmp_path / "run" / "metrics.jsonl").read() if "D/total" in r]
+    assert [e.step for e in events.Scalars("D/total")] == [r["step"] for r in records] == [1, 2, 3, 4, 5, 6]
+    assert [e.value for e in events.Scalars("D/total")] == pytest.approx([r["D/total"] for r in records], rel=1e-6)

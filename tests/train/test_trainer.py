@@ -217,3 +217,18 @@ def test_progress_bar_shows_the_latest_evaluation(tmp_path, log_every):
         trainer.after_iteration(bar)
     assert bar.postfixes[-1]["hq"] == f"{trainer.last_eval['toy/hq']:.3g}"
     assert trainer.last_eval and len(bar.postfixes) == 1
+
+
+class CountingBatches(InterruptingBatches):
+    def __init__(self, inner):
+        super().__init__(inner, at=-1)
+
+
+@pytest.mark.parametrize("base, per_iteration", [(TINY_TOY, 2), (TINY_BIGAN, 3)], ids=["G reads no data", "GE reads x"])
+def test_a_phase_that_reads_no_real_data_draws_no_batch(tmp_path, base, per_iteration):
+    """n_critic = 2 critic batches per iteration; the GAN's G phase draws none, BiGAN's G+E phase encodes x."""
+    trainer = make_trainer(tiny(base, tmp_path), tmp_path / "run")
+    trainer.batches = CountingBatches(trainer.batches)
+    trainer.train_iteration()
+    trainer.train_iteration()
+    assert trainer.batches.calls == 2 * per_iteration

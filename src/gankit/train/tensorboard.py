@@ -10,13 +10,15 @@ from ..errors import ConfigError
 
 
 class TensorBoardSink:
-    def __init__(self, log_dir: Path):
+    def __init__(self, log_dir: Path, resumed_at: int = 0):
+        """resumed_at: the step a resumed run restarts from; events past it (written before the stop) are
+        dropped, as metrics.jsonl drops its records past it."""
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
             raise ConfigError("config field log.tensorboard: the tensorboard package is not installed; "
                               "pip install 'gankit[tensorboard]' or set log.tensorboard=false") from None
-        self.writer = SummaryWriter(log_dir=str(log_dir))
+        self.writer = SummaryWriter(log_dir=str(log_dir), purge_step=resumed_at + 1 if resumed_at else None)
 
     def scalars(self, record: dict) -> None:
         step = int(record["step"])

@@ -230,7 +230,7 @@ class Trainer:
         if self.cfg.log.tensorboard and not self.log.sinks:
             from .tensorboard import TensorBoardSink
 
-            self.log.sinks.append(TensorBoardSink(self.run_dir / "tensorboard"))
+            self.log.sinks.append(TensorBoardSink(self.run_dir / "tensorboard", self.step))
 
     def train_iteration(self) -> None:
         """One iteration: every phase as often as the schedule says; then the step count moves on."""
