@@ -1,3 +1,55 @@
-"""gankit: train, evaluate and compare adversarial generative models in PyTorch."""
+"""gankit: train, evaluate and compare adversarial generative models in PyTorch.
+
+    import gankit
+    run = gankit.train("ring8-wgan-gp", seed=1, train={"steps": 500})   # a run directory, as `gankit train`
+    x = run.sample(1000)                                               # [1000, 2]
+    print(run.evaluate())                                              # the dataset's metrics
+    run = gankit.load("runs/20261121-101500-ring8-wgan-gp")            # later, from its checkpoint
+
+The building blocks are importable from here too (gankit.OBJECTIVES, gankit.PENALTIES, gankit.Trainer, ...);
+they are imported on first use, so `import gankit` stays light. `gankit.train` is the training package
+(gankit.train.trainer, ...) and, called, gankit.api.train.
+"""
 
 __version__ = "0.1.0"
+
+# name -> module that defines it; looked up on first access (PEP 562)
+_EXPORTS = {
+    "load": "api", "Run": "api", "resolve_config": "api",
+    "Config": "config", "build_config": "config",
+    "Experiment": "experiment", "build_experiment": "experiment", "experiment_from_checkpoint": "experiment",
+    "Trainer": "train.trainer", "SCHEDULES": "train.schedule", "EMA": "train.ema",
+    "OBJECTIVES": "objectives", "PENALTIES": "objectives", "CONSTRAINTS": "objectives",
+    "Objective": "objectives", "Phase": "objectives", "Batch": "objectives",
+    "DATASETS": "data", "Dataset": "data", "DataSpec": "data", "TensorDataset": "data", "load_dataset": "data",
+    "GENERATORS": "nn", "DISCRIMINATORS": "nn", "ENCODERS": "nn", "JOINT_CRITICS": "nn",
+    "METRICS": "metrics", "evaluate": "metrics",
+    "Registry": "registry", "preset_names": "presets", "load_preset": "presets",
+    "ConfigError": "errors", "DataError": "errors", "CheckpointError": "errors",
+}
+# subpackages reachable as attributes (gankit.samplers, gankit.autoencoders where installed with them)
+_SUBMODULES = ("api", "config", "data", "nn", "objectives", "metrics", "train", "bench", "presets", "samplers",
+               "autoencoders", "viz", "latent")
+
+__all__ = ["__version__", "train", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        try:
+            return importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"{__name__}.{name}":
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+

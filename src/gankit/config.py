@@ -79,6 +79,8 @@ class TrainConfig:
     ema_decay: float = 0.999   # 0 disables the EMA copy of G
     device: str = "cpu"        # torch device, e.g. cpu or cuda
     threads: int = 0           # torch CPU threads; 0 keeps torch's default
+    precision: str = "fp32"    # fp32 | bf16 | fp16 (autocast; fp16 with a loss scaler)
+    sync_batchnorm: bool = False  # under torchrun on CUDA: BatchNorm statistics over the global batch
 
 
 @dataclass
@@ -91,6 +93,7 @@ class LogConfig:
     num_samples: int = 64      # images in the fixed-z sample grid (points for 2-D data: eval_samples)
     eval_samples: int = 2500   # generated samples per metric evaluation
     progress: bool = True      # show a progress bar
+    tensorboard: bool = False  # also log scalars and sample pictures to RUN/tensorboard (gankit[tensorboard])
 
 
 @dataclass
@@ -113,6 +116,7 @@ class Config:
 
 # --- building from plain dicts, with type checks --------------------------------------------
 
+PRECISIONS = ("fp32", "bf16", "fp16")
 _TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true or false", dict: "a mapping"}
 
 
@@ -257,6 +261,8 @@ def validate(cfg: Config) -> Config:
     for key, opt in cfg.optim.items():
         if opt.lr <= 0:
             raise ConfigError(f"config field optim.{key}.lr: expected a positive number, got {opt.lr}")
+    if cfg.train.precision not in PRECISIONS:
+        raise ConfigError(f"config field train.precision: {cfg.train.precision!r}; choose from {', '.join(PRECISIONS)}")
     if cfg.data.resolution < 0:
         raise ConfigError(f"config field data.resolution: expected 0 or a power of two, got {cfg.data.resolution}")
     return cfg

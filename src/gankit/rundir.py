@@ -17,3 +17,16 @@ def make_run_dir(cfg: Config) -> Path:
     (path / "samples").mkdir(parents=True)
     (path / "checkpoints").mkdir()
     return path
+
+
+def prepare_run_dir(path: Path, cfg: Config) -> None:
+    """Makes the run directory's folders where missing and writes config.yaml, the resolved config (rewritten
+    on resume, where train.steps or log.* may have changed)."""
+    import yaml
+
+    from .train.checkpoint import write_atomic
+
+    for folder in ("samples", "checkpoints"):
+        (Path(path) / folder).mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(cfg.to_dict(), sort_keys=False)
+    write_atomic(Path(path) / "config.yaml", lambda tmp: Path(tmp).write_text(text))

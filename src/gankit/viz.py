@@ -50,25 +50,38 @@ def save_image_grid(x: torch.Tensor, path: Path, nrow: int | None = None) -> Non
     save_png(image_grid(x, nrow), Path(path))
 
 
-def plot_points(fake: torch.Tensor, path: Path, real: torch.Tensor | None = None,
-                critic: Callable[[torch.Tensor], torch.Tensor] | None = None, title: str = "") -> None:
-    """Generated (blue) and real (orange) 2-D points over the critic's contour map when one is given."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def plot_bounds(fake: torch.Tensor, real: torch.Tensor | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) corners of a 2-D plot holding every point with a margin."""
     pts = fake if real is None else torch.cat([fake, real])
     lo, hi = pts.min(0).values.numpy(), pts.max(0).values.numpy()
     margin = 0.15 * (hi - lo).max() + 1e-3
-    lo, hi = lo - margin, hi + margin
-    fig, ax = plt.subplots(figsize=(6, 6), dpi=100)
-    if critic is not None:
-        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 120), np.linspace(lo[1], hi[1], 120))
-        grid = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32)
-        with torch.no_grad():
-            values = critic(grid).reshape(gx.shape).cpu().numpy()
-        cs = ax.contourf(gx, gy, values, levels=30, cmap="viridis", alpha=0.8)
+    return lo - margin, hi + margin
+
+
+def critic_grid(lo: np.ndarray, hi: np.ndarray, critic: Callable[[torch.Tensor], torch.Tensor]) -> tuple:
+    """(gx, gy, values): the critic on a 120 x 120 grid over the plot, for its contour map."""
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 120), np.linspace(lo[1], hi[1], 120))
+    grid = torch.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=torch.float32)
+    with torch.no_grad():
+        values = critic(grid).reshape(gx.shape).cpu().numpy()
+    return gx, gy, values
+
+
+def plot_points(fake: torch.Tensor, path: Path, real: torch.Tensor | None = None,
+                critic: Callable[[torch.Tensor], torch.Tensor] | None = None, title: str = "",
+                landscape: tuple | None = None) -> None:
+    """Generated (blue) and real (orange) 2-D points over the critic's contour map when one is given (as a
+    callable, or as the `critic_grid` values computed beforehand). Draws without pyplot, so it may run on
+    a thread of its own while training goes on."""
+    from matplotlib.figure import Figure
+
+    lo, hi = plot_bounds(fake, real)
+    if critic is not None and landscape is None:
+        landscape = critic_grid(lo, hi, critic)
+    fig = Figure(figsize=(6, 6), dpi=100)
+    ax = fig.subplots()
+    if landscape is not None:
+        cs = ax.contourf(*landscape, levels=30, cmap="viridis", alpha=0.8)
         fig.colorbar(cs, ax=ax, fraction=0.046, pad=0.04, label="critic value")
     ax.scatter(fake[:, 0], fake[:, 1], s=4, c="royalblue", label="generated", alpha=0.5)
     if real is not None:  # on top and smaller, so both stay visible where they overlap
@@ -80,4 +93,22 @@ def plot_points(fake: torch.Tensor, path: Path, real: torch.Tensor | None = None
     ax.set_title(title)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     write_atomic(Path(path), lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
-    plt.close(fig)
+
+
+class Painter:
+    """Draws pictures on one thread of its own, so a 2-D plot's contour map and PNG encoding stay off the
+    training loop; wait() blocks until every picture is written (and raises what a drawing raised)."""
+
+    def __init__(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gankit-plot")
+        self.pending: list = []
+
+    def submit(self, draw: Callable, *args, **kwargs) -> None:
+        self.pending.append(self.pool.submit(draw, *args, **kwargs))
+
+    def wait(self) -> None:
+        pending, self.pending = self.pending, []
+        for job in pending:
+            job.result()

@@ -34,3 +34,42 @@ def test_critic_variants_run_what_they_name(tmp_path):
             assert [p.name.replace("_", "-") for p in objective.penalties] == [name.split()[1].rstrip(",")]
         critic_step(trainer)()
         assert trainer.phase_steps == {"D": 1, "G": 0}
+
+
+def test_preset_ratio_times_the_preset_as_shipped(tmp_path):
+    from gankit.bench.speed import preset_ratio
+
+    loop_only, with_periodic = preset_ratio("ring8-wgan-gp", tmp_path, repeats=1, iterations=1)
+    assert 0 < loop_only < with_periodic  # samples, evaluations and checkpoints cost something
+    (run,) = tmp_path.iterdir()
+    assert (run / "samples").is_dir()
+
+
+def test_race_stops_the_clock_while_evaluating():
+    import time
+
+    from gankit.bench.ttq import race
+
+    values = iter([9.0, 7.0, 4.0, 1.0])
+
+    def evaluate():
+        time.sleep(0.05)
+        return next(values)
+
+    result = race(lambda: None, evaluate, threshold=5.0, eval_every=2, max_steps=100)
+    assert result["step"] == 6 and result["fd"] == 4.0 and result["seconds"] < 0.05
+    assert race(lambda: None, lambda: 9.0, 5.0, 1, 3)["seconds"] is None
+
+
+def test_time_to_quality_of_the_plain_loop_is_its_own_reference():
+    from gankit.bench.ttq import PLAIN, run_time_to_quality
+
+    rows = run_time_to_quality((), threshold=1e9, eval_every=1, max_steps=2)
+    assert rows[PLAIN]["step"] == 1 and rows[PLAIN]["ratio"] == 1.0
+
+
+def test_time_to_quality_takes_digits_presets_only(capsys):
+    from gankit.cli import main
+
+    assert main(["bench", "speed", "--ttq-presets", "ring8-wgan-gp"]) == 2
+    assert "races to a digits FD" in capsys.readouterr().err

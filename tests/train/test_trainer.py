@@ -100,7 +100,7 @@ def test_ctrl_c_saves_and_resumes_exactly(tmp_path):
 
     cfg = tiny(TINY_TOY, tmp_path, "log.checkpoint_every=100")
     interrupted = make_trainer(cfg, tmp_path / "run")
-    interrupted.batches = InterruptingBatches(interrupted.batches, at=8)  # inside iteration 3 (3 batches each)
+    interrupted.batches = InterruptingBatches(interrupted.batches, at=6)  # inside iteration 3 (2 real batches each)
     result = interrupted.fit()
     assert result["interrupted"] and result["step"] == 3
     assert [p.name for p in list_checkpoints(tmp_path / "run")] == ["step-0000003.safetensors"]
@@ -124,7 +124,7 @@ class PoisonedBatches(InterruptingBatches):
 def test_nan_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     cfg = tiny(TINY_TOY, tmp_path, "log.checkpoint_every=2", "train.steps=10")
     trainer = make_trainer(cfg, tmp_path / "run")
-    trainer.batches = PoisonedBatches(trainer.batches, at=3 * 3 + 1)  # first batch of iteration 4
+    trainer.batches = PoisonedBatches(trainer.batches, at=3 * 2 + 1)  # first batch of iteration 4 (2 real batches each)
     with pytest.raises(TrainingDiverged, match=r"loss d_loss of phase D became nan at step 4; .*step-0000002"):
         trainer.fit()
     kept = list_checkpoints(tmp_path / "run")
@@ -196,3 +196,39 @@ def test_encoder_runs_average_the_encoder_with_the_generator(tmp_path):
     x = torch.zeros(2, 1, 8, 8)
     averaged, raw = trainer.exp.encode(x), trainer.exp.encode(x, use_ema=False)
     assert not torch.equal(averaged, raw)
+
+
+class RecordingBar:
+    def __init__(self):
+        self.postfixes = []
+
+    def set_postfix(self, postfix, refresh=True):
+        self.postfixes.append(postfix)
+
+
+@pytest.mark.parametrize("log_every", [2, 4])
+def test_progress_bar_shows_the_latest_evaluation(tmp_path, log_every):
+    """The bar is updated after the evaluation of the same step, and at an evaluation between loss lines."""
+    cfg = tiny(TINY_TOY, tmp_path, f"log.log_every={log_every}", "log.eval_every=2", "log.eval_samples=200")
+    trainer = make_trainer(cfg, tmp_path / "run")
+    bar = RecordingBar()
+    for _ in range(2):
+        trainer.train_iteration()
+        trainer.after_iteration(bar)
+    assert bar.postfixes[-1]["hq"] == f"{trainer.last_eval['toy/hq']:.3g}"
+    assert trainer.last_eval and len(bar.postfixes) == 1
+
+
+class CountingBatches(InterruptingBatches):
+    def __init__(self, inner):
+        super().__init__(inner, at=-1)
+
+
+@pytest.mark.parametrize("base, per_iteration", [(TINY_TOY, 2), (TINY_BIGAN, 3)], ids=["G reads no data", "GE reads x"])
+def test_a_phase_that_reads_no_real_data_draws_no_batch(tmp_path, base, per_iteration):
+    """n_critic = 2 critic batches per iteration; the GAN's G phase draws none, BiGAN's G+E phase encodes x."""
+    trainer = make_trainer(tiny(base, tmp_path), tmp_path / "run")
+    trainer.batches = CountingBatches(trainer.batches)
+    trainer.train_iteration()
+    trainer.train_iteration()
+    assert trainer.batches.calls == 2 * per_iteration

@@ -45,3 +45,8 @@ HEADLINE = {"t1-ring": "toy/hq", "t1-grid": "toy/hq", "t1-collapse": "toy/revers
 def task_config(task: str, entry: str, seed: int, out_dir: str) -> dict:
     cfg = deep_merge(TASKS[task][entry], {"seed": seed, "out_dir": out_dir, "name": f"{task}-{entry}-s{seed}"})
     return deep_merge(cfg, {"train": {"threads": 1}, "log": {"progress": False}})
+
+# issue 13: mixed precision's effect on quality, the default preset in fp32 and bf16 (seconds per run in the records)
+TASKS["precision"] = {f"digits-wgan-gp-{p}": deep_merge(load_preset("digits-wgan-gp"), {**T2_EVAL, "train": {"precision": p}})
+                      for p in ("fp32", "bf16")}
+HEADLINE["precision"] = "digits/fd"

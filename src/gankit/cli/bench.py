@@ -10,10 +10,7 @@ from .common import positive_int
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.suite == "speed":
-        from ..bench.speed import print_speed, run_speed
-
-        print_speed(run_speed(args.repeats, args.iterations, args.threads))
-        return 0
+        return bench_speed(args)
     import json
 
     from ..bench.quality import load_records, markdown, plot, run_quality, summarise, write_readme_section
@@ -49,13 +46,39 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def names(text: str) -> tuple[str, ...]:
+    """'a,b' -> ('a', 'b'); 'none' or '' -> ()."""
+    return () if text in ("", "none") else tuple(text.split(","))
+
+
+def bench_speed(args: argparse.Namespace) -> int:
+    from ..bench.speed import print_speed, run_speed
+    from ..bench.ttq import TTQ_PRESETS, print_time_to_quality, run_time_to_quality
+    from ..presets import load_preset
+
+    speed_presets = names(args.presets)
+    ttq_presets = TTQ_PRESETS if args.ttq_presets is None else names(args.ttq_presets)
+    for preset in speed_presets + ttq_presets:
+        load_preset(preset)  # an unknown name fails now, with did-you-mean, not after minutes of timing
+    for preset in ttq_presets:
+        if not load_preset(preset).get("data", {}).get("name", "").startswith("digits"):
+            raise ConfigError(f"--ttq-presets {preset}: time to quality races to a digits FD; name digits presets")
+    print_speed(run_speed(args.repeats, args.iterations, args.threads, speed_presets))
+    if ttq_presets:
+        rows = run_time_to_quality(ttq_presets, args.ttq_threshold, args.ttq_eval_every, args.ttq_max_steps, args.threads)
+        print_time_to_quality(rows, args.ttq_threshold, args.ttq_eval_every)
+    return 0
+
+
 def add_parser(sub) -> None:
-    b = sub.add_parser("bench", help="benchmarks: quality (tasks x objectives x seeds) or speed (ratios)",
+    b = sub.add_parser("bench", help="benchmarks: quality (tasks x objectives x seeds) or speed (ratios, time to quality)",
                        description="quality: train every benchmark task's entries for N seeds (two at a time) and "
                                    "write results/*.json, results/quality.md and a plot per task. speed: gankit's "
-                                   "iteration against a plain PyTorch loop, interleaved in one process.")
+                                   "iteration against a plain PyTorch loop, interleaved in one process (T2 networks, "
+                                   "shipped presets as users run them, D-step overheads), then time to a digits FD "
+                                   "against the plain WGAN-GP loop.")
     b.add_argument("suite", choices=["quality", "speed"], help="which benchmark")
-    b.add_argument("--tasks", help="quality: comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2); default all")
+    b.add_argument("--tasks", help="quality: comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2, precision); default all")
     b.add_argument("--seeds", type=positive_int, default=3, help="quality: seeds per entry (default 3)")
     b.add_argument("--workers", type=positive_int, default=2, help="quality: runs in parallel, one thread each (default 2)")
     b.add_argument("--out", default="results", help="quality: output folder (default results)")
@@ -69,4 +92,14 @@ def add_parser(sub) -> None:
     b.add_argument("--repeats", type=positive_int, default=15, help="speed: interleaved repeats (default 15)")
     b.add_argument("--iterations", type=positive_int, default=20, help="speed: iterations per timing (default 20)")
     b.add_argument("--threads", type=positive_int, default=1, help="speed: torch threads (default 1)")
+    b.add_argument("--presets", default="ring8-wgan-gp,digits-wgan-gp",
+                   help="speed: presets timed as shipped (EMA, periodic work) against the plain loop; 'none' skips "
+                        "(default ring8-wgan-gp,digits-wgan-gp)")
+    b.add_argument("--ttq-presets", default=None,
+                   help="speed: digits presets raced to the FD threshold against the plain WGAN-GP loop (time to "
+                        "quality, benchmarks.md section 9); 'none' skips (default digits-wgan-gp,digits-sngan)")
+    b.add_argument("--ttq-threshold", type=float, default=5.0, help="speed: the digits FD to reach (default 5)")
+    b.add_argument("--ttq-eval-every", type=positive_int, default=250, help="speed: steps between FD checks (default 250)")
+    b.add_argument("--ttq-max-steps", type=positive_int, default=6000,
+                   help="speed: give up on a run after this many steps (default 6000)")
     b.set_defaults(func=cmd_bench)

@@ -4,59 +4,34 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config import Config, build_config
+from ..config import build_config
 from ..errors import ConfigError
-from ..rundir import make_run_dir
-from ..train.checkpoint import write_atomic
-
-RESUME_CHANGEABLE = ("train.steps", "train.device", "train.threads", "log.")
-
-
-def config_for_resume(run_dir: Path, overrides: list[str]) -> Config:
-    from ..train.checkpoint import find_checkpoint, load_checkpoint
-
-    for text in overrides:
-        key = text.split("=", 1)[0]
-        if not any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUME_CHANGEABLE):
-            raise ConfigError(f"--resume continues the run's own config; {key} cannot change "
-                              "(only train.steps, train.device, train.threads and log.*)")
-    _, meta = load_checkpoint(find_checkpoint(run_dir))
-    return build_config(meta["config"], overrides=overrides)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import yaml
-
-    from ..data import load_dataset
-    from ..experiment import build_experiment
+    from ..api import config_for_resume, open_run
     from ..presets import DEFAULT, load_preset
-    from ..train.trainer import Trainer, require_resumable
+    from ..train import distributed
+    from ..train.trainer import require_resumable
 
     if args.resume:
         if args.preset or args.config:
             raise ConfigError("--resume takes the run's own config; drop the preset and --config")
-        run_dir = Path(args.resume)
-        require_resumable(run_dir)
-        cfg = config_for_resume(run_dir, args.set)
+        require_resumable(Path(args.resume))
+        cfg = config_for_resume(Path(args.resume), args.set)
     else:
         cfg = build_config(load_preset(args.preset or DEFAULT), [Path(p) for p in args.config], args.set)
-    dataset = load_dataset(cfg.data.name, cfg.data.resolution)
-    exp = build_experiment(cfg, dataset.spec)
+    trainer = open_run(cfg, args.resume, resume=bool(args.resume))  # what gankit.train() runs too
+    say = print if distributed.is_main() else (lambda *a: None)  # under torchrun, rank 0 speaks
     if args.resume:
-        trainer = Trainer(exp, dataset, run_dir)
-        path = trainer.resume()
-        print(f"resuming {run_dir} from step {trainer.step} ({path.name})")
+        say(f"resuming {trainer.run_dir} from step {trainer.step}")
         if trainer.step >= cfg.train.steps:
-            print(f"the run is already at step {trainer.step} of {cfg.train.steps}; raise it with --set train.steps=N")
+            say(f"the run is already at step {trainer.step} of {cfg.train.steps}; raise it with --set train.steps=N")
             return 0
-    else:
-        run_dir = make_run_dir(cfg)
-        trainer = Trainer(exp, dataset, run_dir)
-    text = yaml.safe_dump(cfg.to_dict(), sort_keys=False)
-    write_atomic(run_dir / "config.yaml", lambda tmp: Path(tmp).write_text(text))
-    print(f"run directory: {run_dir}")
+    say(f"run directory: {trainer.run_dir}" + (f" ({distributed.world_size()} processes)" if distributed.world_size() > 1 else ""))
     result = trainer.fit()
-    print_summary(result)
+    if distributed.is_main():
+        print_summary(result)
     return 130 if result["interrupted"] else 0
 
 

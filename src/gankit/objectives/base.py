@@ -19,8 +19,8 @@ Losses = dict[str, torch.Tensor]  # always holds "total", the scalar the trainer
 
 @dataclass
 class Batch:
-    x: torch.Tensor             # real samples [N, *shape]
-    y: torch.Tensor | None      # labels [N], or None
+    x: torch.Tensor | None      # real samples [N, *shape]; None in a phase with uses_real=False
+    y: torch.Tensor | None      # labels [N], or None (also in a phase with uses_real=False)
     z: torch.Tensor             # latent codes [N, z_dim]
     phase_step: int = 0         # how many times this phase ran before (lazy penalties count with it)
 
@@ -31,6 +31,7 @@ class Phase:
     networks: tuple[str, ...]   # the networks whose optimizers step after this phase's backward
     role: str                   # "critic" or "generator": the schedule decides how often each runs
     loss: Callable[[Batch], Losses]
+    uses_real: bool = True      # False: the loss never reads batch.x / batch.y, so no real batch is drawn
 
 
 class Objective(nn.Module, ABC):

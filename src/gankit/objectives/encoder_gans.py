@@ -144,7 +144,7 @@ class OGAN(Objective):
         self.corr_weight, self.qp_weight, self.shrink, self.eps = corr_weight, qp_weight, shrink, eps
 
     def phases(self) -> list[Phase]:
-        return [Phase("E", ("E",), "critic", self.encoder_loss), Phase("G", ("G",), "generator", self.generator_loss)]
+        return [Phase("E", ("E",), "critic", self.encoder_loss), Phase("G", ("G",), "generator", self.generator_loss, uses_real=False)]
 
     def encoder_loss(self, batch: Batch) -> Losses:
         """E: avg E(x_r) - avg E(x_f) + qp_weight t^2 / mean_pix (x_r - x_f)^2 - corr_weight rho(z, E(x_f))."""

@@ -67,7 +67,7 @@ class AdversarialObjective(Objective):
 
     def phases(self) -> list[Phase]:
         return [Phase("D", ("D",), "critic", self.critic_loss),
-                Phase("G", ("G",), "generator", self.generator_loss)]
+                Phase("G", ("G",), "generator", self.generator_loss, uses_real=False)]
 
     @functools.cached_property
     def one_critic_forward(self) -> bool:

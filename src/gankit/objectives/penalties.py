@@ -10,6 +10,7 @@ from torch import nn
 
 from ..errors import ConfigError
 from ..registry import Registry
+from ..train.precision import penalty_precision
 
 PENALTIES: Registry = Registry("penalties")
 
@@ -20,8 +21,10 @@ POINTS = ("real", "fake", "interpolates", "real+fake")
 
 def input_gradient_norm(D: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """||grad_x D(x)|| per sample [N], over all non-batch axes, differentiable (create_graph)."""
-    x = x.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True, allow_unused=True)
+    with penalty_precision(x):  # fp32 under fp16 autocast: an unscaled inner gradient would underflow
+        x = x.detach()
+        x = (x.float() if x.dtype in (torch.float16, torch.bfloat16) else x).requires_grad_(True)
+        (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True, allow_unused=True)
     if grad is None:  # a critic that ignores its input has zero gradient, not an error
         return torch.zeros(len(x), device=x.device)
     return grad.flatten(1).norm(dim=1)

@@ -1,4 +1,5 @@
-"""metrics.jsonl: one JSON object per line, appended and flushed as training goes."""
+"""metrics.jsonl: one JSON object per line, appended and flushed as training goes; the record of a run.
+Sinks (TensorBoard) get a copy of every record and every sample picture."""
 from __future__ import annotations
 
 import json
@@ -10,10 +11,23 @@ from .checkpoint import write_atomic
 class MetricsLog:
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.sinks: list = []  # objects with scalars(record) and image(tag, png_path, step), e.g. TensorBoard's
 
     def write(self, record: dict) -> None:
         with open(self.path, "a") as f:
             f.write(json.dumps(record) + "\n")
+        for sink in self.sinks:
+            sink.scalars(record)
+
+    def image(self, tag: str, png: Path, step: int) -> None:
+        """A picture the run wrote (sample grid, 2-D plot), passed on to the sinks."""
+        for sink in self.sinks:
+            sink.image(tag, png, step)
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            sink.close()
+        self.sinks = []
 
     def read(self) -> list[dict]:
         """The records; a last line cut short by a crash mid-append is dropped, not fatal."""

@@ -16,9 +16,12 @@ from ..experiment import Experiment
 from ..metrics import HEADLINE, evaluate
 from ..metrics.encoder import encoder_metrics
 from ..objectives import Batch, Phase
-from ..viz import plot_points, save_image_grid
+from ..viz import Painter, critic_grid, plot_bounds, plot_points, save_image_grid
+from ..rundir import prepare_run_dir
+from . import distributed
 from .checkpoint import checkpoint_path, find_checkpoint, list_checkpoints, load_checkpoint, prune_checkpoints, save_checkpoint
 from .logging import MetricsLog
+from .precision import Precision
 from .schedule import SCHEDULES
 
 SAMPLE_SEED_OFFSET, EVAL_SEED_OFFSET, REAL_SEED_OFFSET = 1, 2, 3  # side streams, apart from training's RNG
@@ -36,6 +39,10 @@ class Trainer:
         self.phase_steps = {phase.name: 0 for phase in self.phases}  # runs of each phase so far
         self.interrupted = False
         self.last_eval: dict[str, float] = {}
+        self.last_losses: dict[str, float] = {}
+        self.precision = Precision(self.cfg.train.precision, exp.device)
+        self.grad_phase: str | None = None  # the phase whose networks have requires_grad on now
+        self.painter = Painter()  # 2-D plots are drawn off the training thread
         self._sums: dict[str, torch.Tensor] = {}
         self._counts: dict[str, int] = {}
         seed = self.cfg.seed
@@ -47,30 +54,45 @@ class Trainer:
     # --- one iteration ------------------------------------------------------------------------
 
     def run_phase(self, phase: Phase) -> None:
-        nets, device = self.exp.objective.nets, self.exp.device
-        x, y = self.batches.next()
-        batch = Batch(x.to(device), None if y is None else y.to(device),
-                      self.exp.objective.sample_z(len(x), device=device), self.phase_steps[phase.name])
-        # only the phase's networks need gradients; the others are constants in this phase
-        for name, net in nets.items():
-            net.requires_grad_(name in phase.networks)
-        losses = phase.loss(batch)
+        nets = self.exp.objective.nets
+        batch = self.next_batch(phase)
+        # only the phase's networks need gradients; the others are constants in this phase (toggled on a change)
+        if self.grad_phase != phase.name:
+            for name, net in nets.items():
+                net.requires_grad_(name in phase.networks)
+            self.grad_phase = phase.name
+        with self.precision.autocast(), distributed.rank_rng(self.cfg.seed, sum(self.phase_steps.values()),
+                                                             self.exp.device):
+            losses = phase.loss(batch)
         self.check_finite(phase, losses)
         for name in phase.networks:
             self.exp.optimizers[name].zero_grad(set_to_none=True)
-        losses["total"].backward()
+        self.precision.backward(losses["total"])
+        distributed.all_reduce_gradients(nets[name] for name in phase.networks)
         # step, then re-impose each network's constraints (e.g. weight clipping)
         for name in phase.networks:
-            self.exp.optimizers[name].step()
+            self.precision.step(self.exp.optimizers[name])
             for constraint in self.exp.constraints[name]:
                 constraint(nets[name])
             if name in self.exp.ema:
                 self.exp.ema[name].update(nets[name])
+        self.precision.update()
         self.phase_steps[phase.name] += 1
         self.accumulate(phase, losses)
 
+    def next_batch(self, phase: Phase) -> Batch:
+        """This process's share of the next global batch: real data from the stream (left where it is for a
+        phase that never looks at it) and noise z."""
+        device = self.exp.device
+        x, y = self.batches.next() if phase.uses_real else (None, None)
+        n = len(x) if x is not None else getattr(self.batches, "batch_size", self.cfg.data.batch_size)
+        z = distributed.shard(self.exp.objective.sample_z(n, device=device))
+        x, y = distributed.shard(x), distributed.shard(y)
+        return Batch(None if x is None else x.to(device), None if y is None else y.to(device), z,
+                     self.phase_steps[phase.name])
+
     def check_finite(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
-        if bool(torch.isfinite(losses["total"])):
+        if distributed.all_ranks(bool(torch.isfinite(losses["total"]))):
             return
         bad = next((k for k, v in losses.items() if k != "total" and not torch.isfinite(v)), "total")
         kept = list_checkpoints(self.run_dir)
@@ -87,10 +109,13 @@ class Trainer:
     # --- periodic work ------------------------------------------------------------------------
 
     def write_losses(self) -> dict[str, float]:
-        record = {k: float(v) / self._counts[k] for k, v in self._sums.items()}
+        """Mean losses since the last line (averaged over the processes too); every process calls it, rank 0 writes."""
+        means = distributed.mean_across_ranks({k: v / self._counts[k] for k, v in self._sums.items()})
+        self.last_losses = {k: float(v) for k, v in means.items()}
         self._sums, self._counts = {}, {}
-        self.log.write({"step": self.step, **record})
-        return record
+        if distributed.is_main():
+            self.log.write({"step": self.step, **self.last_losses})
+        return self.last_losses
 
     def write_samples(self) -> Path:
         path = self.run_dir / "samples" / f"step-{self.step:07d}.png"
@@ -98,12 +123,19 @@ class Trainer:
             fake = self.exp.generate(self.fixed_z)
             if self.exp.spec.is_image:
                 save_image_grid(fake, path)
-            else:
-                real = self.dataset.sample(1000, torch.Generator().manual_seed(self.cfg.seed + REAL_SEED_OFFSET))
-                critic = lambda x: self.exp.objective.critic_value(x.to(self.exp.device)).cpu()  # noqa: E731
-                plot_points(fake[:, :2], path, real[:, :2], critic if fake.shape[1] == 2 else None,
-                            title=f"{self.cfg.name} step {self.step}")
+                self.log.image("samples", path, self.step)
+                return path
+            real = self.dataset.sample(1000, torch.Generator().manual_seed(self.cfg.seed + REAL_SEED_OFFSET))
+            critic = lambda x: self.exp.objective.critic_value(x.to(self.exp.device)).cpu()  # noqa: E731
+            landscape = critic_grid(*plot_bounds(fake[:, :2], real[:, :2]), critic) if fake.shape[1] == 2 else None
+        fake, real = fake[:, :2], real[:, :2]
+        self.painter.submit(self.draw_points, fake, real, landscape, path, self.step)
         return path
+
+    def draw_points(self, fake, real, landscape, path: Path, step: int) -> None:
+        """On the painter's thread: the 2-D plot from values computed at `step`."""
+        plot_points(fake, path, real, title=f"{self.cfg.name} step {step}", landscape=landscape)
+        self.log.image("samples", path, step)
 
     def run_eval(self) -> dict[str, float]:
         if not self.exp.spec.metrics and not self.exp.objective.has_encoder:
@@ -116,13 +148,18 @@ class Trainer:
         return self.last_eval
 
     def save(self) -> Path:
+        """A checkpoint of everything exact resume needs; written by rank 0 alone."""
+        path = checkpoint_path(self.run_dir, self.step)
+        if not distributed.is_main():
+            return path
         tensors, meta = self.exp.state()
         tensors["rng.cpu"] = torch.get_rng_state()
         if self.exp.device.type == "cuda":
             tensors["rng.cuda"] = torch.cuda.get_rng_state(self.exp.device)
         tensors.update({f"data.{k}": v for k, v in self.batches.state_dict().items()})
-        path = checkpoint_path(self.run_dir, self.step)
-        save_checkpoint(path, tensors, {**meta, "step": self.step, "phase_steps": self.phase_steps})
+        tensors.update(self.precision.state_dict())
+        save_checkpoint(path, tensors, {**meta, "step": self.step, "phase_steps": self.phase_steps,
+                                        "world_size": distributed.world_size()})
         prune_checkpoints(self.run_dir, self.cfg.log.keep_checkpoints)
         return path
 
@@ -130,14 +167,17 @@ class Trainer:
         """Restores weights, optimizers, EMA, RNG, data position and step from the run's newest checkpoint."""
         path = find_checkpoint(self.run_dir)
         tensors, meta = load_checkpoint(path)
+        distributed.check_world_size(int(meta.get("world_size", 1)), path)
         self.exp.load_state(tensors, meta, path)
+        self.precision.load_state_dict(tensors)
         torch.set_rng_state(tensors["rng.cpu"])
         if "rng.cuda" in tensors and self.exp.device.type == "cuda":
             torch.cuda.set_rng_state(tensors["rng.cuda"], self.exp.device)
         self.batches.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("data.")})
         self.step = int(meta["step"])
         self.phase_steps.update(meta.get("phase_steps", {}))
-        self.log.truncate_after(self.step)
+        if distributed.is_main():
+            self.log.truncate_after(self.step)
         return path
 
     # --- the loop -----------------------------------------------------------------------------
@@ -146,15 +186,18 @@ class Trainer:
         return every > 0 and self.step % every == 0
 
     def after_iteration(self, bar: tqdm) -> None:
-        log = self.cfg.log
-        if self.periodic(log.log_every):
-            bar.set_postfix(self.postfix(self.write_losses()), refresh=False)
-        if self.periodic(log.sample_every):
+        log, main = self.cfg.log, distributed.is_main()
+        logged, evaluated = self.periodic(log.log_every), main and self.periodic(log.eval_every)
+        if logged:
+            self.write_losses()
+        if main and self.periodic(log.sample_every):
             self.write_samples()
-        if self.periodic(log.eval_every):
+        if evaluated:
             self.run_eval()
         if self.periodic(log.checkpoint_every):
             self.save()
+        if logged or evaluated:  # after the evaluation, so the bar shows the latest one
+            bar.set_postfix(self.postfix(self.last_losses), refresh=False)
 
     def postfix(self, record: dict[str, float]) -> dict[str, str]:
         shown = {k.split("/")[-1] if k.endswith("/total") else k: v for k, v in record.items()
@@ -167,15 +210,27 @@ class Trainer:
 
     def fit(self) -> dict:
         """Trains to cfg.train.steps; returns a summary (final step, sample path, checkpoint, metrics)."""
-        total = self.cfg.train.steps
+        total, main = self.cfg.train.steps, distributed.is_main()
+        if main:
+            self.open_run_dir()
         with self.sigint_saves(), tqdm(total=total, initial=self.step, desc=self.cfg.name or "train",
-                                       disable=not self.cfg.log.progress, dynamic_ncols=True,
+                                       disable=not (self.cfg.log.progress and main), dynamic_ncols=True,
                                        mininterval=0.5) as bar:
             while self.step < total and not self.interrupted:
                 self.train_iteration()
                 bar.update(1)
                 self.after_iteration(bar)
+                self.interrupted = not distributed.all_ranks(not self.interrupted)  # all stop at one step
         return self.finish()
+
+    def open_run_dir(self) -> None:
+        """The run directory's folders and config.yaml (where missing: a Trainer may be given any path), and
+        the TensorBoard sink when log.tensorboard."""
+        prepare_run_dir(self.run_dir, self.cfg)
+        if self.cfg.log.tensorboard and not self.log.sinks:
+            from .tensorboard import TensorBoardSink
+
+            self.log.sinks.append(TensorBoardSink(self.run_dir / "tensorboard", self.step))
 
     def train_iteration(self) -> None:
         """One iteration: every phase as often as the schedule says; then the step count moves on."""
@@ -188,12 +243,20 @@ class Trainer:
         """Final samples, metrics and checkpoint (unless this very step already wrote them)."""
         if self._counts:
             self.write_losses()
+        if not distributed.is_main():
+            distributed.barrier()  # rank 0 writes the last checkpoint, samples and metrics meanwhile
+            return {"step": self.step, "interrupted": self.interrupted, "checkpoint": checkpoint_path(self.run_dir, self.step),
+                    "samples": None, "metrics": {}}
+        self.painter.wait()
         done = list_checkpoints(self.run_dir)
         ckpt = done[-1] if done and done[-1] == checkpoint_path(self.run_dir, self.step) else self.save()
         samples = self.run_dir / "samples" / f"step-{self.step:07d}.png"
         if not samples.exists():
             samples = self.write_samples()
         metrics = self.last_eval if self.periodic(self.cfg.log.eval_every) else self.run_eval()
+        self.painter.wait()
+        self.log.close()
+        distributed.barrier()
         return {"step": self.step, "interrupted": self.interrupted, "checkpoint": ckpt,
                 "samples": samples, "metrics": metrics}
 

@@ -1,0 +1,171 @@
+"""The Python API: `gankit.train(...)` and `gankit.load(...)`. The `gankit train` command builds its config from
+its arguments and then calls the same `open_run` and `Trainer.fit`, so a script and the command line make the
+same run directory."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .config import Config, build_config, deep_merge
+from .errors import ConfigError
+
+
+def resolve_config(config_or_preset: str | Path | dict | Config | None = None, overrides: dict | None = None) -> Config:
+    """A Config from a preset name, a YAML file, a dict or a Config (each over the defaults, as a preset is;
+    the command line's --config layers a file over a preset instead), with overrides on top. Override keys are
+    top-level fields (`seed=1`, `train={"steps": 500}`, merged like a config layer) or dotted paths
+    (`**{"train.steps": 500}`, as `--set` takes them)."""
+    from .config import read_yaml
+    from .presets import DEFAULT, load_preset
+
+    source = DEFAULT if config_or_preset is None else config_or_preset
+    if isinstance(source, Config):
+        base = source.to_dict()
+    elif isinstance(source, dict):
+        base = source
+    elif isinstance(source, Path) or Path(source).suffix in (".yaml", ".yml"):
+        base = read_yaml(Path(source))
+    else:
+        base = load_preset(source)
+    for key, value in (overrides or {}).items():
+        layer = value
+        for part in reversed(key.split(".")):  # "train.steps" -> {"train": {"steps": value}}
+            layer = {part: layer}
+        base = deep_merge(base, layer)
+    return build_config(base)
+
+
+RESUME_CHANGEABLE = ("train.steps", "train.device", "train.threads", "log.")  # what a resume may change
+
+
+def config_for_resume(run_dir: Path, overrides: list[str]) -> Config:
+    """The config of a run's newest checkpoint with --set style overrides of what a resume may change."""
+    from .train.checkpoint import find_checkpoint, load_checkpoint
+
+    for text in overrides:
+        key = text.split("=", 1)[0]
+        if not any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUME_CHANGEABLE):
+            raise ConfigError(f"--resume continues the run's own config; {key} cannot change "
+                              "(only train.steps, train.device, train.threads and log.*)")
+    _, meta = load_checkpoint(find_checkpoint(run_dir))
+    return build_config(meta["config"], overrides=overrides)
+
+
+def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = False):
+    """A Trainer ready to fit: dataset, experiment, run directory (a new runs/<date>-<name>/ unless given;
+    shared by every process of a torchrun launch) and, with resume, the state of its newest checkpoint."""
+    from .data import load_dataset
+    from .experiment import build_experiment
+    from .train import distributed
+    from .train.trainer import Trainer, require_resumable
+
+    distributed.setup(cfg)
+    if resume:
+        require_resumable(Path(run_dir))
+    dataset = load_dataset(cfg.data.name, cfg.data.resolution)
+    exp = build_experiment(cfg, dataset.spec)
+    distributed.prepare_networks(exp)
+    trainer = Trainer(exp, dataset, distributed.shared_run_dir(cfg, run_dir))
+    if resume:
+        trainer.resume()
+    return trainer
+
+
+def train(config_or_preset: str | Path | dict | Config | None = None, *, run_dir: str | Path | None = None,
+          resume: str | Path | None = None, **overrides: Any) -> "Run":
+    """Trains a model and returns its Run: `gankit.train("ring8-wgan-gp", seed=1, train={"steps": 500})`.
+    The run directory holds what `gankit train` writes (config.yaml, metrics.jsonl, samples/,
+    checkpoints/). `resume=RUN_DIR` continues that run exactly (overrides may change train.steps and log.*)."""
+    if resume is not None:
+        if config_or_preset is not None:
+            raise ConfigError("resume= takes the run's own config; drop the config or preset")
+        sets = [f"{k}={v}" for k, v in flatten_overrides(overrides).items()]
+        cfg, run_dir = config_for_resume(Path(resume), sets), Path(resume)
+    else:
+        cfg = resolve_config(config_or_preset, overrides)
+    trainer = open_run(cfg, run_dir, resume=resume is not None)
+    summary = trainer.fit()
+    return Run(trainer.exp, trainer.run_dir, summary, trainer.dataset)
+
+
+def flatten_overrides(overrides: dict, prefix: str = "") -> dict[str, Any]:
+    """{"train": {"steps": 5}} -> {"train.steps": 5}."""
+    out = {}
+    for key, value in overrides.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            out.update(flatten_overrides(value, f"{path}."))
+        else:
+            out[path] = value
+    return out
+
+
+def load(run: str | Path, device: str | None = None) -> "Run":
+    """A trained run from its directory (newest checkpoint) or a checkpoint file; needs no dataset."""
+    from .experiment import experiment_from_checkpoint
+
+    exp, meta = experiment_from_checkpoint(Path(run), device=device)
+    checkpoint = Path(meta["path"])
+    return Run(exp, checkpoint.parent.parent, {"step": meta["step"], "checkpoint": checkpoint})
+
+
+class Run:
+    """A trained model and its run directory: sample, encode, evaluate. `experiment` holds the networks,
+    optimizers and EMA copies; `summary` what training returned (step, checkpoint, samples, metrics)."""
+
+    def __init__(self, experiment, run_dir: Path, summary: dict, dataset=None):
+        self.experiment, self.run_dir, self.summary = experiment, Path(run_dir), summary
+        self._dataset = dataset
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.run_dir)!r}, step={self.step})"
+
+    @property
+    def config(self) -> Config:
+        return self.experiment.cfg
+
+    @property
+    def step(self) -> int:
+        return int(self.summary["step"])
+
+    @property
+    def dataset(self):
+        if self._dataset is None:
+            from .data import load_dataset
+
+            self._dataset = load_dataset(self.config.data.name, self.config.data.resolution)
+        return self._dataset
+
+    def sample(self, n: int = 64, seed: int = 0, use_ema: bool = True) -> torch.Tensor:
+        """n samples [n, *shape] on the CPU, from the EMA copy unless use_ema is False, seeded."""
+        z = self.experiment.objective.sample_z(n, torch.Generator().manual_seed(seed))
+        return self.experiment.generate(z, use_ema and self.experiment.has_ema)
+
+    def encode(self, x: torch.Tensor, use_ema: bool = True) -> torch.Tensor:
+        """Latent codes of data x (encoder objectives); a ConfigError for objectives without an encoder."""
+        return self.experiment.encode(x, use_ema and self.experiment.has_ema)
+
+    def reconstruct(self, x: torch.Tensor, use_ema: bool = True) -> torch.Tensor:
+        return self.experiment.reconstruct(x, use_ema and self.experiment.has_ema)
+
+    def evaluate(self, n: int | None = None, seed: int = 0, use_ema: bool = True) -> dict[str, float]:
+        """The dataset's metrics (and the encoder metrics where there is an encoder) on n samples
+        (default log.eval_samples), as `gankit eval` computes them."""
+        from .metrics import evaluate
+        from .metrics.encoder import encoder_metrics
+
+        use_ema = use_ema and self.experiment.has_ema
+        with torch.random.fork_rng(devices=[]):
+            results = evaluate(self.sample(n or self.config.log.eval_samples, seed, use_ema), self.dataset)
+            if self.experiment.objective.has_encoder:
+                metrics = encoder_metrics(self.experiment, self.dataset, use_ema)
+                results.update({f"encoder/{k}": v for k, v in metrics.items()})
+        return results
+
+    def metrics(self) -> list[dict]:
+        """The records of metrics.jsonl (losses every log_every steps, metrics every eval_every)."""
+        from .train.logging import MetricsLog
+
+        return MetricsLog(self.run_dir / "metrics.jsonl").read()

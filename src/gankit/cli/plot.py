@@ -1,0 +1,78 @@
+"""`gankit plot`: a run's losses and metrics over steps, from metrics.jsonl, as one PNG (for those who do
+not run TensorBoard)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import DataError
+
+
+def split_series(records: list[dict]) -> tuple[dict[str, list], dict[str, list]]:
+    """(losses, metrics): key -> [(step, value)]. Loss lines hold a phase total ("D/total"); the others are
+    evaluations. Strings (an evaluator's version) are left out."""
+    losses: dict[str, list] = {}
+    metrics: dict[str, list] = {}
+    for record in records:
+        target = losses if any(k.endswith("/total") for k in record) else metrics
+        for key, value in record.items():
+            if key != "step" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                target.setdefault(key, []).append((record["step"], value))
+    return losses, metrics
+
+
+def plot_curves(losses: dict[str, list], metrics: dict[str, list], path: Path, title: str) -> None:
+    """Phase totals in one panel, the other loss terms in a second, each metric in a panel of its own."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..train.checkpoint import write_atomic
+
+    totals = {k: v for k, v in losses.items() if k.endswith("/total")}
+    terms = {k: v for k, v in losses.items() if k not in totals}
+    panels = [("phase losses", totals), ("loss terms and diagnostics", terms)] * bool(losses)
+    panels = [(t, s) for t, s in panels if s] + [(k, {k: v}) for k, v in metrics.items()]
+    cols = min(3, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.4 * rows), dpi=100, squeeze=False)
+    for ax, (name, series) in zip(axes.flat, panels):
+        for i, (key, points) in enumerate(series.items()):
+            steps, values = zip(*points)
+            ax.plot(steps, values, label=key, marker="o" if len(points) < 30 else None, markersize=3,
+                    linestyle=("-", "--", ":", "-.")[i // 10 % 4])
+        ax.set_title(name)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+        if len(series) > 1:
+            ax.legend(fontsize=7)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    write_atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
+    plt.close(fig)
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from ..train.logging import MetricsLog
+
+    run = Path(args.run)
+    records = MetricsLog(run / "metrics.jsonl").read()
+    if not records:
+        raise DataError(f"{run}: no metrics.jsonl records to plot (is it a run directory?)")
+    losses, metrics = split_series(records)
+    out = Path(args.output) if args.output else run / "curves.png"
+    plot_curves(losses, metrics, out, f"{run.name}: losses and metrics over steps")
+    print(f"wrote {out}")
+    return 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("plot", help="draw a run's losses and metrics over steps to a PNG",
+                       description="Read RUN/metrics.jsonl and draw the phase losses, the other loss terms and "
+                                   "each metric against the step, one PNG (default RUN/curves.png).")
+    p.add_argument("run", metavar="RUN", help="a run directory")
+    p.add_argument("-o", "--output", metavar="FILE", help="output PNG (default RUN/curves.png)")
+    p.set_defaults(func=cmd_plot)
