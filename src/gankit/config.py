@@ -18,6 +18,8 @@ class DataConfig:
     name: str = "digits"   # dataset (gankit list datasets); folder:PATH and npz:PATH read files
     resolution: int = 0    # images: side after resize + center crop (power of two); 0 keeps the native size
     batch_size: int = 64   # samples per phase step
+    stream: bool = False   # folder / zip: decode images lazily as batches are drawn, instead of all up front
+    workers: int = 0       # DataLoader worker processes decoding a streamed dataset (0: in the training process)
 
 
 @dataclass
@@ -257,6 +259,8 @@ def validate(cfg: Config) -> Config:
     for key, opt in cfg.optim.items():
         if opt.lr <= 0:
             raise ConfigError(f"config field optim.{key}.lr: expected a positive number, got {opt.lr}")
+    if cfg.data.workers < 0:
+        raise ConfigError(f"config field data.workers: expected 0 or more, got {cfg.data.workers}")
     if cfg.data.resolution < 0:
         raise ConfigError(f"config field data.resolution: expected 0 or a power of two, got {cfg.data.resolution}")
     return cfg

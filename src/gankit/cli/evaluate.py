@@ -13,9 +13,10 @@ from .common import add_generator_options, print_table
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
-    from ..data import load_dataset
+    from ..data import dataset_for
     from ..experiment import experiment_from_checkpoint
     from ..metrics import METRICS
+    from ..train.trainer import EVAL_SEED_OFFSET
 
     if args.target == "baselines":
         return eval_baselines(args)
@@ -27,10 +28,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     names = [n for n in names if n != "encoder"]
     if not names and not with_encoder and args.features != "inception":
         raise ConfigError(f"dataset {exp.spec.name} lists no metrics; name some with --metrics (gankit list metrics)")
-    dataset = load_dataset(exp.cfg.data.name, exp.cfg.data.resolution)
+    dataset = dataset_for(exp.cfg.data)
     use_ema = exp.has_ema and not args.no_ema
     n = args.n or exp.cfg.log.eval_samples
-    samples = exp.generate(exp.objective.sample_z(n, torch.Generator().manual_seed(args.seed)), use_ema)
+    seed = exp.cfg.seed + EVAL_SEED_OFFSET if args.seed is None else args.seed  # default: training's eval draw
+    samples = exp.generate(exp.objective.sample_z(n, torch.Generator().manual_seed(seed)), use_ema)
     print(f"evaluating {n} samples of the {'EMA generator' if use_ema else 'generator (no EMA)'} "
           f"at step {meta['step']} ({meta['path']})")
     results = {}
@@ -46,7 +48,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         results.update({f"encoder/{k}": v for k, v in encoder_metrics(exp, dataset, use_ema).items()})
     print_table({"": results})
     out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / f"eval-step-{meta['step']:07d}.json"
-    record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "n": n, "seed": args.seed,
+    record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "n": n, "seed": seed,
               "metrics": results}
     write_atomic(out, lambda tmp: Path(tmp).write_text(json.dumps(record, indent=2) + "\n"))
     print(f"wrote {out}")
@@ -74,7 +76,7 @@ def eval_baselines(args: argparse.Namespace) -> int:
     from ..metrics import digits_metrics
     from ..metrics.baselines import BASELINES, N
 
-    rows = {name: digits_metrics(sampler(N, args.seed)) for name, sampler in BASELINES.items()}
+    rows = {name: digits_metrics(sampler(N, args.seed or 0)) for name, sampler in BASELINES.items()}
     print_table(rows)
     if args.output:
         Path(args.output).write_text(json.dumps(rows, indent=2) + "\n")
@@ -97,4 +99,4 @@ def add_parser(sub) -> None:
                         "precision / recall / density / coverage in Inception-v3 features (needs gankit[inception])")
     e.add_argument("--inception-weights", metavar="PATH", help="local Inception-v3 weights for --features inception")
     add_generator_options(e)
-    e.set_defaults(func=cmd_eval)
+    e.set_defaults(func=cmd_eval, seed=None)  # None: the latent draw of training's own evaluation (seed + 2)

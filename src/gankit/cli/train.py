@@ -27,7 +27,7 @@ def config_for_resume(run_dir: Path, overrides: list[str]) -> Config:
 def cmd_train(args: argparse.Namespace) -> int:
     import yaml
 
-    from ..data import load_dataset
+    from ..data import absolute_data_name, dataset_for
     from ..experiment import build_experiment
     from ..presets import DEFAULT, load_preset
     from ..train.trainer import Trainer, require_resumable
@@ -40,8 +40,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg = config_for_resume(run_dir, args.set)
     else:
         cfg = build_config(load_preset(args.preset or DEFAULT), [Path(p) for p in args.config], args.set)
-    dataset = load_dataset(cfg.data.name, cfg.data.resolution)
+        cfg.data.name = absolute_data_name(cfg.data.name)  # eval / inspect / resume from any directory
+    dataset = dataset_for(cfg.data)
     exp = build_experiment(cfg, dataset.spec)
+    if not dataset.spec.metrics and not exp.objective.has_encoder:
+        print(f"note: no metric applies to dataset {cfg.data.name} (metrics need images, toy modes or digits); "
+              "training logs losses only")
     if args.resume:
         trainer = Trainer(exp, dataset, run_dir)
         path = trainer.resume()
