@@ -56,17 +56,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def inception_metrics(samples: torch.Tensor, dataset, weights: str | None) -> dict:
-    """FD, KID, precision / recall, density / coverage in Inception features against as many real images."""
-    from ..metrics.digits import feature_set_metrics
-    from ..metrics.inception import cached_features, inception_extractor, weights_id
+    """FD, KID, IS, precision / recall, density / coverage in Inception features against as many real images."""
+    from ..metrics.inception import inception_metrics as measure
 
     if not dataset.spec.is_image:
         raise ConfigError(f"--features inception needs image data; {dataset.spec.name} is vectors")
-    extract = inception_extractor(weights)
     real = dataset.sample(len(samples), torch.Generator().manual_seed(0))
-    real_features = cached_features(real, extract, weights_id(weights))
-    out = feature_set_metrics(real_features, extract(samples).double(), kid=True)
-    return {f"inception/{k}": v for k, v in out.items()} | {"inception/extractor": weights_id(weights)}
+    return {f"inception/{k}": v for k, v in measure(samples, real, weights).items()}
 
 
 def eval_baselines(args: argparse.Namespace) -> int:
@@ -96,7 +92,9 @@ def add_parser(sub) -> None:
     e.add_argument("-o", "--output", metavar="FILE", help="JSON output (default RUN/eval-step-N.json)")
     e.add_argument("--features", choices=["dataset", "inception"], default="dataset",
                    help="dataset: the metrics the dataset lists (digits evaluator, toy modes); inception: FD / KID / "
-                        "precision / recall / density / coverage in Inception-v3 features (needs gankit[inception])")
-    e.add_argument("--inception-weights", metavar="PATH", help="local Inception-v3 weights for --features inception")
+                        "IS / precision / recall / density / coverage in Inception-v3 features (plain torch, local weights)")
+    e.add_argument("--inception-weights", metavar="PATH",
+                   help="the pt_inception-2015-12-05 weights file for --features inception "
+                        "(default: $GANKIT_INCEPTION_WEIGHTS, else ~/.cache/gankit/weights/)")
     add_generator_options(e)
     e.set_defaults(func=cmd_eval, seed=None)  # None: the latent draw of training's own evaluation (seed + 2)
