@@ -43,3 +43,29 @@ def test_folder_run_logs_swd_and_eval_from_elsewhere_reproduces_it(tmp_path, cap
     assert record["metrics"]["swd/avg"] == at_4["swd/avg"]  # same checkpoint, same draw: the same number
     code, _, err = run(capsys, "eval", str(run_path), "--metrics", "toy")
     assert code == 2 and "metric toy needs a dataset of known modes" in err
+
+
+def test_sample_out_dir_writes_pngs_the_folder_loader_reads(tmp_path, capsys):
+    import numpy as np
+    import torch
+
+    from gankit.data import load_dataset
+    from gankit.experiment import experiment_from_checkpoint
+
+    code, out, _ = run(capsys, "train", "--config", config_file(tmp_path, TINY_DIGITS), "--set", "train.steps=1")
+    run_path = run_dir_of(out)
+    out_dir = tmp_path / "fakes"
+    code, out, _ = run(capsys, "sample", run_path, "-n", "23", "--out-dir", str(out_dir), "--seed", "5")
+    assert code == 0 and "wrote 23 PNG files" in out
+    names = sorted(p.name for p in out_dir.iterdir())
+    assert names[0] == "000000.png" and names[-1] == "000022.png" and len(names) == 23
+    read_back = load_dataset(f"folder:{out_dir}", resolution=8)
+    exp, _ = experiment_from_checkpoint(run_path)
+    expected = exp.generate(exp.objective.sample_z(23, torch.Generator().manual_seed(5)))
+    expected = ((expected.clamp(-1, 1) + 1) * 127.5).round() / 127.5 - 1  # 8-bit, as PNG stores it
+    np.testing.assert_allclose(read_back.x.numpy(), expected.numpy(), atol=1e-6)
+    code, _, err = run(capsys, "sample", run_path, "--out-dir", str(out_dir))
+    assert code == 2 and "already holds PNG files" in err
+    code, _, err = run(capsys, "sample", run_path, "-o", str(tmp_path / "grid.jpg"))
+    assert code == 2 and "-o" in err and "writes .png or .npz files" in err
+    assert not (tmp_path / "grid.jpg").exists()
