@@ -108,6 +108,7 @@ class Config:
     optim: dict[str, OptimizerConfig] = field(default_factory=_default_optimizers)
     train: TrainConfig = field(default_factory=TrainConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    augment: str = ""          # DiffAugment of the critic's inputs, e.g. color,translation,cutout ('' = none)
 
     def to_dict(self) -> dict:
         return _plain(dataclasses.asdict(self))

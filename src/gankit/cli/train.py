@@ -30,6 +30,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ..data import absolute_data_name, dataset_for
     from ..experiment import build_experiment
     from ..presets import DEFAULT, load_preset
+    from ..recipes import is_recipe, recipe_config
     from ..train.trainer import Trainer, require_resumable
 
     if args.resume:
@@ -39,7 +40,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         require_resumable(run_dir)
         cfg = config_for_resume(run_dir, args.set)
     else:
-        cfg = build_config(load_preset(args.preset or DEFAULT), [Path(p) for p in args.config], args.set)
+        if is_recipe(args.preset):  # a model recipe for any data: networks chosen by the data's shape
+            cfg = recipe_config(args.preset, [Path(p) for p in args.config], args.set)
+        else:
+            cfg = build_config(load_preset(args.preset or DEFAULT), [Path(p) for p in args.config], args.set)
         cfg.data.name = absolute_data_name(cfg.data.name)  # eval / inspect / resume from any directory
     dataset = dataset_for(cfg.data)
     exp = build_experiment(cfg, dataset.spec)
@@ -78,7 +82,8 @@ def add_parser(sub) -> None:
     t = sub.add_parser("train", help="train a model from a preset and/or config files",
                        description="Train a model. With no arguments: the default preset (DCGAN + WGAN-GP on the "
                                    "bundled digits). Layers, last wins: preset, --config files, --set overrides.")
-    t.add_argument("preset", nargs="?", help="preset name (gankit list presets); default digits-wgan-gp")
+    t.add_argument("preset", nargs="?", help="a recipe for any data (sngan, wgan-gp, dcgan: set data.name) or a "
+                                             "benchmark preset (gankit list presets); default digits-wgan-gp")
     t.add_argument("--config", action="append", default=[], metavar="FILE",
                    help="YAML file merged over the preset (repeatable)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
