@@ -14,15 +14,19 @@ MIN_LEVEL_RES = 16         # pyramid levels down to 16 px, as ProGAN (smaller im
 BINOMIAL = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0  # the 5x5 Gaussian of cv2.pyrDown is its outer square
 
 
-def _blur(x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
-    """5x5 binomial filter per channel with mirror borders (scipy 'mirror' = torch 'reflect')."""
-    c = x.shape[1]
-    kernel = (torch.outer(BINOMIAL, BINOMIAL) * gain).to(x)[None, None].expand(c, 1, 5, 5)
-    return F.conv2d(F.pad(x, (2, 2, 2, 2), mode="reflect"), kernel, groups=c)
+def _blur(x: torch.Tensor, gain: float = 1.0, stride: int = 1) -> torch.Tensor:
+    """5x5 binomial filter per channel with mirror borders (scipy 'mirror' = torch 'reflect'), separable, as
+    sums of 5 shifted slices (a 1-channel conv is ~10x slower on a CPU); stride 2 keeps the even rows and
+    columns only."""
+    k = (BINOMIAL * gain ** 0.5).tolist()
+    h_out, w_out = -(-x.shape[-2] // stride), -(-x.shape[-1] // stride)
+    y = F.pad(x, (2, 2, 2, 2), mode="reflect")
+    y = sum(k[i] * y[:, :, i : i + stride * (h_out - 1) + 1 : stride, :] for i in range(5))
+    return sum(k[i] * y[:, :, :, i : i + stride * (w_out - 1) + 1 : stride] for i in range(5))
 
 
 def pyr_down(x: torch.Tensor) -> torch.Tensor:
-    return _blur(x)[:, :, ::2, ::2]
+    return _blur(x, stride=2)
 
 
 def pyr_up(x: torch.Tensor) -> torch.Tensor:
