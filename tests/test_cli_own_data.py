@@ -69,3 +69,16 @@ def test_sample_out_dir_writes_pngs_the_folder_loader_reads(tmp_path, capsys):
     code, _, err = run(capsys, "sample", run_path, "-o", str(tmp_path / "grid.jpg"))
     assert code == 2 and "-o" in err and "writes .png or .npz files" in err
     assert not (tmp_path / "grid.jpg").exists()
+
+
+def test_eval_of_a_digits_run_reproduces_the_logged_evaluation(tmp_path, capsys):
+    cfg = config_file(tmp_path, TINY_DIGITS, log={**TINY_DIGITS["log"], "eval_samples": 800})
+    code, out, _ = run(capsys, "train", "--config", cfg, "--set", "train.steps=2", "--set", "seed=4")
+    run_path = tmp_path / run_dir_of(out)
+    logged = [json.loads(line) for line in (run_path / "metrics.jsonl").read_text().splitlines()]
+    trained = next(r for r in logged if r["step"] == 2 and "digits/fd" in r)
+    code, out, _ = run(capsys, "eval", str(run_path))
+    record = json.loads((run_path / "eval-step-0000002.json").read_text())
+    assert record["seed"] == 4 + 2
+    for key in ("digits/fd", "digits/precision", "digits/recall", "digits/coverage"):
+        assert record["metrics"][key] == trained[key], key

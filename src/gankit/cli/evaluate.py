@@ -98,3 +98,5 @@ def add_parser(sub) -> None:
                         "(default: $GANKIT_INCEPTION_WEIGHTS, else ~/.cache/gankit/weights/)")
     add_generator_options(e)
     e.set_defaults(func=cmd_eval, seed=None)  # None: the latent draw of training's own evaluation (seed + 2)
+    next(a for a in e._actions if a.dest == "seed").help = ("seed of the latent codes (default: the draw training "
+                                                            "evaluated with, so the numbers match its log)")
