@@ -139,3 +139,13 @@ def test_npz_that_is_another_format_is_named(tmp_path):
     np.savez(tmp_path / "objects.npz", x=np.array([{"a": 1}], dtype=object))
     with pytest.raises(DataError, match="holds Python objects"):
         load_dataset(f"npz:{tmp_path / 'objects.npz'}")
+
+
+def test_data_paths_are_made_absolute(tmp_path, monkeypatch):
+    from gankit.data import absolute_data_name
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert absolute_data_name("folder:photos") == f"folder:{tmp_path / 'photos'}"
+    assert absolute_data_name("cifar10:~/c.tar.gz") == f"cifar10:{tmp_path / 'home' / 'c.tar.gz'}"
+    assert absolute_data_name("digits") == "digits" and absolute_data_name("ring8") == "ring8"
