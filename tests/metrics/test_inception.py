@@ -17,8 +17,11 @@ def test_without_weights_the_message_says_where_to_put_them(tmp_path, monkeypatc
     monkeypatch.delenv("GANKIT_INCEPTION_WEIGHTS", raising=False)
     with pytest.raises(GankitError, match=r"--inception-weights PATH, set GANKIT_INCEPTION_WEIGHTS.*never downloads"):
         inception.inception_extractor(None)
-    with pytest.raises(GankitError, match=r"not found at .*missing.pth"):
+    with pytest.raises(GankitError, match=r"--inception-weights .*missing.pth: no such file"):
         inception.inception_extractor(str(tmp_path / "missing.pth"))
+    monkeypatch.setenv("GANKIT_INCEPTION_WEIGHTS", str(tmp_path / "elsewhere.pth"))
+    with pytest.raises(GankitError, match=r"\$GANKIT_INCEPTION_WEIGHTS .*elsewhere.pth: no such file"):
+        inception.inception_extractor(None)
 
 
 def test_key_layout_is_the_standard_files():

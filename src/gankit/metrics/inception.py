@@ -29,12 +29,16 @@ def default_weights_path() -> Path:
 
 def resolve_weights(path: str | None) -> Path:
     """--inception-weights PATH, else $GANKIT_INCEPTION_WEIGHTS, else ~/.cache/gankit/weights/<standard name>."""
-    chosen = path or os.environ.get(WEIGHTS_ENV) or str(default_weights_path())
-    p = Path(chosen).expanduser()
+    if path or os.environ.get(WEIGHTS_ENV):
+        source = "--inception-weights" if path else f"${WEIGHTS_ENV}"
+        p = Path(path or os.environ[WEIGHTS_ENV]).expanduser()
+        if not p.is_file():
+            raise GankitError(f"{source} {p}: no such file (the standard {WEIGHTS_NAME})")
+        return p
+    p = default_weights_path()
     if not p.is_file():
-        raise GankitError(f"Inception weights not found at {p}: pass --inception-weights PATH, set {WEIGHTS_ENV}, "
-                          f"or place the standard {WEIGHTS_NAME} at {default_weights_path()} "
-                          "(gankit never downloads weights)")
+        raise GankitError(f"no Inception weights: pass --inception-weights PATH, set {WEIGHTS_ENV}, or place the "
+                          f"standard {WEIGHTS_NAME} at {p} (gankit never downloads weights)")
     return p
 
 
