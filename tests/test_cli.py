@@ -80,10 +80,10 @@ def test_bad_data_folders_and_arrays(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
     code, _, err = run(capsys, "train", "--set", f"data.name=folder:{empty}", "--set", "data.resolution=8")
-    assert code == 2 and "the folder has no files" in err
+    assert code == 2 and "the folder has no image files" in err
     (empty / "x.gif").write_bytes(b"GIF89a")
     code, _, err = run(capsys, "train", "--set", f"data.name=folder:{empty}", "--set", "data.resolution=8")
-    assert code == 2 and "x.gif is not a PNG/JPEG file" in err
+    assert code == 2 and "skipped 1 non-image file(s), e.g. x.gif" in err and "has no image files" in err
     np.savez(tmp_path / "a.npz", x=np.zeros((5,)))
     code, _, err = run(capsys, "train", "--set", f"data.name=npz:{tmp_path / 'a.npz'}")
     assert code == 2 and "got shape [5]" in err

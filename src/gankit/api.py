@@ -19,6 +19,7 @@ def resolve_config(config_or_preset: str | Path | dict | Config | None = None, o
     (`**{"train.steps": 500}`, as `--set` takes them)."""
     from .config import read_yaml
     from .presets import DEFAULT, load_preset
+    from .recipes import is_recipe, recipe_config
 
     source = DEFAULT if config_or_preset is None else config_or_preset
     if isinstance(source, Config):
@@ -27,6 +28,8 @@ def resolve_config(config_or_preset: str | Path | dict | Config | None = None, o
         base = source
     elif isinstance(source, Path) or Path(source).suffix in (".yaml", ".yml"):
         base = read_yaml(Path(source))
+    elif is_recipe(source):  # a model recipe: the data's shape picks the networks, so it resolves last
+        return recipe_config(source, overrides=[f"{k}={v}" for k, v in flatten_overrides(overrides or {}).items()])
     else:
         base = load_preset(source)
     for key, value in (overrides or {}).items():
@@ -56,7 +59,7 @@ def config_for_resume(run_dir: Path, overrides: list[str]) -> Config:
 def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = False):
     """A Trainer ready to fit: dataset, experiment, run directory (a new runs/<date>-<name>/ unless given;
     shared by every process of a torchrun launch) and, with resume, the state of its newest checkpoint."""
-    from .data import load_dataset
+    from .data import absolute_data_name, dataset_for
     from .experiment import build_experiment
     from .train import distributed
     from .train.trainer import Trainer, require_resumable
@@ -64,7 +67,9 @@ def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = Fals
     distributed.setup(cfg)
     if resume:
         require_resumable(Path(run_dir))
-    dataset = load_dataset(cfg.data.name, cfg.data.resolution)
+    else:
+        cfg.data.name = absolute_data_name(cfg.data.name)  # eval / inspect / resume from any directory
+    dataset = dataset_for(cfg.data)
     exp = build_experiment(cfg, dataset.spec)
     distributed.prepare_networks(exp)
     trainer = Trainer(exp, dataset, distributed.shared_run_dir(cfg, run_dir))

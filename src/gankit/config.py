@@ -18,6 +18,8 @@ class DataConfig:
     name: str = "digits"   # dataset (gankit list datasets); folder:PATH and npz:PATH read files
     resolution: int = 0    # images: side after resize + center crop (power of two); 0 keeps the native size
     batch_size: int = 64   # samples per phase step
+    stream: bool = False   # folder / zip: decode images lazily as batches are drawn, instead of all up front
+    workers: int = 0       # DataLoader worker processes decoding a streamed dataset (0: in the training process)
 
 
 @dataclass
@@ -109,6 +111,7 @@ class Config:
     optim: dict[str, OptimizerConfig] = field(default_factory=_default_optimizers)
     train: TrainConfig = field(default_factory=TrainConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    augment: str = ""          # DiffAugment of the critic's inputs, e.g. color,translation,cutout ('' = none)
 
     def to_dict(self) -> dict:
         return _plain(dataclasses.asdict(self))
@@ -263,6 +266,8 @@ def validate(cfg: Config) -> Config:
             raise ConfigError(f"config field optim.{key}.lr: expected a positive number, got {opt.lr}")
     if cfg.train.precision not in PRECISIONS:
         raise ConfigError(f"config field train.precision: {cfg.train.precision!r}; choose from {', '.join(PRECISIONS)}")
+    if cfg.data.workers < 0:
+        raise ConfigError(f"config field data.workers: expected 0 or more, got {cfg.data.workers}")
     if cfg.data.resolution < 0:
         raise ConfigError(f"config field data.resolution: expected 0 or a power of two, got {cfg.data.resolution}")
     return cfg

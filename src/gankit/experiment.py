@@ -11,6 +11,7 @@ from .config import Config, from_dict, validate
 from .data import DataSpec
 from .errors import CheckpointError, ConfigError
 from .objectives import Objective, build_constraints, build_objective
+from .objectives.augment import attach_diffaugment
 from .objectives.base import evaluating
 from .train.checkpoint import find_checkpoint, flatten_optimizer, load_checkpoint, restore_optimizer
 from .train.ema import EMA
@@ -126,6 +127,7 @@ def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     objective = build_objective(cfg, spec)
+    attach_diffaugment(objective.nets["D"] if "D" in objective.nets else None, cfg.augment, spec.is_image)
     constraints = build_constraints(cfg, objective)  # spectral norm changes the parameters: before optimizers
     objective.to(cfg.train.device)
     optimizers = {}

@@ -30,14 +30,14 @@ def test_folder_mixed_becomes_rgb(tmp_path):
 def test_folder_errors(tmp_path):
     with pytest.raises(DataError, match="no such folder"):
         load_dataset(f"folder:{tmp_path / 'missing'}", resolution=8)
-    with pytest.raises(DataError, match="has no files"):
+    with pytest.raises(DataError, match="has no image files"):
         load_dataset(f"folder:{tmp_path}", resolution=8)
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(DataError, match="notes.txt is not a PNG/JPEG"):
+    with pytest.raises(DataError, match="has no image files"):
         load_dataset(f"folder:{tmp_path}", resolution=8)
     (tmp_path / "notes.txt").unlink()
     (tmp_path / "broken.png").write_bytes(b"not an image")
-    with pytest.raises(DataError, match="broken.png: not a readable PNG/JPEG"):
+    with pytest.raises(DataError, match="broken.png is not a readable image"):
         load_dataset(f"folder:{tmp_path}", resolution=8)
     with pytest.raises(DataError, match="set data.resolution"):
         load_dataset(f"folder:{tmp_path}")
@@ -74,7 +74,7 @@ def test_npz_errors(tmp_path):
     with pytest.raises(DataError, match="no channel axis"):
         load_dataset(f"npz:{tmp_path / 'ch.npz'}", resolution=8)
     np.savez(tmp_path / "range.npz", x=np.full((4, 8, 8), 3.0))
-    with pytest.raises(DataError, match=r"must lie in \[-1, 1\]"):
+    with pytest.raises(DataError, match=r"must lie in \[-1, 1\] or \[0, 1\]"):
         load_dataset(f"npz:{tmp_path / 'range.npz'}")
     np.savez(tmp_path / "lab.npz", x=np.zeros((4, 2)), y=np.zeros(3, dtype=int))
     with pytest.raises(DataError, match="expected 4 non-negative integer labels"):
@@ -89,3 +89,63 @@ def test_home_relative_paths_are_expanded(tmp_path, monkeypatch):
     (tmp_path / "faces").mkdir()
     _save(tmp_path / "faces" / "a.png", (8, 8), "L", 10)
     assert load_dataset("folder:~/faces", resolution=8).spec.shape == (1, 8, 8)
+
+
+def test_folder_skips_stray_files_reads_webp_bmp_and_labels_by_subfolder(tmp_path, capsys):
+    for cls, value in (("cats", 200), ("dogs", 30)):
+        (tmp_path / cls).mkdir()
+        _save(tmp_path / cls / "a.webp", (16, 16), "RGB", (value,) * 3)
+        _save(tmp_path / cls / "b.bmp", (16, 16), "RGB", (value,) * 3)
+    (tmp_path / "README.txt").write_text("photos of pets")
+    ds = load_dataset(f"folder:{tmp_path}", resolution=8)
+    assert len(ds) == 4 and ds.spec.shape == (3, 8, 8) and ds.spec.num_classes == 2
+    assert ds.labels.tolist() == [0, 0, 1, 1]
+    assert ds.x[0].mean() > 0.5 and ds.x[3].mean() < -0.5  # cats bright, dogs dark (WebP is lossy)
+    assert "skipped 1 non-image file(s), e.g. README.txt" in capsys.readouterr().err
+    assert ds.spec.metrics == ("swd",)
+
+
+def test_folder_above_128_pixels(tmp_path):
+    _save(tmp_path / "big.png", (300, 260), "RGB", (10, 20, 30))
+    assert load_dataset(f"folder:{tmp_path}", resolution=256).spec.shape == (3, 256, 256)
+
+
+def test_npz_float_unit_range_is_rescaled_with_a_notice(tmp_path, capsys):
+    np.savez(tmp_path / "unit.npz", x=np.linspace(0, 1, 4 * 64, dtype=np.float32).reshape(4, 8, 8))
+    ds = load_dataset(f"npz:{tmp_path / 'unit.npz'}", resolution=8)
+    assert float(ds.x.min()) == -1.0 and float(ds.x.max()) == 1.0
+    assert "rescaled to [-1, 1]" in capsys.readouterr().err
+    np.savez(tmp_path / "bytes.npz", x=np.full((4, 8, 8), 200.0))
+    with pytest.raises(DataError, match="divide 0..255 pixels by 255"):
+        load_dataset(f"npz:{tmp_path / 'bytes.npz'}", resolution=8)
+
+
+def test_npz_that_is_another_format_is_named(tmp_path):
+    import gzip
+    import pickle
+    import zipfile
+
+    (tmp_path / "mnist.npz").write_bytes(gzip.compress(b"\x00\x00\x08\x03" + b"\x00" * 20))
+    with pytest.raises(DataError, match="gzip file holding an MNIST / Fashion-MNIST idx file: use data.name=mnist"):
+        load_dataset(f"npz:{tmp_path / 'mnist.npz'}")
+    (tmp_path / "batch.npz").write_bytes(pickle.dumps({b"data": 1}, protocol=2))
+    with pytest.raises(DataError, match="a Python pickle") as err:
+        load_dataset(f"npz:{tmp_path / 'batch.npz'}")
+    assert "allow_pickle" not in str(err.value)
+    with zipfile.ZipFile(tmp_path / "imgs.npz", "w") as z:
+        z.writestr("00000/img00000000.png", b"\x89PNG")
+    with pytest.raises(DataError, match="a ZIP of images .* use data.name=zip:PATH"):
+        load_dataset(f"npz:{tmp_path / 'imgs.npz'}")
+    np.savez(tmp_path / "objects.npz", x=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(DataError, match="holds Python objects"):
+        load_dataset(f"npz:{tmp_path / 'objects.npz'}")
+
+
+def test_data_paths_are_made_absolute(tmp_path, monkeypatch):
+    from gankit.data import absolute_data_name
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert absolute_data_name("folder:photos") == f"folder:{tmp_path / 'photos'}"
+    assert absolute_data_name("cifar10:~/c.tar.gz") == f"cifar10:{tmp_path / 'home' / 'c.tar.gz'}"
+    assert absolute_data_name("digits") == "digits" and absolute_data_name("ring8") == "ring8"

@@ -1,19 +1,78 @@
-"""The Inception path: a clear message without the extra, and the real-feature cache (tested with a
-stand-in extractor, since Inception weights are never downloaded)."""
-import importlib.util
+"""The plain-torch Inception path, tested with random weights (nothing is downloaded): the standard file's
+key layout, a clear message without weights, the checksum, FD equal to torchmetrics' on the same network."""
+import hashlib
 
 import pytest
 import torch
+from torch.testing import assert_close
 
 from gankit.errors import GankitError
 from gankit.metrics import inception
+from gankit.metrics.fid import fd_of_features
+from gankit.metrics.inception_net import FIDInceptionV3, NUM_FEATURES, NUM_LOGITS
 
 
-def test_without_extra_or_weights_the_message_says_what_to_do(tmp_path):
-    with pytest.raises(GankitError, match=r"gankit\[inception\]|--inception-weights"):
+def test_without_weights_the_message_says_where_to_put_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANKIT_CACHE", str(tmp_path))
+    monkeypatch.delenv("GANKIT_INCEPTION_WEIGHTS", raising=False)
+    with pytest.raises(GankitError, match=r"--inception-weights PATH, set GANKIT_INCEPTION_WEIGHTS.*never downloads"):
         inception.inception_extractor(None)
-    with pytest.raises(GankitError, match=r"gankit\[inception\]|no such file"):
+    with pytest.raises(GankitError, match=r"--inception-weights .*missing.pth: no such file"):
         inception.inception_extractor(str(tmp_path / "missing.pth"))
+    monkeypatch.setenv("GANKIT_INCEPTION_WEIGHTS", str(tmp_path / "elsewhere.pth"))
+    with pytest.raises(GankitError, match=r"\$GANKIT_INCEPTION_WEIGHTS .*elsewhere.pth: no such file"):
+        inception.inception_extractor(None)
+
+
+def test_key_layout_is_the_standard_files():
+    state = FIDInceptionV3().state_dict()
+    tensors = [k for k in state if not k.endswith("num_batches_tracked")]
+    assert len(tensors) == 94 * 5 + 2  # 94 conv + BatchNorm units, and fc
+    for key in ("Conv2d_1a_3x3.conv.weight", "Conv2d_4a_3x3.bn.running_var", "Mixed_5b.branch5x5_2.conv.weight",
+                "Mixed_6e.branch7x7dbl_5.bn.bias", "Mixed_7a.branch7x7x3_4.conv.weight",
+                "Mixed_7c.branch3x3dbl_3b.bn.running_mean", "fc.bias"):
+        assert key in state
+    assert state["fc.weight"].shape == (NUM_LOGITS, NUM_FEATURES)
+    assert state["Mixed_5b.branch_pool.conv.weight"].shape == (32, 192, 1, 1)
+
+
+def test_weights_load_from_a_file_with_checksum_and_wrong_layouts_are_refused(tmp_path):
+    torch.manual_seed(0)
+    state = {k: v for k, v in FIDInceptionV3().state_dict().items() if not k.endswith("num_batches_tracked")}
+    path = tmp_path / "pt_inception-2015-12-05-6726825d.pth"
+    torch.save(state, path)
+    extract, wid = inception.inception_extractor(str(path))
+    assert wid == "pt_inception-sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    bad = tmp_path / "bad.pth"
+    torch.save({**state, "AuxLogits.fc.weight": torch.zeros(1)}, bad)
+    with pytest.raises(GankitError, match="not the pt_inception-2015-12-05 layout .unexpected tensor AuxLogits"):
+        inception.inception_extractor(str(bad))
+
+
+def test_fd_pipeline_matches_torchmetrics_on_the_same_network():
+    from torchmetrics.image.fid import FrechetInceptionDistance
+
+    class First64(FIDInceptionV3):
+        """The network with its features cut to 64 (two 2048-d eigendecompositions take ~10 s on one core)."""
+
+        def features_and_logits(self, images):
+            features, logits = super().features_and_logits(images)
+            return features[:, :64], logits
+
+    torch.manual_seed(0)
+    model = First64(input_size=75).eval()  # 75 px: the smallest input, to keep the test fast
+    model.num_features = 64
+    g = torch.Generator().manual_seed(1)
+    real = torch.randint(0, 256, (24, 3, 16, 16), generator=g, dtype=torch.uint8)
+    fake = (real.float() * 0.6 + 40).round().to(torch.uint8)
+    fid = FrechetInceptionDistance(feature=model)
+    fid.update(real, real=True)
+    fid.update(fake, real=False)
+    expected = float(fid.compute())
+    extract = inception.extractor_of(model)
+    ours = fd_of_features(extract(real.float() / 127.5 - 1)[0], extract(fake.float() / 127.5 - 1)[0])
+    assert expected > 0
+    assert_close(ours, expected, rtol=1e-4, atol=1e-6)
 
 
 def test_uint8_rgb_conversion():
@@ -39,7 +98,8 @@ def test_real_features_are_computed_once_per_fingerprint(tmp_path, monkeypatch):
     assert len(list((tmp_path / "features").glob("*.safetensors"))) == 2
 
 
-@pytest.mark.skipif(importlib.util.find_spec("torch_fidelity") is None, reason="the inception extra is not installed")
-def test_extractor_needs_local_weights():
-    with pytest.raises(GankitError, match="--inception-weights"):
-        inception.inception_extractor(None)
+def test_inception_score_bounds():
+    assert inception.inception_score(torch.zeros(8, NUM_LOGITS)) == pytest.approx(1.0)
+    peaked = torch.full((4, NUM_LOGITS), -50.0)
+    peaked[torch.arange(4), torch.arange(4)] = 50.0
+    assert inception.inception_score(peaked) == pytest.approx(4.0, rel=1e-6)

@@ -59,7 +59,7 @@ def test_mlp_on_vectors_is_unbounded():
 
 
 def test_bad_network_inputs():
-    with pytest.raises(ConfigError, match="resolution 12 is not a power of two from 8 to 128"):
+    with pytest.raises(ConfigError, match="resolution 12 is not a power of two from 8 to 1024"):
         build_network(GENERATORS, "dcgan", {}, "G", spec=image_spec(1, 12), z_dim=4)
     with pytest.raises(ConfigError, match="needs image data"):
         build_network(GENERATORS, "dcgan", {}, "G", spec=DataSpec("v", (2,)), z_dim=4)
@@ -132,3 +132,11 @@ def test_encoders_and_joint_critics_output_codes_and_scores():
     D = build_network(JOINT_CRITICS, "dcgan", {"width": 16, "joint_hidden": 12}, "D", spec=spec, z_dim=5)
     x = torch.randn(3, 1, 8, 8)
     assert E(x).shape == (3, 10) and D(x, torch.randn(3, 5)).shape == (3,)
+
+
+@pytest.mark.parametrize("name", ["dcgan", "sngan-cnn"])
+def test_networks_build_at_256_pixels(name):
+    G = build_network(GENERATORS, name, {"width": 16}, "G", spec=image_spec(3, 256), z_dim=4)
+    D = build_network(DISCRIMINATORS, name, {"width": 16}, "D", spec=image_spec(3, 256), z_dim=4)
+    x = G(torch.randn(2, 4))
+    assert x.shape == (2, 3, 256, 256) and D(x).shape == (2,)

@@ -13,9 +13,10 @@ from .common import add_generator_options, print_table
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
-    from ..data import load_dataset
+    from ..data import dataset_for
     from ..experiment import experiment_from_checkpoint
     from ..metrics import METRICS
+    from ..train.trainer import EVAL_SEED_OFFSET
 
     if args.target == "baselines":
         return eval_baselines(args)
@@ -27,10 +28,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     names = [n for n in names if n != "encoder"]
     if not names and not with_encoder and args.features != "inception":
         raise ConfigError(f"dataset {exp.spec.name} lists no metrics; name some with --metrics (gankit list metrics)")
-    dataset = load_dataset(exp.cfg.data.name, exp.cfg.data.resolution)
+    dataset = dataset_for(exp.cfg.data)
     use_ema = exp.has_ema and not args.no_ema
     n = args.n or exp.cfg.log.eval_samples
-    samples = exp.generate(exp.objective.sample_z(n, torch.Generator().manual_seed(args.seed)), use_ema)
+    seed = exp.cfg.seed + EVAL_SEED_OFFSET if args.seed is None else args.seed  # default: training's eval draw
+    samples = exp.generate(exp.objective.sample_z(n, torch.Generator().manual_seed(seed)), use_ema)
     print(f"evaluating {n} samples of the {'EMA generator' if use_ema else 'generator (no EMA)'} "
           f"at step {meta['step']} ({meta['path']})")
     results = {}
@@ -46,7 +48,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         results.update({f"encoder/{k}": v for k, v in encoder_metrics(exp, dataset, use_ema).items()})
     print_table({"": results})
     out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / f"eval-step-{meta['step']:07d}.json"
-    record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "n": n, "seed": args.seed,
+    record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "n": n, "seed": seed,
               "metrics": results}
     write_atomic(out, lambda tmp: Path(tmp).write_text(json.dumps(record, indent=2) + "\n"))
     print(f"wrote {out}")
@@ -54,17 +56,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def inception_metrics(samples: torch.Tensor, dataset, weights: str | None) -> dict:
-    """FD, KID, precision / recall, density / coverage in Inception features against as many real images."""
-    from ..metrics.digits import feature_set_metrics
-    from ..metrics.inception import cached_features, inception_extractor, weights_id
+    """FD, KID, IS, precision / recall, density / coverage in Inception features against as many real images."""
+    from ..metrics.inception import inception_metrics as measure
 
     if not dataset.spec.is_image:
         raise ConfigError(f"--features inception needs image data; {dataset.spec.name} is vectors")
-    extract = inception_extractor(weights)
     real = dataset.sample(len(samples), torch.Generator().manual_seed(0))
-    real_features = cached_features(real, extract, weights_id(weights))
-    out = feature_set_metrics(real_features, extract(samples).double(), kid=True)
-    return {f"inception/{k}": v for k, v in out.items()} | {"inception/extractor": weights_id(weights)}
+    return {f"inception/{k}": v for k, v in measure(samples, real, weights).items()}
 
 
 def eval_baselines(args: argparse.Namespace) -> int:
@@ -74,7 +72,7 @@ def eval_baselines(args: argparse.Namespace) -> int:
     from ..metrics import digits_metrics
     from ..metrics.baselines import BASELINES, N
 
-    rows = {name: digits_metrics(sampler(N, args.seed)) for name, sampler in BASELINES.items()}
+    rows = {name: digits_metrics(sampler(N, args.seed or 0)) for name, sampler in BASELINES.items()}
     print_table(rows)
     if args.output:
         Path(args.output).write_text(json.dumps(rows, indent=2) + "\n")
@@ -94,7 +92,11 @@ def add_parser(sub) -> None:
     e.add_argument("-o", "--output", metavar="FILE", help="JSON output (default RUN/eval-step-N.json)")
     e.add_argument("--features", choices=["dataset", "inception"], default="dataset",
                    help="dataset: the metrics the dataset lists (digits evaluator, toy modes); inception: FD / KID / "
-                        "precision / recall / density / coverage in Inception-v3 features (needs gankit[inception])")
-    e.add_argument("--inception-weights", metavar="PATH", help="local Inception-v3 weights for --features inception")
+                        "IS / precision / recall / density / coverage in Inception-v3 features (plain torch, local weights)")
+    e.add_argument("--inception-weights", metavar="PATH",
+                   help="the pt_inception-2015-12-05 weights file for --features inception "
+                        "(default: $GANKIT_INCEPTION_WEIGHTS, else ~/.cache/gankit/weights/)")
     add_generator_options(e)
-    e.set_defaults(func=cmd_eval)
+    e.set_defaults(func=cmd_eval, seed=None)  # None: the latent draw of training's own evaluation (seed + 2)
+    next(a for a in e._actions if a.dest == "seed").help = ("seed of the latent codes (default: the draw training "
+                                                            "evaluated with, so the numbers match its log)")

@@ -25,12 +25,12 @@ def lipschitz_setup(cfg: Config) -> str:
 def cmd_inspect(args: argparse.Namespace) -> int:
     import json
 
-    from ..data import load_dataset
+    from ..data import dataset_for
     from ..diagnostics.lipschitz import inspect_lipschitz, plot_gradient_norms
     from ..experiment import experiment_from_checkpoint
 
     exp, meta = experiment_from_checkpoint(Path(args.target), device=args.device)
-    dataset = load_dataset(exp.cfg.data.name, exp.cfg.data.resolution)
+    dataset = dataset_for(exp.cfg.data)
     real = dataset.sample(args.n, torch.Generator().manual_seed(args.seed)).to(exp.device)
     fake = exp.generate(exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed + 1)),
                         use_ema=False).to(exp.device)  # the generator D was trained against

@@ -13,7 +13,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ..presets import DEFAULT, preset_names, preset_summary
     from ..train.schedule import SCHEDULES
 
-    presets = [f"{n}  - {preset_summary(n)}{' (default)' if n == DEFAULT else ''}" for n in preset_names()]
+    from ..recipes import recipe_names, recipe_summary
+
+    presets = [f"{n}  - recipe for any data (set data.name): {recipe_summary(n)}" for n in recipe_names()]
+    presets += [f"{n}  - benchmark preset: {preset_summary(n)}{' (default)' if n == DEFAULT else ''}"
+                for n in preset_names()]
     kinds = {"G": GENERATORS, "D": DISCRIMINATORS, "E": ENCODERS, "joint D": JOINT_CRITICS}
     names = sorted(set().union(*(r.names() for r in kinds.values())))
     networks = [f"{n}  ({', '.join(k for k, r in kinds.items() if n in r.names())})" for n in names]

@@ -6,24 +6,40 @@ from pathlib import Path
 
 import torch
 
+from ..errors import ConfigError
 from .common import add_generator_options, positive_int, save_npz
+
+OUTPUT_SUFFIXES = (".png", ".npz")
+
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from ..experiment import experiment_from_checkpoint
     from ..viz import plot_points, save_image_grid
 
+    if args.output and args.out_dir:
+        raise ConfigError("-o FILE and --out-dir DIR: choose one")
+    if args.output and Path(args.output).suffix.lower() not in OUTPUT_SUFFIXES:
+        raise ConfigError(f"-o {args.output}: gankit sample writes {' or '.join(OUTPUT_SUFFIXES)} files; "
+                          "for one image file per sample use --out-dir DIR")
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
     use_ema = exp.has_ema and not args.no_ema
-    x = exp.generate(exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed)), use_ema)
+    which = "EMA generator" if use_ema else "generator"
+    z = exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed))
+    if args.out_dir:
+        from ..export import write_png_folder
+
+        write_png_folder(exp, z, Path(args.out_dir), use_ema)
+        print(f"wrote {args.n} PNG files of the {which} at step {meta['step']} to {args.out_dir}")
+        return 0
+    x = exp.generate(z, use_ema)
     out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / "samples" / f"sample-seed{args.seed}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".npz":
+    if out.suffix.lower() == ".npz":
         save_npz(out, x=x.numpy())
     elif exp.spec.is_image:
         save_image_grid(x, out, nrow=args.nrow)
     else:
         plot_points(x[:, :2], out, title=f"{args.n} samples, step {meta['step']}")
-    which = "EMA generator" if use_ema else "generator"
     print(f"wrote {args.n} samples of the {which} at step {meta['step']} to {out}")
     return 0
 
@@ -36,6 +52,9 @@ def add_parser(sub) -> None:
     s.add_argument("-o", "--output", metavar="FILE",
                    help="output .png (grid, or scatter plot for 2-D data) or .npz (array x); "
                         "default RUN/samples/sample-seedS.png")
+    s.add_argument("--out-dir", metavar="DIR",
+                   help="write one PNG per sample (000000.png, ...) in chunks, with a progress bar: the folder "
+                        "layout torch-fidelity, clean-fid and data.name=folder:DIR read")
     s.add_argument("--nrow", type=int, default=None, help="images per row of the grid (default: square)")
     add_generator_options(s)
     s.set_defaults(func=cmd_sample)

@@ -11,6 +11,7 @@ from ..errors import ConfigError
 def cmd_train(args: argparse.Namespace) -> int:
     from ..api import config_for_resume, open_run
     from ..presets import DEFAULT, load_preset
+    from ..recipes import is_recipe, recipe_config
     from ..train import distributed
     from ..train.trainer import require_resumable
 
@@ -19,10 +20,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ConfigError("--resume takes the run's own config; drop the preset and --config")
         require_resumable(Path(args.resume))
         cfg = config_for_resume(Path(args.resume), args.set)
+    elif is_recipe(args.preset):  # a model recipe for any data: networks chosen by the data's shape
+        cfg = recipe_config(args.preset, [Path(p) for p in args.config], args.set)
     else:
         cfg = build_config(load_preset(args.preset or DEFAULT), [Path(p) for p in args.config], args.set)
     trainer = open_run(cfg, args.resume, resume=bool(args.resume))  # what gankit.train() runs too
     say = print if distributed.is_main() else (lambda *a: None)  # under torchrun, rank 0 speaks
+    if not trainer.exp.spec.metrics and not trainer.exp.objective.has_encoder:
+        say(f"note: no metric applies to dataset {cfg.data.name} (metrics need images, toy modes or digits); "
+            "training logs losses only")
     if args.resume:
         say(f"resuming {trainer.run_dir} from step {trainer.step}")
         if trainer.step >= cfg.train.steps:

@@ -1,65 +1,74 @@
-"""Image and array datasets from files: `folder:PATH` (PNG / JPEG) and `npz:PATH` (arrays)."""
+"""Image and array datasets from files: `folder:PATH` (images, one subfolder per class gives labels) and
+`npz:PATH` (arrays). Both decode into memory, or stream lazily with data.stream."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
 
 from ..errors import DataError
-from .base import DATASETS, DataSpec, TensorDataset, check_resolution, fit_square
+from .base import DATASETS, Dataset, DataSpec, TensorDataset, check_resolution, fit_square
+from .decode import EncodedImages, decode, is_image_name, notice, to_unit_range
+from .sniff import looks_like
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
-
-
-def _open_image(path: Path) -> Image.Image:
-    try:
-        with Image.open(path) as im:
-            im.load()
-            return im
-    except (UnidentifiedImageError, OSError) as err:
-        raise DataError(f"{path}: not a readable PNG/JPEG image ({err.__class__.__name__})") from None
+IMAGE_METRICS = ("swd",)  # needs no pretrained weights: every image dataset without its own gets it
 
 
-def _to_square(im: Image.Image, resolution: int, mode: str) -> np.ndarray:
-    """Resizes the shorter side to `resolution` and center-crops; returns uint8 [H, W] or [H, W, C]."""
-    im = im.convert(mode)
-    w, h = im.size
-    scale = resolution / min(w, h)
-    im = im.resize((max(resolution, round(w * scale)), max(resolution, round(h * scale))), Image.BICUBIC)
-    w, h = im.size
-    left, top = (w - resolution) // 2, (h - resolution) // 2
-    return np.asarray(im.crop((left, top, left + resolution, top + resolution)))
+def image_dataset(name: str, images: EncodedImages, labels: torch.Tensor | None, resolution: int,
+                  stream: bool = False, workers: int = 0) -> Dataset:
+    """Encoded images -> a dataset of [C, R, R] in [-1, 1]: decoded up front, or streamed when `stream`."""
+    check_resolution(resolution, name)
+    if not resolution:
+        raise DataError(f"{name}: set data.resolution (a power of two, e.g. 32)")
+    mode = images.mode()
+    num_classes = int(labels.max()) + 1 if labels is not None else 0
+    spec = DataSpec(name, (1 if mode == "L" else 3, resolution, resolution), num_classes, True, IMAGE_METRICS)
+    if stream:
+        from .stream import StreamedImages
+
+        return StreamedImages(spec, images, labels, mode, workers)
+    pixels = torch.stack([decode(images, i, resolution, mode) for i in range(len(images))])
+    return TensorDataset(spec, to_unit_range(pixels), labels)
+
+
+def scan_folder(root: Path, where: str) -> tuple[list[str], torch.Tensor | None]:
+    """Image files below root (relative, sorted) and labels when every image lies in one of >= 2 class
+    subfolders (named by the subfolder, in sorted order); other files are skipped with a count."""
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                   if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    names = [f for f in files if is_image_name(f)]
+    skipped = [f for f in files if not is_image_name(f)]
+    if skipped:
+        notice(f"{where}: skipped {len(skipped)} non-image file(s), e.g. {skipped[0]} "
+               "(images: .png .jpg .jpeg .webp .bmp .tif)")
+    if not names:
+        raise DataError(f"{where}: the folder has no image files (.png .jpg .jpeg .webp .bmp .tif)")
+    classes = sorted({n.split("/")[0] for n in names if "/" in n})
+    if len(classes) < 2 or any("/" not in n for n in names):
+        return names, None
+    index = {c: i for i, c in enumerate(classes)}
+    notice(f"{where}: {len(classes)} class subfolders give the labels ({', '.join(classes[:5])}{', ...' * (len(classes) > 5)})")
+    return names, torch.tensor([index[n.split("/")[0]] for n in names])
 
 
 @DATASETS.register("folder")
-def image_folder(arg: str, resolution: int = 0) -> TensorDataset:
-    """Every PNG / JPEG below folder PATH; grayscale if all images are, else RGB; needs data.resolution."""
+def image_folder(arg: str, resolution: int = 0, stream: bool = False, workers: int = 0) -> Dataset:
+    """Images below folder PATH (PNG, JPEG, WebP, BMP, TIFF); grayscale if all are, else RGB; one subfolder
+    per class gives labels; needs data.resolution."""
     root = Path(arg).expanduser()
+    where = f"folder:{arg}"
     if not root.is_dir():
-        raise DataError(f"folder:{arg}: no such folder")
+        raise DataError(f"{where}: no such folder")
     if not resolution:
-        raise DataError(f"folder:{arg}: set data.resolution (a power of two, e.g. 32)")
-    check_resolution(resolution, f"folder:{arg}")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
-    if not files:
-        raise DataError(f"folder:{arg}: the folder has no files")
-    for p in files:
-        if p.suffix.lower() not in IMAGE_SUFFIXES:
-            raise DataError(f"folder:{arg}: {p.name} is not a PNG/JPEG file (allowed: .png, .jpg, .jpeg)")
-    images = [_open_image(p) for p in files]
-    gray = all(im.mode in ("L", "1", "I;16", "I") for im in images)
-    mode = "L" if gray else "RGB"
-    arrays = np.stack([_to_square(im, resolution, mode) for im in images])
-    x = torch.from_numpy(arrays).float() / 127.5 - 1.0
-    x = x[:, None] if gray else x.permute(0, 3, 1, 2)  # [N, C, H, W]
-    spec = DataSpec(f"folder:{arg}", tuple(x.shape[1:]), num_classes=0, bounded=True)
-    return TensorDataset(spec, x.contiguous())
+        raise DataError(f"{where}: set data.resolution (a power of two, e.g. 32)")
+    names, labels = scan_folder(root, where)
+    return image_dataset(where, EncodedImages(where, names, root=root), labels, resolution, stream, workers)
 
 
-def _images_from_array(a: np.ndarray, where: str) -> torch.Tensor:
-    """[N, H, W], [N, H, W, C] or [N, C, H, W] (C in 1, 3, 4) -> float [N, C, H, W] in [-1, 1]."""
+def images_from_array(a: np.ndarray, where: str) -> torch.Tensor:
+    """[N, H, W], [N, H, W, C] or [N, C, H, W] (C in 1, 3, 4) -> float [N, C, H, W] in [-1, 1]; float
+    arrays in [0, 1] are rescaled with a notice."""
     if a.ndim == 3:
         a = a[:, None]
     elif a.shape[-1] in (1, 3, 4) and a.shape[1] not in (1, 3, 4):
@@ -70,41 +79,58 @@ def _images_from_array(a: np.ndarray, where: str) -> torch.Tensor:
     if not x.is_floating_point():
         return x.float() / 127.5 - 1.0  # integer arrays are 0..255 pixels
     x = x.float()
-    if x.min() < -1.0 - 1e-6 or x.max() > 1.0 + 1e-6:
-        raise DataError(f"{where}: float images must lie in [-1, 1], found [{x.min():.3g}, {x.max():.3g}]")
+    low, high = float(x.min()), float(x.max())
+    if low < -1.0 - 1e-6 or high > 1.0 + 1e-6:
+        hint = "; divide 0..255 pixels by 255 first" if high <= 255 and low >= 0 else ""
+        raise DataError(f"{where}: float images must lie in [-1, 1] or [0, 1], found [{low:.3g}, {high:.3g}]{hint}")
+    if low >= 0.0:
+        notice(f"{where}: float images in [0, 1] (found [{low:.3g}, {high:.3g}]) rescaled to [-1, 1]")
+        return x * 2.0 - 1.0
     return x
+
+
+def read_npz(path: Path, where: str) -> dict[str, np.ndarray]:
+    """Every array of an .npz (no pickles); a file of another format gets an error naming what it looks like."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files} if hasattr(f, "files") else None
+        if arrays is None or not all(isinstance(a, np.ndarray) for a in arrays.values()):
+            raise ValueError("members that are not .npy arrays")
+        return arrays
+    except FileNotFoundError:
+        raise DataError(f"{where}: no such file") from None
+    except (OSError, ValueError, EOFError) as err:
+        kind = looks_like(path)
+        if kind:
+            raise DataError(f"{where}: not an .npz file; it looks like {kind}") from None
+        reason = "it holds Python objects, which gankit never unpickles" if "pickle" in str(err) else str(err)
+        raise DataError(f"{where}: not a readable .npz file ({reason})") from None
 
 
 @DATASETS.register("npz")
 def npz_arrays(arg: str, resolution: int = 0) -> TensorDataset:
     """Array `x` (else the first array) of vectors [N, d] or images, with optional integer labels `y`."""
-    path = Path(arg).expanduser()
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-    except FileNotFoundError:
-        raise DataError(f"npz:{arg}: no such file") from None
-    except (OSError, ValueError) as err:
-        raise DataError(f"npz:{arg}: not a readable .npz file ({err})") from None
+    where = f"npz:{arg}"
+    arrays = read_npz(Path(arg).expanduser(), where)
     if not arrays:
-        raise DataError(f"npz:{arg}: the file holds no arrays")
+        raise DataError(f"{where}: the file holds no arrays")
     key = "x" if "x" in arrays else next(iter(arrays))
     a = arrays[key]
     where = f"npz:{arg} array {key!r}"
     if a.ndim < 2 or a.ndim > 4 or len(a) == 0:
         raise DataError(f"{where}: expected [N, d] vectors or [N, H, W(, C)] images, got shape {list(a.shape)}")
     if a.ndim == 2:
-        x, bounded = torch.from_numpy(np.ascontiguousarray(a)).float(), False
+        x, bounded, metrics = torch.from_numpy(np.ascontiguousarray(a)).float(), False, ()
     else:
         check_resolution(resolution, where)
-        x, bounded = fit_square(_images_from_array(a, where), resolution), True
-    y = _labels(arrays.get("y"), len(x), f"npz:{arg} array 'y'") if key != "y" else None
+        x, bounded, metrics = fit_square(images_from_array(a, where), resolution), True, IMAGE_METRICS
+    y = labels_array(arrays.get("y"), len(x), f"npz:{arg} array 'y'") if key != "y" else None
     num_classes = int(y.max()) + 1 if y is not None else 0
-    spec = DataSpec(f"npz:{arg}", tuple(x.shape[1:]), num_classes=num_classes, bounded=bounded)
+    spec = DataSpec(f"npz:{arg}", tuple(x.shape[1:]), num_classes=num_classes, bounded=bounded, metrics=metrics)
     return TensorDataset(spec, x, y)
 
 
-def _labels(y: np.ndarray | None, n: int, where: str) -> torch.Tensor | None:
+def labels_array(y: np.ndarray | None, n: int, where: str) -> torch.Tensor | None:
     if y is None:
         return None
     if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer) or (y < 0).any():

@@ -4,18 +4,23 @@ from __future__ import annotations
 import torch
 
 from ..data import Dataset
+from ..errors import ConfigError
 from ..registry import Registry
 from .digits import digits_metrics, stacked_digits_metrics
+from .swd import swd as swd_of_images
 from .toy import toy_metrics
 
 METRICS: Registry = Registry("metrics")
-HEADLINE = {"toy": ("modes", "hq"), "digits": ("fd", "recall"), "stacked-digits": ("modes", "kl")}  # progress bar
+HEADLINE = {"toy": ("modes", "hq"), "digits": ("fd", "recall"), "stacked-digits": ("modes", "kl"),
+            "swd": ("avg",)}  # progress bar
 DIGITS_SAMPLES = 797  # benchmarks.md section 3: 797 generated vs the 797 held-out digits
 
 
 @METRICS.register("toy")
 def toy(samples: torch.Tensor, dataset: Dataset) -> dict[str, float]:
     """Modes covered, HQ %, reverse KL against the dataset's known modes."""
+    if dataset.modes is None:
+        raise ConfigError(f"metric toy needs a dataset of known modes (ring8, grid25); {dataset.spec.name} has none")
     return toy_metrics(samples, dataset.modes.means, dataset.modes.std)
 
 
@@ -29,6 +34,15 @@ def digits(samples: torch.Tensor, dataset: Dataset) -> dict:
 def stacked_digits(samples: torch.Tensor, dataset: Dataset) -> dict:
     """Modes and KL to uniform over the 1,000 digit triples."""
     return stacked_digits_metrics(samples)
+
+
+@METRICS.register("swd")
+def swd(samples: torch.Tensor, dataset: Dataset) -> dict:
+    """Sliced Wasserstein distance x 1e3 of Laplacian-pyramid patches (ProGAN), vs as many real images."""
+    if not dataset.spec.is_image:
+        raise ConfigError(f"metric swd needs image data; {dataset.spec.name} gives vectors")
+    real = dataset.sample(len(samples), torch.Generator().manual_seed(0))
+    return swd_of_images(real, samples)
 
 
 def evaluate(samples: torch.Tensor, dataset: Dataset) -> dict[str, float]:

@@ -1,5 +1,6 @@
-"""Inception-v3 features for real image data, through torch-fidelity (the optional `inception` extra), from
-a local weights file only; real-data features are cached by a fingerprint of the images and the weights."""
+"""Inception-v3 features for real image data, from the plain-torch network in inception_net.py and a local
+weights file only (never downloaded; no torchvision); real-data features are cached by a fingerprint of the
+images and the weights, and every value is reported next to the weights' checksum."""
 from __future__ import annotations
 
 import hashlib
@@ -13,12 +14,32 @@ from safetensors.torch import load_file, save_file
 from ..errors import GankitError
 from ..train.checkpoint import write_atomic
 
-EXTRA_HINT = ("Inception features need the optional extra: pip install 'gankit[inception]' "
-              "(torch-fidelity, which needs a working torchvision)")
+WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
+WEIGHTS_ENV = "GANKIT_INCEPTION_WEIGHTS"
+BATCH = 32
 
 
 def cache_dir() -> Path:
     return Path(os.environ.get("GANKIT_CACHE", Path.home() / ".cache" / "gankit")) / "features"
+
+
+def default_weights_path() -> Path:
+    return cache_dir().parent / "weights" / WEIGHTS_NAME
+
+
+def resolve_weights(path: str | None) -> Path:
+    """--inception-weights PATH, else $GANKIT_INCEPTION_WEIGHTS, else ~/.cache/gankit/weights/<standard name>."""
+    if path or os.environ.get(WEIGHTS_ENV):
+        source = "--inception-weights" if path else f"${WEIGHTS_ENV}"
+        p = Path(path or os.environ[WEIGHTS_ENV]).expanduser()
+        if not p.is_file():
+            raise GankitError(f"{source} {p}: no such file (the standard {WEIGHTS_NAME})")
+        return p
+    p = default_weights_path()
+    if not p.is_file():
+        raise GankitError(f"no Inception weights: pass --inception-weights PATH, set {WEIGHTS_ENV}, or place the "
+                          f"standard {WEIGHTS_NAME} at {p} (gankit never downloads weights)")
+    return p
 
 
 def to_uint8_rgb(x: torch.Tensor) -> torch.Tensor:
@@ -31,23 +52,38 @@ def to_uint8_rgb(x: torch.Tensor) -> torch.Tensor:
     return x[:, :3]
 
 
-def inception_extractor(weights_path: str | None) -> Callable[[torch.Tensor], torch.Tensor]:
-    """images in [-1, 1] -> 2048-d pool features, from `weights_path` (never downloaded)."""
+def read_state(path: Path) -> dict[str, torch.Tensor]:
+    """A state dict from .safetensors or a torch file, loaded with weights_only (no code runs)."""
     try:
-        from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
-    except Exception as err:  # ImportError, or torchvision failing to load its CUDA ops
-        raise GankitError(f"{EXTRA_HINT}; importing it failed: {err.__class__.__name__}") from None
-    if not weights_path:
-        raise GankitError("Inception features need --inception-weights PATH (the pt_inception-2015-12-05 weights "
-                          "file); gankit never downloads weights")
-    if not Path(weights_path).is_file():
-        raise GankitError(f"--inception-weights {weights_path}: no such file")
-    model = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"], feature_extractor_weights_path=str(weights_path))
-    model.eval()
+        if path.suffix == ".safetensors":
+            return load_file(str(path))
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # a torch.load of a non-tensor file raises many kinds
+        raise GankitError(f"--inception-weights {path}: not a readable state dict ({err.__class__.__name__})") from None
 
+
+def weights_id(path: Path) -> str:
+    """'pt_inception-sha256:<16 hex>': the checksum recorded next to every Inception value."""
+    return "pt_inception-sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def inception_extractor(weights_path: str | None) -> tuple[Callable, str]:
+    """(extract, weights id): extract(images in [-1, 1]) -> (pool3 features [N, 2048], logits [N, 1008])."""
+    from .inception_net import load_inception
+
+    path = resolve_weights(weights_path)
+    try:
+        model = load_inception(read_state(path), str(path))
+    except ValueError as err:
+        raise GankitError(str(err)) from None
+    return extractor_of(model), weights_id(path)
+
+
+def extractor_of(model: torch.nn.Module) -> Callable:
     @torch.no_grad()
-    def extract(x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([model(to_uint8_rgb(part))[0] for part in x.split(64)])
+    def extract(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        parts = [model.features_and_logits(to_uint8_rgb(part)) for part in x.split(BATCH)]
+        return torch.cat([f for f, _ in parts]).double(), torch.cat([l for _, l in parts]).double()
 
     return extract
 
@@ -70,5 +106,21 @@ def cached_features(images: torch.Tensor, extract: Callable, extractor_id: str) 
     return features
 
 
-def weights_id(weights_path: str) -> str:
-    return "inception-" + hashlib.sha256(Path(weights_path).read_bytes()).hexdigest()[:8]
+def inception_score(logits: torch.Tensor) -> float:
+    """exp(E_x KL(p(y|x) || p(y))) over the network's 1008 outputs (Salimans et al. 2016)."""
+    log_p_yx = logits.double().log_softmax(1)
+    log_p_y = log_p_yx.exp().mean(0).log()
+    return float((log_p_yx.exp() * (log_p_yx - log_p_y)).sum(1).mean().exp())
+
+
+def inception_metrics(samples: torch.Tensor, real: torch.Tensor, weights: str | None) -> dict:
+    """FD (= FID), KID, IS, precision / recall, density / coverage of samples vs real images in Inception
+    features, with the weights' checksum under 'extractor'."""
+    from .digits import feature_set_metrics
+
+    extract, wid = inception_extractor(weights)
+    real_features = cached_features(real, lambda x: extract(x)[0], wid)
+    fake_features, fake_logits = extract(samples)
+    out = feature_set_metrics(real_features, fake_features, kid=True)
+    out["is"] = inception_score(fake_logits)
+    return {**out, "extractor": wid}

@@ -1,4 +1,4 @@
-"""DCGAN generator and discriminator (Radford et al. 2015) for any power-of-two resolution 8..128
+"""DCGAN generator and discriminator (Radford et al. 2015) for any power-of-two resolution 8..1024
 and any channel count, in the layout of Su's reference scripts (start at 4x4, halve channels per upsample)."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ..errors import ConfigError
 from .blocks import NORMS_2D, choose, dcgan_init
 from .registry import DISCRIMINATORS, GENERATORS
 
-MIN_RES, MAX_RES, START = 8, 128, 4
+MIN_RES, MAX_RES, START = 8, 1024, 4
 
 
 def num_doublings(spec: DataSpec, network: str) -> int:

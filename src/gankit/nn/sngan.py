@@ -1,5 +1,5 @@
 """SNGAN's standard CNN and ResNet generator / discriminator (Miyato et al. 2018, tables 3 and 4), for any
-power-of-two resolution 8..128 and any channel count, and a residual MLP for vectors. Spectral
+power-of-two resolution 8..1024 and any channel count, and a residual MLP for vectors. Spectral
 normalization is not built in: it is the `spectral-norm` constraint, applied from the config."""
 from __future__ import annotations
 
