@@ -12,7 +12,7 @@ from torch import nn
 
 from ..data import DataSpec
 from ..errors import ConfigError
-from ..objectives.base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
+from ..objectives.base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, with_total
 
 
 def geometric_levels(sigma_max: float, sigma_min: float, steps: int) -> torch.Tensor:
@@ -88,3 +88,9 @@ class DenoisingAutoencoder(Objective):
     def reconstruct(self, x: torch.Tensor, nets: Mapping[str, nn.Module]) -> torch.Tensor:
         """r(x): the denoised x."""
         return self.denoiser(nets)(x)
+
+    @torch.no_grad()
+    def critic_value(self, x: torch.Tensor) -> torch.Tensor:
+        """-||r(x) - x||^2 / 2: near 0 where the denoiser is at rest (on the data), drawn as the landscape of 2-D runs."""
+        with evaluating(self.nets["E"], self.nets["G"]):
+            return -0.5 * (self.denoiser(self.nets)(x) - x).flatten(1).pow(2).sum(1)
