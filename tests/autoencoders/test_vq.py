@@ -123,10 +123,9 @@ def test_vq_losses_train_the_codebook_and_the_encoder_apart():
 
 def test_ema_codebook_moves_used_codes_towards_their_vectors_and_leaves_others():
     vq = VectorQuantizer(dim=2, codebook_size=3, ema_decay=0.5, eps=1e-5)
-    with torch.no_grad():
+    with torch.no_grad():  # a codebook of our choosing; the statistics keep their initial counts (one use each)
         vq.codebook.copy_(torch.tensor([[0.0, 0.0], [10.0, 10.0], [-10.0, 10.0]]))
         vq.embed_sum.copy_(vq.codebook)
-        vq.cluster_size.fill_(1.0)
     z = torch.tensor([[1.0, 0.0], [1.0, 2.0]])  # both nearest to code 0; mean (1, 1)
     before = vq.codebook.clone()
     _, indices, aux = vq(z)
@@ -139,6 +138,16 @@ def test_ema_codebook_moves_used_codes_towards_their_vectors_and_leaves_others()
     # commitment only (no codebook loss with EMA), to the codes after this step's update, which is what the
     # forward returns, so decode(indices) == quantized holds after every step
     assert_close(aux, 0.25 * ((z - vq.codebook[0]) ** 2).mean())
+
+
+def test_a_fresh_ema_codebook_keeps_the_codes_a_step_did_not_use():
+    torch.manual_seed(0)
+    vq = VectorQuantizer(dim=3, codebook_size=64, ema_decay=0.99)
+    before = vq.codebook.clone()
+    _, indices, _ = vq(torch.randn(8, 3))
+    unused = torch.ones(64, dtype=torch.bool)
+    unused[indices] = False
+    assert_close(vq.codebook[unused], before[unused], rtol=0.05, atol=1e-3)  # no blow-up of idle codes
 
 
 def test_eval_mode_changes_no_statistics():

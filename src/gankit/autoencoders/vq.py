@@ -66,7 +66,9 @@ class VectorQuantizer(nn.Module):
         else:
             self.codebook = nn.Parameter(init)
         # training statistics, checkpointed through the objective's extra_state (non-persistent here)
-        self.register_buffer("cluster_size", torch.zeros(codebook_size), persistent=False)  # N_i
+        # N_i starts at one use per code (as vector-quantize-pytorch): from zero, e_i = m_i / N_i of a code unused
+        # in the first steps would blow up to ~1 / (1 - decay) times its initial value and never be chosen again
+        self.register_buffer("cluster_size", torch.ones(codebook_size), persistent=False)  # N_i
         self.register_buffer("embed_sum", init.clone(), persistent=False)                    # m_i
         self.register_buffer("usage", torch.ones(codebook_size), persistent=False)           # uses per step, EMA
 
