@@ -55,7 +55,7 @@ def add_parser(sub) -> None:
                                    "write results/*.json, results/quality.md and a plot per task. speed: gankit's "
                                    "iteration against a plain PyTorch loop, interleaved in one process.")
     b.add_argument("suite", choices=["quality", "speed"], help="which benchmark")
-    b.add_argument("--tasks", help="quality: comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2); default all")
+    b.add_argument("--tasks", help="quality: comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2, t5-codes); default all")
     b.add_argument("--seeds", type=positive_int, default=3, help="quality: seeds per entry (default 3)")
     b.add_argument("--workers", type=positive_int, default=2, help="quality: runs in parallel, one thread each (default 2)")
     b.add_argument("--out", default="results", help="quality: output folder (default results)")
