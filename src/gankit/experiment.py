@@ -64,10 +64,17 @@ class Experiment:
         ConfigError names the objective when it has no encoder."""
         if not self.objective.has_encoder:
             raise ConfigError(f"this run's objective {self.cfg.objective.name!r} has no encoder; encoding needs "
-                              "one of the encoder GANs (bigan, ali, bigan-qp, o-gan)")
+                              "an encoder GAN (bigan, ali, bigan-qp, o-gan) or an autoencoder (vae, eae, vq-vae)")
         E = self.network("E", use_ema)
         with evaluating(E):
             return torch.cat([self.objective.encode(part.to(self.device), E).cpu() for part in x.split(chunk)])
+
+    @torch.no_grad()
+    def code_statistics(self, x: torch.Tensor, use_ema: bool = True) -> dict[str, float]:
+        """The objective's statistics of the codes of x (a quantizer's usage and perplexity), in eval mode."""
+        nets = self.networks(use_ema)
+        with evaluating(*nets.values()):
+            return self.objective.code_statistics(x.to(self.device), nets)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, use_ema: bool = True, chunk: int = 1024) -> torch.Tensor:

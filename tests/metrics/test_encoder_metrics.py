@@ -13,6 +13,8 @@ class Oracle:
     """encode(x) = pixels [N, 64]; generate(z) = z as 8x8 images: a perfect autoencoder."""
 
     class objective:
+        can_generate = True
+
         @staticmethod
         def sample_z(n, generator):
             return torch.rand(n, 64, generator=generator) * 2 - 1
@@ -22,6 +24,12 @@ class Oracle:
 
     def generate(self, z, use_ema=True):
         return z.view(len(z), 1, 8, 8)
+
+    def reconstruct(self, x, use_ema=True):
+        return self.generate(self.encode(x))
+
+    def code_statistics(self, x, use_ema=True):
+        return {}
 
 
 def test_a_perfect_autoencoder_scores_what_its_parts_allow():
@@ -45,6 +53,8 @@ def test_a_constant_decoder_loses_the_classes():
 def test_toy_data_gets_the_label_free_metrics():
     class Toy(Oracle):
         class objective:
+            can_generate = True
+
             @staticmethod
             def sample_z(n, generator):
                 return torch.randn(n, 2, generator=generator)

@@ -41,6 +41,13 @@ TASKS = {
 }
 HEADLINE = {"t1-ring": "toy/hq", "t1-grid": "toy/hq", "t1-collapse": "toy/reverse_kl", "t2": "digits/fd"}
 
+# issue 10, the autoencoder family: VAE / EAE / DAE by FD in t2, the DAE on the ring, and the quantizers at the same
+# 240 codes by held-out reconstruction and codebook usage in t5-codes (gankit eval --likelihood gives T4)
+TASKS["t2"].update({f"digits-{n}": deep_merge(load_preset(f"digits-{n}"), T2_EVAL) for n in ("vae", "eae", "dae")})
+TASKS["t1-ring"]["ring8-dae"] = load_preset("ring8-dae")
+TASKS["t5-codes"] = {f"digits-{n}": deep_merge(load_preset(f"digits-{n}"), T2_EVAL) for n in ("vq-vae", "vq-rotation", "fsq")}
+HEADLINE["t5-codes"] = "encoder/recon_mse"
+
 
 def task_config(task: str, entry: str, seed: int, out_dir: str) -> dict:
     cfg = deep_merge(TASKS[task][entry], {"seed": seed, "out_dir": out_dir, "name": f"{task}-{entry}-s{seed}"})

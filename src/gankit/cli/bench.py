@@ -78,7 +78,7 @@ def add_parser(sub) -> None:
                                    "shipped presets as users run them, D-step overheads), then time to a digits FD "
                                    "against the plain WGAN-GP loop.")
     b.add_argument("suite", choices=["quality", "speed"], help="which benchmark")
-    b.add_argument("--tasks", help="quality: comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2, precision); default all")
+    b.add_argument("--tasks", help="quality: comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2, t5-codes, precision); default all")
     b.add_argument("--seeds", type=positive_int, default=3, help="quality: seeds per entry (default 3)")
     b.add_argument("--workers", type=positive_int, default=2, help="quality: runs in parallel, one thread each (default 2)")
     b.add_argument("--out", default="results", help="quality: output folder (default results)")

@@ -85,8 +85,9 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
-    enc = sub.add_parser("encode", help="latent codes of data under a run's encoder (encoder GANs)",
-                         description="Encode data with the run's encoder (bigan, ali, bigan-qp, o-gan) and write the "
+    enc = sub.add_parser("encode", help="latent codes of data under a run's encoder (encoder GANs, autoencoders)",
+                         description="Encode data with the run's encoder (bigan, ali, bigan-qp, o-gan, vae, eae, vq-vae) and "
+                                     "write the "
                                      "codes (array z, and y when the data has labels) to an .npz file.")
     add_run_and_data(enc, "dataset to encode (gankit list datasets; folder:/npz: paths); default the run's")
     enc.add_argument("-n", type=int, default=0, help="items to encode (default: all of a finite dataset, else 1000)")
@@ -95,7 +96,7 @@ def add_parser(sub) -> None:
     enc.add_argument("--no-ema", action="store_true", help="use the trained encoder instead of its EMA copy")
     enc.add_argument("--device", default=None, help="torch device (default: the run's)")
     enc.set_defaults(func=cmd_encode)
-    rec = sub.add_parser("reconstruct", help="originals above their reconstructions G(E(x)) (encoder GANs)",
+    rec = sub.add_parser("reconstruct", help="originals above their reconstructions G(E(x)) (encoder GANs, autoencoders)",
                          description="Reconstruct data through the run's encoder and generator: a grid with each row "
                                      "of originals above the row of their reconstructions, or an .npz (x, reconstruction).")
     add_run_and_data(rec, "dataset to reconstruct (default the run's); e.g. digits-test for held-out digits")

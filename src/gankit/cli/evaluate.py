@@ -8,7 +8,7 @@ import torch
 
 from ..errors import ConfigError
 from ..train.checkpoint import write_atomic
-from .common import add_generator_options, print_table
+from .common import add_generator_options, positive_int, print_table
 
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
@@ -21,7 +21,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.target == "baselines":
         return eval_baselines(args)
     exp, meta = experiment_from_checkpoint(Path(args.target), device=args.device)
+    if args.likelihood:
+        return eval_likelihood(args, exp, meta)
     names = args.metrics.split(",") if args.metrics else list(exp.spec.metrics)
+    if not exp.objective.can_generate:  # a VQ-VAE: nothing to sample, its encoder and codebook are what it has
+        if (args.metrics and names != ["encoder"]) or args.features == "inception":
+            raise ConfigError(f"this run's objective {exp.cfg.objective.name!r} cannot sample; only --metrics encoder applies")
+        names = ["encoder"]
     with_encoder = exp.objective.has_encoder and (not args.metrics or "encoder" in names)
     if "encoder" in names and not exp.objective.has_encoder:
         raise ConfigError(f"--metrics encoder: this run's objective {exp.cfg.objective.name!r} has no encoder")
@@ -32,9 +38,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     use_ema = exp.has_ema and not args.no_ema
     n = args.n or exp.cfg.log.eval_samples
     seed = exp.cfg.seed + EVAL_SEED_OFFSET if args.seed is None else args.seed  # default: training's eval draw
-    samples = exp.generate(exp.objective.sample_z(n, torch.Generator().manual_seed(seed)), use_ema)
-    print(f"evaluating {n} samples of the {'EMA generator' if use_ema else 'generator (no EMA)'} "
-          f"at step {meta['step']} ({meta['path']})")
+    if names or args.features == "inception":
+        samples = exp.generate(exp.objective.sample_z(n, torch.Generator().manual_seed(seed)), use_ema)
+        print(f"evaluating {n} samples of the {'EMA generator' if use_ema else 'generator (no EMA)'} "
+              f"at step {meta['step']} ({meta['path']})")
+    else:
+        print(f"evaluating the {'EMA ' if use_ema else ''}encoder at step {meta['step']} ({meta['path']})")
     results = {}
     if args.features == "inception":
         results.update(inception_metrics(samples, dataset, args.inception_weights))
@@ -50,6 +59,30 @@ def cmd_eval(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / f"eval-step-{meta['step']:07d}.json"
     record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "n": n, "seed": seed,
               "metrics": results}
+    write_atomic(out, lambda tmp: Path(tmp).write_text(json.dumps(record, indent=2) + "\n"))
+    print(f"wrote {out}")
+    return 0
+
+
+def eval_likelihood(args: argparse.Namespace, exp, meta: dict) -> int:
+    """Importance-sampled log-likelihood of held-out data (the 797 benchmark digits for digits runs)."""
+    import json
+
+    from ..autoencoders.likelihood import likelihood_report
+    from ..data import load_dataset
+    from ..metrics.encoder import held_out
+
+    x = held_out(load_dataset(exp.cfg.data.name, exp.cfg.data.resolution))[0]
+    use_ema = exp.has_ema and not args.no_ema
+    seed = 0 if args.seed is None else args.seed  # the dequantization and posterior draws
+    report = likelihood_report(exp, x, args.likelihood, seed, use_ema)
+    print(f"log-likelihood of {report['items']} held-out items by importance sampling, K = {report['samples']} "
+          f"posterior samples each ({'EMA networks' if use_ema else 'no EMA'}, step {meta['step']}; {meta['path']})")
+    print(f"units: {report['units']}")
+    print(f"NLL {report['nll_nats']:.2f} nats per sample, {report['bits_per_dim']:.4f} bits per dim "
+          f"(negative ELBO {report['neg_elbo_nats']:.2f} nats)")
+    out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / f"likelihood-step-{meta['step']:07d}.json"
+    record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "seed": seed, **report}
     write_atomic(out, lambda tmp: Path(tmp).write_text(json.dumps(record, indent=2) + "\n"))
     print(f"wrote {out}")
     return 0
@@ -93,6 +126,9 @@ def add_parser(sub) -> None:
     e.add_argument("--features", choices=["dataset", "inception"], default="dataset",
                    help="dataset: the metrics the dataset lists (digits evaluator, toy modes); inception: FD / KID / "
                         "IS / precision / recall / density / coverage in Inception-v3 features (plain torch, local weights)")
+    e.add_argument("--likelihood", type=positive_int, metavar="K", default=0,
+                   help="instead of sample metrics: held-out negative log-likelihood by importance sampling with K "
+                        "posterior samples per item (vae runs; K up to thousands), in nats and bits per dim")
     e.add_argument("--inception-weights", metavar="PATH",
                    help="the pt_inception-2015-12-05 weights file for --features inception "
                         "(default: $GANKIT_INCEPTION_WEIGHTS, else ~/.cache/gankit/weights/)")

@@ -12,6 +12,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ..objectives import CONSTRAINTS, OBJECTIVES, PENALTIES
     from ..presets import DEFAULT, preset_names, preset_summary
     from ..train.schedule import SCHEDULES
+    from ..autoencoders import QUANTIZERS
 
     from ..recipes import recipe_names, recipe_summary
 
@@ -23,7 +24,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     networks = [f"{n}  ({', '.join(k for k, r in kinds.items() if n in r.names())})" for n in names]
     tables = {"datasets": dataset_names(), "networks": networks, "objectives": OBJECTIVES.names(),
               "penalties": PENALTIES.names(), "constraints": CONSTRAINTS.names(),
-              "schedules": SCHEDULES.names(), "metrics": METRICS.names(), "presets": presets}
+              "schedules": SCHEDULES.names(), "metrics": METRICS.names(), "quantizers": QUANTIZERS.names(),
+              "presets": presets}
     for kind in [args.kind] if args.kind else tables:
         print(f"{kind}:")
         for name in tables[kind]:
@@ -35,6 +37,6 @@ def add_parser(sub) -> None:
     ls = sub.add_parser("list", help="list datasets, networks, objectives, penalties, presets, ...",
                         description="List the names the config and the CLI accept.")
     ls.add_argument("kind", nargs="?", choices=["datasets", "networks", "objectives", "penalties", "constraints",
-                                                "schedules", "metrics", "presets"],
+                                                "schedules", "metrics", "quantizers", "presets"],
                     help="one table only (networks: as G generator, D critic, E encoder, joint D BiGAN critic)")
     ls.set_defaults(func=cmd_list)

@@ -24,15 +24,18 @@ def held_out(dataset: Dataset) -> tuple[torch.Tensor, torch.Tensor | None, torch
 def encoder_metrics(exp, dataset: Dataset, use_ema: bool = True) -> dict[str, float]:
     """recon_mse: mean (x - G(E(x)))^2 on held-out data; recon_class: share of held-out digits whose
     reconstruction the digits evaluator puts in the digit's own class; rho: mean Pearson correlation of z
-    and E(G(z)); knn: 5-NN class accuracy on held-out codes, fitted on the training digits' codes."""
+    and E(G(z)) (where the objective samples); knn: 5-NN class accuracy on held-out codes, fitted on the training
+    digits' codes; plus the objective's code statistics (a quantizer's usage and perplexity)."""
     from ..objectives.encoder_gans import pearson
 
     x_test, y_test, x_train, y_train = held_out(dataset)
     codes = exp.encode(x_test, use_ema)
-    recon = exp.generate(codes, use_ema)
-    z = exp.objective.sample_z(LATENTS, torch.Generator().manual_seed(1))
-    out = {"recon_mse": float((x_test - recon).pow(2).mean()),
-           "rho": float(pearson(z, exp.encode(exp.generate(z, use_ema), use_ema)).mean())}
+    recon = exp.reconstruct(x_test, use_ema)
+    out = {"recon_mse": float((x_test - recon).pow(2).mean())}
+    if exp.objective.can_generate:
+        z = exp.objective.sample_z(LATENTS, torch.Generator().manual_seed(1))
+        out["rho"] = float(pearson(z, exp.encode(exp.generate(z, use_ema), use_ema)).mean())
+    out.update(exp.code_statistics(x_test, use_ema))
     if y_test is not None:
         out["recon_class"] = float((features_and_logits(recon)[1].argmax(1) == y_test).double().mean())
         knn = KNeighborsClassifier(n_neighbors=KNN_K).fit(exp.encode(x_train, use_ema).numpy(), y_train.numpy())

@@ -39,6 +39,7 @@ class Objective(nn.Module, ABC):
 
     needs: dict[str, str] = {}  # network name -> kind ("generator", "discriminator", "encoder", ...) to build
     has_encoder = False          # True where `encode` maps data back to latent codes
+    can_generate = True          # False where there is nothing to sample from (a VQ-VAE without a prior)
     ema_networks: tuple[str, ...] = ("G", "E")  # networks given a weight-averaged copy, where present
 
     def __init__(self, networks: dict[str, nn.Module], penalties: list, z_dim: int):
@@ -66,6 +67,10 @@ class Objective(nn.Module, ABC):
     def reconstruct(self, x: torch.Tensor, nets: Mapping[str, nn.Module]) -> torch.Tensor:
         """x through the encoder and back (encoder objectives and autoencoders)."""
         return self.generate(self.encode(x, nets.get("E")), nets)
+
+    def code_statistics(self, x: torch.Tensor, nets: Mapping[str, nn.Module]) -> dict[str, float]:
+        """Statistics of the codes of held-out data x (a quantizer's codebook usage and perplexity); none here."""
+        return {}
 
     def extra_state(self) -> dict[str, torch.Tensor]:
         """State beyond the networks' weights kept between steps (a replay buffer, codebook statistics); it

@@ -120,7 +120,7 @@ class Trainer:
     def write_samples(self) -> Path:
         path = self.run_dir / "samples" / f"step-{self.step:07d}.png"
         with torch.random.fork_rng(devices=[]):
-            fake = self.exp.generate(self.fixed_z)
+            fake = self.exp.generate(self.fixed_z) if self.exp.objective.can_generate else self.reconstructions()
             if self.exp.spec.is_image:
                 save_image_grid(fake, path)
                 self.log.image("samples", path, self.step)
@@ -137,11 +137,17 @@ class Trainer:
         plot_points(fake, path, real, title=f"{self.cfg.name} step {step}", landscape=landscape)
         self.log.image("samples", path, step)
 
+    def reconstructions(self) -> torch.Tensor:
+        """Fixed real items above their reconstructions: the pictures of a model that cannot sample."""
+        real = self.dataset.sample(len(self.fixed_z) // 2, torch.Generator().manual_seed(self.cfg.seed + REAL_SEED_OFFSET))
+        return torch.cat([real, self.exp.reconstruct(real)])
+
     def run_eval(self) -> dict[str, float]:
-        if not self.exp.spec.metrics and not self.exp.objective.has_encoder:
+        can_generate = self.exp.objective.can_generate
+        if not (self.exp.spec.metrics and can_generate) and not self.exp.objective.has_encoder:
             return {}
         with torch.random.fork_rng(devices=[]):
-            self.last_eval = evaluate(self.exp.generate(self.eval_z), self.dataset)
+            self.last_eval = evaluate(self.exp.generate(self.eval_z), self.dataset) if can_generate else {}
             if self.exp.objective.has_encoder:
                 self.last_eval.update({f"encoder/{k}": v for k, v in encoder_metrics(self.exp, self.dataset).items()})
         self.log.write({"step": self.step, **self.last_eval})

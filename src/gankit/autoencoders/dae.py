@@ -1,0 +1,96 @@
+"""Denoising autoencoders as generative models (Su kexue.fm/archives/7038; algorithms.md section 14): an
+autoencoder r trained to denoise over a range of noise levels (denoising score matching, as the annealed DSM
+of Li, Chen & Sommer 2019, with the score read from r instead of an energy's gradient), sampled by annealed
+Langevin dynamics and one final denoising jump x <- r(x)."""
+from __future__ import annotations
+
+import math
+from typing import Callable, Mapping
+
+import torch
+from torch import nn
+
+from ..data import DataSpec
+from ..errors import ConfigError
+from ..objectives.base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, with_total
+
+
+def geometric_levels(sigma_max: float, sigma_min: float, steps: int) -> torch.Tensor:
+    """`steps` noise levels from sigma_max down to sigma_min, evenly spaced in log."""
+    return torch.exp(torch.linspace(math.log(sigma_max), math.log(sigma_min), steps))
+
+
+# To be replaced by gankit.samplers.langevin (the energy issue's shared sampler module) once merged.
+@torch.no_grad()
+def annealed_langevin(denoiser: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, levels: torch.Tensor,
+                      step_scale: float, generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
+    """Annealed Langevin dynamics (Song & Ermon 2019) with the score of level sigma_t read from a denoiser,
+    (r(x) - x) / sigma_t^2, and step step_scale sigma_t^2: x <- x + step_scale (r(x) - x) / 2 + sqrt(step_scale)
+    sigma_t xi for each level given. Returns x and {"drift": mean |r(x) - x| at the last step}."""
+    x = x0.clone()
+    drift = torch.zeros_like(x)
+    for sigma in levels.tolist():
+        drift = denoiser(x) - x
+        noise = torch.randn(x.shape, generator=generator).to(x.device)
+        x = x + 0.5 * step_scale * drift + math.sqrt(step_scale) * sigma * noise
+    return x, {"drift": float(drift.flatten(1).norm(dim=1).mean())}
+
+
+@OBJECTIVES.register("dae")
+class DenoisingAutoencoder(Objective):
+    """A denoising autoencoder r(x) = G(E(x)) trained over a range of noise levels: min E_{sigma, x, eps}
+    ||x - r(x + sigma eps)||^2 / sigma^2, sigma log-uniform in [sigma_min, sigma_max] (the 1 / sigma^2 weight
+    makes every level count alike). By r*(x~) = x~ + sigma^2 grad log p_sigma(x~), (r(x) - x) / sigma_t^2 is the
+    score at level sigma_t, so Langevin with step step_scale sigma_t^2 has the level-free drift
+    step_scale (r(x) - x) / 2. Sampling: langevin_steps levels from sigma_max down to sigma_min, then x <- r(x)."""
+
+    needs = {"G": "generator", "E": "encoder"}
+
+    def __init__(self, networks, penalties, z_dim, spec: DataSpec, sigma_min: float = 0.05, sigma_max: float = 1.0,
+                 langevin_steps: int = 200, step_scale: float = 0.1):
+        if penalties:
+            raise ConfigError("dae has no critic to penalise: remove penalties")
+        if not 0 < sigma_min <= sigma_max:
+            raise ConfigError(f"objective.options: expected 0 < sigma_min <= sigma_max, got {sigma_min}, {sigma_max}")
+        super().__init__(networks, penalties, z_dim)
+        self.shape, self.bounded = tuple(spec.shape), spec.bounded
+        self.sigma_min, self.sigma_max = sigma_min, sigma_max
+        self.langevin_steps, self.step_scale = langevin_steps, step_scale
+
+    def phases(self) -> list[Phase]:
+        return [Phase("DAE", ("E", "G"), "generator", self.loss)]
+
+    @staticmethod
+    def denoiser(nets: Mapping[str, nn.Module]) -> Callable[[torch.Tensor], torch.Tensor]:
+        return lambda x: nets["G"](nets["E"](x))
+
+    def loss(self, batch: Batch) -> Losses:
+        x = batch.x
+        log_sigma = torch.empty(len(x), device=x.device).uniform_(math.log(self.sigma_min), math.log(self.sigma_max))
+        sigma = log_sigma.exp().view(-1, *[1] * (x.dim() - 1))
+        denoised = self.denoiser(self.nets)(x + sigma * torch.randn_like(x))
+        per_sample = (x - denoised).flatten(1).pow(2).sum(1) / sigma.flatten().pow(2)
+        return with_total({"dsm": per_sample.mean()})
+
+    def sample_z(self, n: int, generator: torch.Generator | None = None, device="cpu") -> torch.Tensor:
+        """Chains start shaped like the data: uniform on [-1, 1] for bounded data, else N(0, sigma_max^2 I)."""
+        if self.bounded:
+            return (2 * torch.rand((n, *self.shape), generator=generator) - 1).to(device)
+        return (self.sigma_max * torch.randn((n, *self.shape), generator=generator)).to(device)
+
+    def generate(self, z: torch.Tensor, nets: Mapping[str, nn.Module],
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+        r = self.denoiser(nets)
+        levels = geometric_levels(self.sigma_max, self.sigma_min, self.langevin_steps)
+        x, _ = annealed_langevin(r, z, levels, self.step_scale, generator)
+        return r(x)  # the final denoising jump
+
+    def reconstruct(self, x: torch.Tensor, nets: Mapping[str, nn.Module]) -> torch.Tensor:
+        """r(x): the denoised x."""
+        return self.denoiser(nets)(x)
+
+    @torch.no_grad()
+    def critic_value(self, x: torch.Tensor) -> torch.Tensor:
+        """-||r(x) - x||^2 / 2: near 0 where the denoiser is at rest (on the data), drawn as the landscape of 2-D runs."""
+        with evaluating(self.nets["E"], self.nets["G"]):
+            return -0.5 * (self.denoiser(self.nets)(x) - x).flatten(1).pow(2).sum(1)
