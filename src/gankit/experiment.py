@@ -120,8 +120,25 @@ def load_module(module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str
     module.load_state_dict({k: tensors[prefix + k] for k in own})
 
 
+def check_device(name: str, where: str = "train.device") -> torch.device:
+    """The torch device `name`, or a ConfigError if it is not one or not on this machine."""
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ConfigError(f"{where}: {name!r} is not a torch device (cpu, cuda, cuda:1, mps)") from None
+    if device.type == "cuda" and (not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()):
+        raise ConfigError(f"{where}: {name!r} is not available on this machine "
+                          f"({torch.cuda.device_count()} CUDA device(s)); use cpu")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"{where}: mps is not available on this machine; use cpu")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"{where}: device type {device.type!r} is not supported; use cpu or cuda")
+    return device
+
+
 def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     """Seeds torch, then builds networks, optimizers, constraints and the EMA copy of G."""
+    check_device(cfg.train.device)
     torch.manual_seed(cfg.seed)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)

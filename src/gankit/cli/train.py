@@ -5,23 +5,27 @@ import argparse
 from pathlib import Path
 
 from ..config import Config, build_config
-from ..errors import ConfigError
+from ..errors import CheckpointError, ConfigError
 from ..rundir import make_run_dir
 from ..train.checkpoint import write_atomic
 
-RESUME_CHANGEABLE = ("train.steps", "train.device", "train.threads", "log.")
+RESUME_CHANGEABLE = ("train.steps", "train.device", "train.threads", "train.divergence_factor", "train.on_divergence",
+                     "train.rollback_lr_factor", "train.max_rollbacks", "log.")
 
 
 def config_for_resume(run_dir: Path, overrides: list[str]) -> Config:
-    from ..train.checkpoint import find_checkpoint, load_checkpoint
+    from ..train.checkpoint import newest_loadable
 
     for text in overrides:
         key = text.split("=", 1)[0]
         if not any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUME_CHANGEABLE):
             raise ConfigError(f"--resume continues the run's own config; {key} cannot change "
-                              "(only train.steps, train.device, train.threads and log.*)")
-    _, meta = load_checkpoint(find_checkpoint(run_dir))
-    return build_config(meta["config"], overrides=overrides)
+                              f"(only {', '.join(k + '*' if k.endswith('.') else k for k in RESUME_CHANGEABLE)})")
+    path, _, meta, _ = newest_loadable(run_dir)
+    try:
+        return build_config(meta["config"], overrides=overrides)
+    except ConfigError as err:
+        raise CheckpointError(f"{path}: its config is not valid for this gankit ({err})") from None
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -45,6 +49,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         trainer = Trainer(exp, dataset, run_dir)
         path = trainer.resume()
+        for reason in trainer.skipped:
+            print(f"skipped a checkpoint that does not load: {reason}")
         print(f"resuming {run_dir} from step {trainer.step} ({path.name})")
         if trainer.step >= cfg.train.steps:
             print(f"the run is already at step {trainer.step} of {cfg.train.steps}; raise it with --set train.steps=N")

@@ -97,6 +97,9 @@ class TensorDataset(Dataset):
         return len(self.x)
 
     def batches(self, batch_size: int) -> "EpochBatches":
+        if batch_size > len(self.x):  # never shrink it silently: the learning dynamics depend on it
+            raise DataError(f"data.batch_size {batch_size} is larger than dataset {self.spec.name!r} "
+                            f"({len(self.x)} items); set data.batch_size to at most {len(self.x)}")
         return EpochBatches(self.x, self.labels, batch_size)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
@@ -108,7 +111,7 @@ class EpochBatches(BatchSource):
     """Shuffled epochs drawn with the global RNG; the permutation and position are its state."""
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor | None, batch_size: int):
-        self.x, self.y, self.batch_size = x, y, min(batch_size, len(x))
+        self.x, self.y, self.batch_size = x, y, batch_size
         self.perm = torch.randperm(len(x))
         self.pos = 0
 

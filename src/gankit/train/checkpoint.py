@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 
 from ..errors import CheckpointError
 
@@ -42,7 +42,15 @@ def save_checkpoint(path: Path, tensors: dict[str, torch.Tensor], meta: dict) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     plain = {k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}
     text = json.dumps({"format": FORMAT, **meta})
-    write_atomic(path, lambda tmp: save_file(plain, str(tmp), metadata={"gankit": text}))
+    # serialized in memory and written by open(): safetensors' save_file goes through its own 0600 temporary
+    # file, which a kill leaves behind and whose mode ignores the umask the rest of the run gets
+    data = save(plain, metadata={"gankit": text})
+    write_atomic(path, lambda tmp: write_bytes(tmp, data))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
 
 
 def load_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
@@ -57,10 +65,32 @@ def load_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
         raise CheckpointError(f"{path}: not a readable checkpoint ({err})") from None
     if text is None:
         raise CheckpointError(f"{path}: a safetensors file without gankit metadata")
-    meta = json.loads(text)
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"{path}: its gankit metadata is not valid JSON ({err.msg} at character {err.pos})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: its gankit metadata is a {type(meta).__name__}, expected a mapping")
     if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: checkpoint format {meta.get('format')}, this gankit reads {FORMAT}")
+        raise CheckpointError(f"{path}: checkpoint format {meta.get('format')!r}, this gankit reads {FORMAT}")
+    check_metadata(path, tensors, meta)
     return tensors, meta
+
+
+REQUIRED_META = {"config": dict, "spec": dict, "optim": dict, "step": int}
+
+
+def check_metadata(path: Path, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+    """The entries every gankit checkpoint has, with their types; a CheckpointError names the first one off."""
+    for key, kind in REQUIRED_META.items():
+        if key not in meta:
+            raise CheckpointError(f"{path}: its metadata lacks {key!r}; not a complete gankit checkpoint")
+        if not isinstance(meta[key], kind) or isinstance(meta[key], bool):
+            raise CheckpointError(f"{path}: metadata {key!r} should be a {kind.__name__}, got {type(meta[key]).__name__}")
+    if meta["step"] < 0:
+        raise CheckpointError(f"{path}: metadata 'step' is {meta['step']}, expected 0 or more")
+    if "rng.cpu" not in tensors or tensors["rng.cpu"].dtype != torch.uint8:
+        raise CheckpointError(f"{path}: no uint8 tensor 'rng.cpu' (the random state); not a complete gankit checkpoint")
 
 
 def list_checkpoints(run_dir: Path) -> list[Path]:
@@ -81,6 +111,33 @@ def find_checkpoint(run_or_file: Path) -> Path:
     if not found:
         raise CheckpointError(f"{target}: no checkpoint in {target / 'checkpoints'}")
     return found[-1]
+
+
+def newest_loadable(run_dir: Path) -> tuple[Path, dict[str, torch.Tensor], dict, list[str]]:
+    """(path, tensors, metadata, skipped) of the newest checkpoint of a run that loads; `skipped` says why each
+    newer one did not. A CheckpointError if none does."""
+    skipped = []
+    for path in reversed(list_checkpoints(run_dir)):
+        try:
+            return (path, *load_checkpoint(path), skipped)
+        except CheckpointError as err:
+            skipped.append(str(err))
+    if not skipped:
+        raise CheckpointError(f"{run_dir}: nothing to resume, no checkpoint in {Path(run_dir) / 'checkpoints'}")
+    raise CheckpointError(f"{run_dir}: no checkpoint loads; the newest: {skipped[0]}")
+
+
+_LEFTOVER = re.compile(r"^(\.step-\d+\.safetensors\.tmp|\.tmp[A-Za-z0-9_]{6})$")
+
+
+def remove_leftovers(run_dir: Path) -> list[str]:
+    """Deletes temporary files a process killed mid-write left in checkpoints/ (ours and safetensors' own
+    .tmpXXXXXX); call it holding the run's lock. Returns their names."""
+    folder = Path(run_dir) / "checkpoints"
+    found = [p for p in folder.glob(".*") if _LEFTOVER.match(p.name)] if folder.is_dir() else []
+    for p in found:
+        p.unlink(missing_ok=True)
+    return sorted(p.name for p in found)
 
 
 def prune_checkpoints(run_dir: Path, keep: int) -> None:

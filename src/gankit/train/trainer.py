@@ -17,7 +17,10 @@ from ..metrics import HEADLINE, evaluate
 from ..metrics.encoder import encoder_metrics
 from ..objectives import Batch, Phase
 from ..viz import plot_points, save_image_grid
-from .checkpoint import checkpoint_path, find_checkpoint, list_checkpoints, load_checkpoint, prune_checkpoints, save_checkpoint
+from .checkpoint import checkpoint_path, list_checkpoints, newest_loadable, prune_checkpoints, remove_leftovers, save_checkpoint
+from .divergence import DivergenceDetector, Diverged, phase_health
+from .faults import attempt, give_up, scale_learning_rates, stop_message
+from .lock import RunLock
 from .logging import MetricsLog
 from .schedule import SCHEDULES
 
@@ -32,6 +35,10 @@ class Trainer:
         self.schedule = SCHEDULES.get(self.cfg.train.schedule)(self.cfg.train)
         self.batches = dataset.batches(self.cfg.data.batch_size)
         self.log = MetricsLog(self.run_dir / "metrics.jsonl")
+        self.lock = RunLock(self.run_dir)
+        self.watch = DivergenceDetector(self.cfg.train.divergence_factor)
+        self.rollbacks = 0
+        self.initial_state = None  # the state to roll back to before any checkpoint exists
         self.step = 0
         self.phase_steps = {phase.name: 0 for phase in self.phases}  # runs of each phase so far
         self.interrupted = False
@@ -59,6 +66,7 @@ class Trainer:
         for name in phase.networks:
             self.exp.optimizers[name].zero_grad(set_to_none=True)
         losses["total"].backward()
+        self.watch.observe(phase_health(phase.name, losses, {n: nets[n] for n in phase.networks}), self.step + 1)
         # step, then re-impose each network's constraints (e.g. weight clipping)
         for name in phase.networks:
             self.exp.optimizers[name].step()
@@ -115,30 +123,62 @@ class Trainer:
         self.log.write({"step": self.step, **self.last_eval})
         return self.last_eval
 
-    def save(self) -> Path:
+    def state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        """Everything exact resume needs: the experiment's state, RNG, data position, divergence levels, step."""
         tensors, meta = self.exp.state()
         tensors["rng.cpu"] = torch.get_rng_state()
         if self.exp.device.type == "cuda":
             tensors["rng.cuda"] = torch.cuda.get_rng_state(self.exp.device)
         tensors.update({f"data.{k}": v for k, v in self.batches.state_dict().items()})
+        tensors.update({f"divergence.{k}": v for k, v in self.watch.state_dict().items()})
+        return tensors, {**meta, "step": self.step, "phase_steps": dict(self.phase_steps), "rollbacks": self.rollbacks}
+
+    def save(self) -> Path:
+        tensors, meta = self.state()
         path = checkpoint_path(self.run_dir, self.step)
-        save_checkpoint(path, tensors, {**meta, "step": self.step, "phase_steps": self.phase_steps})
+        save_checkpoint(path, tensors, meta)
         prune_checkpoints(self.run_dir, self.cfg.log.keep_checkpoints)
         return path
 
-    def resume(self) -> Path:
-        """Restores weights, optimizers, EMA, RNG, data position and step from the run's newest checkpoint."""
-        path = find_checkpoint(self.run_dir)
-        tensors, meta = load_checkpoint(path)
+    def load_state(self, tensors: dict[str, torch.Tensor], meta: dict, path: Path | str) -> None:
         self.exp.load_state(tensors, meta, path)
         torch.set_rng_state(tensors["rng.cpu"])
         if "rng.cuda" in tensors and self.exp.device.type == "cuda":
             torch.cuda.set_rng_state(tensors["rng.cuda"], self.exp.device)
         self.batches.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("data.")})
+        self.watch.load_state_dict({k[11:]: v for k, v in tensors.items() if k.startswith("divergence.")})
         self.step = int(meta["step"])
         self.phase_steps.update(meta.get("phase_steps", {}))
+        self.rollbacks = int(meta.get("rollbacks", 0))
         self.log.truncate_after(self.step)
+
+    def resume(self) -> Path:
+        """Restores weights, optimizers, EMA, RNG, data position and step from the run's newest checkpoint
+        that loads; self.skipped says why newer ones did not."""
+        self.lock.acquire()
+        path, tensors, meta, self.skipped = newest_loadable(self.run_dir)
+        self.load_state(tensors, meta, path)
         return path
+
+    def roll_back(self, err: Diverged) -> None:
+        """train.on_divergence=rollback: the last good state, learning rates times rollback_lr_factor."""
+        train = self.cfg.train
+        if self.rollbacks >= train.max_rollbacks:
+            raise give_up(err, self.rollbacks, train.max_rollbacks) from None
+        rollbacks = self.rollbacks
+        if list_checkpoints(self.run_dir):
+            path, tensors, meta, _ = newest_loadable(self.run_dir)
+        else:
+            path, (tensors, meta) = "the initial state", self.initial_state
+        self.load_state(tensors, meta, path)
+        self.rollbacks = rollbacks + 1
+        lrs = scale_learning_rates(self.exp.optimizers, train.rollback_lr_factor)
+        self._sums, self._counts = {}, {}
+        self.log.write({"step": self.step, "event": "divergence rollback", "quantity": err.quantity,
+                        "diverged_at": err.step, "value": err.value, "level": err.level,
+                        "restored": str(getattr(path, "name", path)), "lr": lrs})
+        tqdm.write(f"gankit: {err}; rolled back to step {self.step} ({getattr(path, 'name', path)}), "
+                   f"learning rates now {', '.join(f'{k} {v:.3g}' for k, v in lrs.items())}")
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -149,12 +189,12 @@ class Trainer:
         log = self.cfg.log
         if self.periodic(log.log_every):
             bar.set_postfix(self.postfix(self.write_losses()), refresh=False)
-        if self.periodic(log.sample_every):
-            self.write_samples()
-        if self.periodic(log.eval_every):
-            self.run_eval()
-        if self.periodic(log.checkpoint_every):
+        if self.periodic(log.checkpoint_every):  # first: what follows may fail
             self.save()
+        if self.periodic(log.sample_every):
+            attempt("sampling", self.step, self.log, self.write_samples)
+        if self.periodic(log.eval_every):
+            attempt("evaluation", self.step, self.log, self.run_eval)
 
     def postfix(self, record: dict[str, float]) -> dict[str, str]:
         shown = {k.split("/")[-1] if k.endswith("/total") else k: v for k, v in record.items()
@@ -168,14 +208,32 @@ class Trainer:
     def fit(self) -> dict:
         """Trains to cfg.train.steps; returns a summary (final step, sample path, checkpoint, metrics)."""
         total = self.cfg.train.steps
-        with self.sigint_saves(), tqdm(total=total, initial=self.step, desc=self.cfg.name or "train",
-                                       disable=not self.cfg.log.progress, dynamic_ncols=True,
-                                       mininterval=0.5) as bar:
-            while self.step < total and not self.interrupted:
-                self.train_iteration()
-                bar.update(1)
-                self.after_iteration(bar)
-        return self.finish()
+        self.lock.acquire()
+        try:
+            remove_leftovers(self.run_dir)
+            if self.cfg.train.on_divergence == "rollback" and not list_checkpoints(self.run_dir):
+                self.initial_state = self.state()
+            with self.sigint_saves(), tqdm(total=total, initial=self.step, desc=self.cfg.name or "train",
+                                           disable=not self.cfg.log.progress, dynamic_ncols=True,
+                                           mininterval=0.5) as bar:
+                while self.step < total and not self.interrupted:
+                    self.guarded_iteration()
+                    bar.update(self.step - bar.n)  # a rollback moves the step back
+                    self.after_iteration(bar)
+            return self.finish()
+        finally:
+            self.lock.release()
+
+    def guarded_iteration(self) -> None:
+        """train_iteration(), with a divergence stopping the run or rolling it back as the config says."""
+        try:
+            self.train_iteration()
+        except Diverged as err:
+            if self.cfg.train.on_divergence != "rollback":
+                kept = list_checkpoints(self.run_dir)
+                where = f"the last good checkpoint is {kept[-1]}" if kept else "no checkpoint was written yet"
+                raise TrainingDiverged(stop_message(err, f"train.on_divergence={self.cfg.train.on_divergence}", where)) from None
+            self.roll_back(err)
 
     def train_iteration(self) -> None:
         """One iteration: every phase as often as the schedule says; then the step count moves on."""
@@ -192,8 +250,9 @@ class Trainer:
         ckpt = done[-1] if done and done[-1] == checkpoint_path(self.run_dir, self.step) else self.save()
         samples = self.run_dir / "samples" / f"step-{self.step:07d}.png"
         if not samples.exists():
-            samples = self.write_samples()
-        metrics = self.last_eval if self.periodic(self.cfg.log.eval_every) else self.run_eval()
+            samples = attempt("sampling", self.step, self.log, self.write_samples)
+        metrics = self.last_eval if self.periodic(self.cfg.log.eval_every) else \
+            attempt("evaluation", self.step, self.log, self.run_eval) or {}
         return {"step": self.step, "interrupted": self.interrupted, "checkpoint": ckpt,
                 "samples": samples, "metrics": metrics}
 
