@@ -19,7 +19,7 @@ from ..objectives import Batch, Phase
 from ..viz import plot_points, save_image_grid
 from .checkpoint import checkpoint_path, list_checkpoints, newest_loadable, prune_checkpoints, remove_leftovers, save_checkpoint
 from .divergence import DivergenceDetector, Diverged, phase_health
-from .faults import attempt, give_up, scale_learning_rates, stop_message
+from .faults import attempt, handle_divergence, snapshot
 from .lock import RunLock
 from .logging import MetricsLog
 from .schedule import SCHEDULES
@@ -38,6 +38,7 @@ class Trainer:
         self.lock = RunLock(self.run_dir)
         self.watch = DivergenceDetector(self.cfg.train.divergence_factor)
         self.rollbacks = 0
+        self.skipped: list[str] = []  # why newer checkpoints did not load at resume
         self.initial_state = None  # the state to roll back to before any checkpoint exists
         self.step = 0
         self.phase_steps = {phase.name: 0 for phase in self.phases}  # runs of each phase so far
@@ -93,6 +94,9 @@ class Trainer:
             self._counts[name] = self._counts.get(name, 0) + 1
 
     # --- periodic work ------------------------------------------------------------------------
+
+    def discard_losses(self) -> None:
+        self._sums, self._counts = {}, {}
 
     def write_losses(self) -> dict[str, float]:
         record = {k: float(v) / self._counts[k] for k, v in self._sums.items()}
@@ -160,26 +164,6 @@ class Trainer:
         self.load_state(tensors, meta, path)
         return path
 
-    def roll_back(self, err: Diverged) -> None:
-        """train.on_divergence=rollback: the last good state, learning rates times rollback_lr_factor."""
-        train = self.cfg.train
-        if self.rollbacks >= train.max_rollbacks:
-            raise give_up(err, self.rollbacks, train.max_rollbacks) from None
-        rollbacks = self.rollbacks
-        if list_checkpoints(self.run_dir):
-            path, tensors, meta, _ = newest_loadable(self.run_dir)
-        else:
-            path, (tensors, meta) = "the initial state", self.initial_state
-        self.load_state(tensors, meta, path)
-        self.rollbacks = rollbacks + 1
-        lrs = scale_learning_rates(self.exp.optimizers, train.rollback_lr_factor)
-        self._sums, self._counts = {}, {}
-        self.log.write({"step": self.step, "event": "divergence rollback", "quantity": err.quantity,
-                        "diverged_at": err.step, "value": err.value, "level": err.level,
-                        "restored": str(getattr(path, "name", path)), "lr": lrs})
-        tqdm.write(f"gankit: {err}; rolled back to step {self.step} ({getattr(path, 'name', path)}), "
-                   f"learning rates now {', '.join(f'{k} {v:.3g}' for k, v in lrs.items())}")
-
     # --- the loop -----------------------------------------------------------------------------
 
     def periodic(self, every: int) -> bool:
@@ -212,28 +196,27 @@ class Trainer:
         try:
             remove_leftovers(self.run_dir)
             if self.cfg.train.on_divergence == "rollback" and not list_checkpoints(self.run_dir):
-                self.initial_state = self.state()
+                self.initial_state = snapshot(self)
             with self.sigint_saves(), tqdm(total=total, initial=self.step, desc=self.cfg.name or "train",
                                            disable=not self.cfg.log.progress, dynamic_ncols=True,
                                            mininterval=0.5) as bar:
                 while self.step < total and not self.interrupted:
-                    self.guarded_iteration()
+                    if self.guarded_iteration():
+                        self.after_iteration(bar)
                     bar.update(self.step - bar.n)  # a rollback moves the step back
-                    self.after_iteration(bar)
             return self.finish()
         finally:
             self.lock.release()
 
-    def guarded_iteration(self) -> None:
-        """train_iteration(), with a divergence stopping the run or rolling it back as the config says."""
+    def guarded_iteration(self) -> bool:
+        """train_iteration(), with a divergence stopping the run or rolling it back as the config says;
+        False after a rollback."""
         try:
             self.train_iteration()
+            return True
         except Diverged as err:
-            if self.cfg.train.on_divergence != "rollback":
-                kept = list_checkpoints(self.run_dir)
-                where = f"the last good checkpoint is {kept[-1]}" if kept else "no checkpoint was written yet"
-                raise TrainingDiverged(stop_message(err, f"train.on_divergence={self.cfg.train.on_divergence}", where)) from None
-            self.roll_back(err)
+            handle_divergence(self, err)  # raises (stop) or restores the last good state (rollback)
+            return False
 
     def train_iteration(self) -> None:
         """One iteration: every phase as often as the schedule says; then the step count moves on."""
