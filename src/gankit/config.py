@@ -248,7 +248,7 @@ def read_yaml(path: Path) -> dict:
 
 MAX_SEED = 2**63 - 1 - 16  # torch seeds are 64-bit; side streams add small offsets
 MAX_SIZE = 1 << 20       # bound on counts a config (or an untrusted checkpoint's metadata) can ask for
-MIN_EVAL_SAMPLES = 2     # a covariance, hence FD, needs two samples
+MIN_EVAL_SAMPLES = 10    # FD needs a covariance, density / coverage 5 neighbours per sample
 ON_DIVERGENCE = ("stop", "rollback")
 
 
@@ -275,7 +275,7 @@ def validate(cfg: Config) -> Config:
         value = positive[name]
         _check(value <= MAX_SIZE, name, f"at most {MAX_SIZE}", value)
     _check(cfg.log.eval_samples >= MIN_EVAL_SAMPLES, "log.eval_samples",
-           f"at least {MIN_EVAL_SAMPLES} (metrics such as FD need a covariance)", cfg.log.eval_samples)
+           f"at least {MIN_EVAL_SAMPLES} (FD and the k-nearest-neighbour metrics need several samples)", cfg.log.eval_samples)
     for name in ("sample_every", "eval_every"):
         if getattr(cfg.log, name) < 0:
             raise ConfigError(f"config field log.{name}: expected 0 or more, got {getattr(cfg.log, name)}")

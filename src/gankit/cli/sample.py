@@ -6,18 +6,24 @@ from pathlib import Path
 
 import torch
 
-from .common import add_generator_options, positive_int, save_npz
+from .common import add_generator_options, check_output, check_sample_count, positive_int, save_npz
+
+SUFFIXES = (".png", ".npz")
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from ..experiment import experiment_from_checkpoint
     from ..viz import plot_points, save_image_grid
 
+    if args.output:
+        check_output(Path(args.output), SUFFIXES)
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
+    out = check_output(Path(args.output) if args.output else
+                       Path(meta["path"]).parent.parent / "samples" / f"sample-seed{args.seed}.png", SUFFIXES)
+    check_sample_count(args.n, exp.spec.shape, grid=out.suffix == ".png" and exp.spec.is_image)
     use_ema = exp.has_ema and not args.no_ema
     x = exp.generate(exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed)), use_ema)
-    out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / "samples" / f"sample-seed{args.seed}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".npz":
+    if out.suffix.lower() == ".npz":
         save_npz(out, x=x.numpy())
     elif exp.spec.is_image:
         save_image_grid(x, out, nrow=args.nrow)
@@ -36,6 +42,6 @@ def add_parser(sub) -> None:
     s.add_argument("-o", "--output", metavar="FILE",
                    help="output .png (grid, or scatter plot for 2-D data) or .npz (array x); "
                         "default RUN/samples/sample-seedS.png")
-    s.add_argument("--nrow", type=int, default=None, help="images per row of the grid (default: square)")
+    s.add_argument("--nrow", type=positive_int, default=None, help="images per row of the grid (default: square)")
     add_generator_options(s)
     s.set_defaults(func=cmd_sample)

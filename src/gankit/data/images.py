@@ -1,6 +1,8 @@
 """Image and array datasets from files: `folder:PATH` (PNG / JPEG) and `npz:PATH` (arrays)."""
 from __future__ import annotations
 
+import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +17,31 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
 def _open_image(path: Path) -> Image.Image:
     try:
-        with Image.open(path) as im:
-            im.load()
-            return im
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # refuse, do not just warn
+            with Image.open(path) as im:
+                im.load()
+                return im
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DataError(f"{path}: over {Image.MAX_IMAGE_PIXELS} pixels, refused as a possible decompression bomb") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied") from None
     except (UnidentifiedImageError, OSError) as err:
         raise DataError(f"{path}: not a readable PNG/JPEG image ({err.__class__.__name__})") from None
+
+
+def _files_below(root: Path, where: str) -> list[Path]:
+    """Every file below root, sorted; an unreadable folder is an error, not silently skipped."""
+    def refuse(err: OSError):
+        raise DataError(f"{where}: cannot read {err.filename} ({err.strerror})")
+
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise DataError(f"{where}: cannot read the folder (permission denied)")
+    files = []
+    for folder, dirs, names in os.walk(root, onerror=refuse):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        files += [Path(folder) / n for n in names if not n.startswith(".")]
+    return sorted(files)
 
 
 def _to_square(im: Image.Image, resolution: int, mode: str) -> np.ndarray:
@@ -42,7 +64,7 @@ def image_folder(arg: str, resolution: int = 0) -> TensorDataset:
     if not resolution:
         raise DataError(f"folder:{arg}: set data.resolution (a power of two, e.g. 32)")
     check_resolution(resolution, f"folder:{arg}")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    files = _files_below(root, f"folder:{arg}")
     if not files:
         raise DataError(f"folder:{arg}: the folder has no files")
     for p in files:
@@ -68,6 +90,9 @@ def _images_from_array(a: np.ndarray, where: str) -> torch.Tensor:
         raise DataError(f"{where}: image array of shape {list(a.shape)} has no channel axis of size 1, 3 or 4")
     x = torch.from_numpy(np.ascontiguousarray(a))
     if not x.is_floating_point():
+        if a.min() < 0 or a.max() > 255:
+            raise DataError(f"{where}: integer images must be 0..255 pixels, found {a.min()}..{a.max()} ({a.dtype}); "
+                            "scale them, or store floats in [-1, 1]")
         return x.float() / 127.5 - 1.0  # integer arrays are 0..255 pixels
     x = x.float()
     if x.min() < -1.0 - 1e-6 or x.max() > 1.0 + 1e-6:
@@ -91,6 +116,7 @@ def npz_arrays(arg: str, resolution: int = 0) -> TensorDataset:
     key = "x" if "x" in arrays else next(iter(arrays))
     a = arrays[key]
     where = f"npz:{arg} array {key!r}"
+    check_numbers(a, where)
     if a.ndim < 2 or a.ndim > 4 or len(a) == 0:
         raise DataError(f"{where}: expected [N, d] vectors or [N, H, W(, C)] images, got shape {list(a.shape)}")
     if a.ndim == 2:
@@ -102,6 +128,19 @@ def npz_arrays(arg: str, resolution: int = 0) -> TensorDataset:
     num_classes = int(y.max()) + 1 if y is not None else 0
     spec = DataSpec(f"npz:{arg}", tuple(x.shape[1:]), num_classes=num_classes, bounded=bounded)
     return TensorDataset(spec, x, y)
+
+
+def check_numbers(a: np.ndarray, where: str) -> None:
+    """Real numbers only (no strings, complex, objects), every one finite; the first bad entry is named."""
+    if a.dtype.kind not in "biuf":
+        kind = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "objects", "M": "dates"}.get(a.dtype.kind, str(a.dtype))
+        raise DataError(f"{where}: holds {kind} ({a.dtype}); expected real numbers")
+    if a.dtype.kind == "f":
+        bad = ~np.isfinite(a)
+        if bad.any():
+            index = np.unravel_index(int(np.argmax(bad)), a.shape)
+            raise DataError(f"{where}: {a[index]} at index {list(map(int, index))} ({int(bad.sum())} non-finite "
+                            "value(s)); data must be finite")
 
 
 def _labels(y: np.ndarray | None, n: int, where: str) -> torch.Tensor | None:
