@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -89,7 +90,8 @@ def check_metadata(path: Path, tensors: dict[str, torch.Tensor], meta: dict) -> 
             raise CheckpointError(f"{path}: metadata {key!r} should be a {kind.__name__}, got {type(meta[key]).__name__}")
     if meta["step"] < 0:
         raise CheckpointError(f"{path}: metadata 'step' is {meta['step']}, expected 0 or more")
-    if "rng.cpu" not in tensors or tensors["rng.cpu"].dtype != torch.uint8:
+    rng = tensors.get("rng.cpu")
+    if rng is None or rng.dtype != torch.uint8 or rng.shape != torch.get_rng_state().shape:
         raise CheckpointError(f"{path}: no uint8 tensor 'rng.cpu' (the random state); not a complete gankit checkpoint")
 
 
@@ -159,20 +161,59 @@ def flatten_optimizer(opt: torch.optim.Optimizer, prefix: str) -> tuple[dict[str
     return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
 
 
-def restore_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict, prefix: str) -> None:
-    state: dict[int, dict] = {}
-    for key, value in tensors.items():
-        if key.startswith(prefix + "."):
-            idx, name = key[len(prefix) + 1 :].split(".", 1)
+def restore_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict, prefix: str,
+                      source: Path | str = "checkpoint") -> None:
+    where = f"{source}: {prefix}"
+    try:
+        state: dict[int, dict] = {}
+        for key, value in tensors.items():
+            if key.startswith(prefix + "."):
+                idx, name = key[len(prefix) + 1 :].split(".", 1)
+                state.setdefault(int(idx), {})[name] = value
+        for key, value in meta["scalars"].items():
+            idx, name = key.split(".", 1)
             state.setdefault(int(idx), {})[name] = value
-    for key, value in meta["scalars"].items():
-        idx, name = key.split(".", 1)
-        state.setdefault(int(idx), {})[name] = value
-    groups = meta["param_groups"]
-    for saved, current in zip(groups, opt.param_groups):  # JSON turned tuples (betas) into lists
-        for k, v in current.items():
-            if isinstance(v, tuple) and isinstance(saved.get(k), list):
-                saved[k] = tuple(saved[k])
-    if len(groups) != len(opt.param_groups):
-        raise CheckpointError(f"optimizer {prefix}: {len(groups)} parameter groups saved, {len(opt.param_groups)} built")
-    opt.load_state_dict({"state": state, "param_groups": groups})
+        groups = meta["param_groups"]
+    except (KeyError, ValueError, AttributeError, TypeError) as err:
+        raise CheckpointError(f"{where}: optimizer state is malformed ({type(err).__name__}: {err})") from None
+    if not isinstance(groups, list) or len(groups) != len(opt.param_groups):
+        raise CheckpointError(f"{where}: {len(groups) if isinstance(groups, list) else 'no list of'} parameter groups "
+                              f"saved, {len(opt.param_groups)} built")
+    for i, (saved, current) in enumerate(zip(groups, opt.param_groups)):
+        check_param_group(saved, current, f"{where}.param_groups.{i}")
+    try:
+        opt.load_state_dict({"state": state, "param_groups": groups})
+    except (ValueError, KeyError, TypeError, RuntimeError) as err:
+        raise CheckpointError(f"{where}: optimizer state does not fit the networks ({err})") from None
+
+
+def check_param_group(saved, current: dict, where: str) -> None:
+    """A saved parameter group has the built one's keys, each of the same kind, numbers finite, lr > 0.
+    (The values themselves may differ from the config: a divergence rollback lowers lr.)"""
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{where}: expected a mapping, got {type(saved).__name__}")
+    for key, value in current.items():
+        if key == "params":
+            if not isinstance(saved.get(key), list) or len(saved[key]) != len(value):
+                raise CheckpointError(f"{where}.params: expected a list of {len(value)} parameter ids")
+            continue
+        if key not in saved:
+            continue  # an option newer than the checkpoint: torch fills in the default
+        if isinstance(value, tuple) and isinstance(saved[key], list):  # JSON turned tuples (betas) into lists
+            saved[key] = tuple(saved[key])
+        if not same_kind(saved[key], value):
+            raise CheckpointError(f"{where}.{key}: expected {type(value).__name__} like {value!r}, got {saved[key]!r}")
+    lr = saved.get("lr")
+    if isinstance(lr, (int, float)) and not (math.isfinite(lr) and lr > 0):
+        raise CheckpointError(f"{where}.lr: expected a positive finite number, got {lr!r}")
+
+
+def same_kind(a, b) -> bool:
+    """Same JSON kind: numbers (finite) with numbers, booleans, strings, None, tuples item by item."""
+    if isinstance(b, bool) or b is None or isinstance(b, str):
+        return type(a) is type(b)
+    if isinstance(b, (int, float)):
+        return isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a)
+    if isinstance(b, tuple):
+        return isinstance(a, tuple) and len(a) == len(b) and all(same_kind(x, y) for x, y in zip(a, b))
+    return True
