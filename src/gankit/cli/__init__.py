@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except GankitError as err:
-        print(f"gankit: error: {err}", file=sys.stderr)
+        print(f"gankit: error: {' '.join(str(err).split())}", file=sys.stderr)  # one line, even for YAML's errors
         return 2
     except OSError as err:  # the file system said no (read-only, full, missing): name the file, no traceback
         where = f"{err.filename}: " if err.filename else ""

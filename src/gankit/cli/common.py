@@ -59,15 +59,17 @@ def check_sample_count(n: int, shape: tuple[int, ...], grid: bool = False) -> No
         raise ConfigError(f"-n {n}: a picture grid holds at most {MAX_GRID_IMAGES} images; write -o FILE.npz for more")
 
 
-def check_output(path: Path, suffixes: tuple[str, ...], option: str = "-o") -> Path:
-    """Before any work: the output's suffix is one we write, and its folder exists (or can be made) and
-    is writable. Returns the path."""
+def check_output(path: Path, suffixes: tuple[str, ...], option: str = "-o", make_folders: bool = False) -> Path:
+    """Before any work: the output's suffix is one we write, and its folder exists (or, with make_folders,
+    can be made) and is writable. Returns the path."""
     path = Path(path)
     if path.suffix.lower() not in suffixes:
         raise ConfigError(f"{option} {path}: expected a file ending in {' or '.join(suffixes)}")
     if path.is_dir():
         raise ConfigError(f"{option} {path}: is a folder; give a file name")
     folder = path.parent
+    if not make_folders and not folder.exists():
+        raise ConfigError(f"{option} {path}: no such folder {folder}")
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent  # the nearest existing ancestor is where a missing folder would be made
     if not folder.is_dir():

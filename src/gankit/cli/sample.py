@@ -15,10 +15,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from ..viz import plot_points, save_image_grid
 
     if args.output:
-        check_output(Path(args.output), SUFFIXES)
+        check_output(Path(args.output), SUFFIXES, make_folders=True)
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
     out = check_output(Path(args.output) if args.output else
-                       Path(meta["path"]).parent.parent / "samples" / f"sample-seed{args.seed}.png", SUFFIXES)
+                       Path(meta["path"]).parent.parent / "samples" / f"sample-seed{args.seed}.png", SUFFIXES,
+                       make_folders=True)
     check_sample_count(args.n, exp.spec.shape, grid=out.suffix == ".png" and exp.spec.is_image)
     use_ema = exp.has_ema and not args.no_ema
     x = exp.generate(exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed)), use_ema)
