@@ -79,7 +79,7 @@ class TrainConfig:
     schedule: str = "alternating"  # how phases run (gankit list schedules)
     ema_decay: float = 0.999   # 0 disables the EMA copy of G
     device: str = "cpu"        # torch device, e.g. cpu or cuda
-    threads: int = 0           # torch CPU threads; 0 keeps torch's default
+    threads: int = 1           # torch CPU threads; 1 holds up when other jobs share the cores (README: Robustness); 0 keeps torch's default (all cores)
     divergence_factor: float = 1000.0  # a loss, gradient or weight norm this many times its running level is a divergence; 0 turns the check off
     on_divergence: str = "stop"  # stop (exit 2, naming quantity and step) | rollback (last good checkpoint, lower lr, go on)
     rollback_lr_factor: float = 0.5  # every learning rate is multiplied by this at each rollback

@@ -9,10 +9,15 @@ from ..train.checkpoint import write_atomic
 from .common import positive_int
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.suite == "threads":
+        from ..bench.threads import print_threads, run_threads
+
+        print_threads(run_threads(args.repeats or 3, args.iterations or 10))
+        return 0
     if args.suite == "speed":
         from ..bench.speed import print_speed, run_speed
 
-        print_speed(run_speed(args.repeats, args.iterations, args.threads))
+        print_speed(run_speed(args.repeats or 15, args.iterations or 20, args.threads))
         return 0
     import json
 
@@ -53,8 +58,9 @@ def add_parser(sub) -> None:
     b = sub.add_parser("bench", help="benchmarks: quality (tasks x objectives x seeds) or speed (ratios)",
                        description="quality: train every benchmark task's entries for N seeds (two at a time) and "
                                    "write results/*.json, results/quality.md and a plot per task. speed: gankit's "
-                                   "iteration against a plain PyTorch loop, interleaved in one process.")
-    b.add_argument("suite", choices=["quality", "speed"], help="which benchmark")
+                                   "iteration against a plain PyTorch loop, interleaved in one process. threads: ms per digits "
+                                   "iteration per torch thread count, idle and beside a competing 2-thread job.")
+    b.add_argument("suite", choices=["quality", "speed", "threads"], help="which benchmark")
     b.add_argument("--tasks", help="quality: comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2); default all")
     b.add_argument("--seeds", type=positive_int, default=3, help="quality: seeds per entry (default 3)")
     b.add_argument("--workers", type=positive_int, default=2, help="quality: runs in parallel, one thread each (default 2)")
@@ -66,7 +72,9 @@ def add_parser(sub) -> None:
     b.add_argument("--report-only", action="store_true",
                    help="quality: train nothing; rewrite the table, plots and README section from the records in --out")
     b.add_argument("--readme", metavar="FILE", help="quality: also rewrite the results section of this README")
-    b.add_argument("--repeats", type=positive_int, default=15, help="speed: interleaved repeats (default 15)")
-    b.add_argument("--iterations", type=positive_int, default=20, help="speed: iterations per timing (default 20)")
+    b.add_argument("--repeats", type=positive_int, default=None,
+                   help="speed: interleaved repeats (default 15); threads: repeats per setting (default 3)")
+    b.add_argument("--iterations", type=positive_int, default=None,
+                   help="speed: iterations per timing (default 20); threads: iterations per timing (default 10)")
     b.add_argument("--threads", type=positive_int, default=1, help="speed: torch threads (default 1)")
     b.set_defaults(func=cmd_bench)
