@@ -6,6 +6,7 @@ import stat
 
 import pytest
 import torch
+from tqdm import tqdm
 
 from gankit.errors import TrainingDiverged
 from gankit.train.checkpoint import list_checkpoints, load_checkpoint
@@ -52,6 +53,7 @@ def test_leftover_temporary_files_are_removed_and_modes_follow_the_umask(tmp_pat
     folder = tmp_path / "run" / "checkpoints"
     for name in (".step-0000004.safetensors.tmp", ".tmpAb3_x9"):
         (folder / name).write_bytes(b"partial")
+    (tmp_path / "run" / ".metrics.jsonl.tmp").write_text("{}")
     trainer = make_trainer(tiny(TINY_TOY, tmp_path), tmp_path / "run")
     trainer.resume()
     old = os.umask(0o022)
@@ -61,6 +63,7 @@ def test_leftover_temporary_files_are_removed_and_modes_follow_the_umask(tmp_pat
         os.umask(old)
     assert sorted(p.name for p in folder.iterdir()) == ["step-0000003.safetensors", "step-0000006.safetensors"]
     assert stat.S_IMODE((folder / "step-0000006.safetensors").stat().st_mode) == 0o644
+    assert not list((tmp_path / "run").glob(".*.tmp"))
 
 
 class ExplodingBatches(InterruptingBatches):
@@ -125,3 +128,19 @@ def test_the_detector_state_travels_in_checkpoints_so_resume_stays_exact(tmp_pat
     assert_bit_identical(full_state(straight), full_state(resumed))
     tensors, _ = load_checkpoint(list_checkpoints(tmp_path / "resumed")[-1])
     assert {"divergence.D/total", "divergence.grad_norm/D", "divergence.weight_norm/G"} <= set(tensors)
+
+
+def test_a_resume_between_two_loss_lines_logs_them_as_a_run_never_stopped(tmp_path):
+    cfg = "log.log_every=4"  # checkpoints at 3: the window of steps 1-4 is open when it is written
+    straight = make_trainer(tiny(TINY_TOY, tmp_path, cfg), tmp_path / "straight")
+    straight.fit()
+    killed = make_trainer(tiny(TINY_TOY, tmp_path, cfg), tmp_path / "resumed")
+    with tqdm(disable=True) as bar:
+        for _ in range(3):  # three iterations and the checkpoint of step 3, then "kill -9": no finish()
+            killed.train_iteration()
+            killed.after_iteration(bar)
+    resumed = make_trainer(tiny(TINY_TOY, tmp_path, cfg), tmp_path / "resumed")
+    resumed.resume()
+    resumed.fit()
+    lines = [[r for r in MetricsLog(d / "metrics.jsonl").read() if "D/total" in r] for d in (tmp_path / "straight", tmp_path / "resumed")]
+    assert lines[0] == lines[1] and [r["step"] for r in lines[0]] == [4, 6]

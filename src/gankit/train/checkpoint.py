@@ -129,17 +129,18 @@ def newest_loadable(run_dir: Path) -> tuple[Path, dict[str, torch.Tensor], dict,
     raise CheckpointError(f"{run_dir}: no checkpoint loads; the newest: {skipped[0]}")
 
 
-_LEFTOVER = re.compile(r"^(\.step-\d+\.safetensors\.tmp|\.tmp[A-Za-z0-9_]{6})$")
+_LEFTOVER = re.compile(r"^(\..+\.tmp|\.tmp[A-Za-z0-9_]{6})$")  # write_atomic's, and safetensors' own
 
 
 def remove_leftovers(run_dir: Path) -> list[str]:
-    """Deletes temporary files a process killed mid-write left in checkpoints/ (ours and safetensors' own
-    .tmpXXXXXX); call it holding the run's lock. Returns their names."""
-    folder = Path(run_dir) / "checkpoints"
-    found = [p for p in folder.glob(".*") if _LEFTOVER.match(p.name)] if folder.is_dir() else []
+    """Deletes temporary files a process killed mid-write left in the run directory, checkpoints/ and samples/
+    (write_atomic's .NAME.tmp, safetensors' own .tmpXXXXXX); call it holding the run's lock. Returns them."""
+    run_dir = Path(run_dir)
+    found = [p for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples") if folder.is_dir()
+             for p in folder.glob(".*") if _LEFTOVER.match(p.name) and p.is_file()]
     for p in found:
         p.unlink(missing_ok=True)
-    return sorted(p.name for p in found)
+    return sorted(str(p.relative_to(run_dir)) for p in found)
 
 
 def prune_checkpoints(run_dir: Path, keep: int) -> None:

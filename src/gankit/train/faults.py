@@ -61,7 +61,6 @@ def handle_divergence(trainer, err: Diverged) -> None:
     trainer.load_state(tensors, meta, source)
     trainer.rollbacks = rollbacks + 1
     lrs = set_learning_rates(trainer.exp.optimizers, lowered)
-    trainer.discard_losses()
     trainer.log.write({"step": trainer.step, "event": "divergence rollback", "quantity": err.quantity,
                        "diverged_at": err.step, "value": err.value, "level": err.level, "restored": source,
                        "lr": lrs})

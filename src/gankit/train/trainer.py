@@ -95,9 +95,6 @@ class Trainer:
 
     # --- periodic work ------------------------------------------------------------------------
 
-    def discard_losses(self) -> None:
-        self._sums, self._counts = {}, {}
-
     def write_losses(self) -> dict[str, float]:
         record = {k: float(v) / self._counts[k] for k, v in self._sums.items()}
         self._sums, self._counts = {}, {}
@@ -135,7 +132,9 @@ class Trainer:
             tensors["rng.cuda"] = torch.cuda.get_rng_state(self.exp.device)
         tensors.update({f"data.{k}": v for k, v in self.batches.state_dict().items()})
         tensors.update({f"divergence.{k}": v for k, v in self.watch.state_dict().items()})
-        return tensors, {**meta, "step": self.step, "phase_steps": dict(self.phase_steps), "rollbacks": self.rollbacks}
+        tensors.update({f"loss_sums.{k}": torch.as_tensor(v) for k, v in self._sums.items()})  # the open log window
+        return tensors, {**meta, "step": self.step, "phase_steps": dict(self.phase_steps), "rollbacks": self.rollbacks,
+                         "loss_counts": dict(self._counts)}
 
     def save(self) -> Path:
         tensors, meta = self.state()
@@ -154,6 +153,9 @@ class Trainer:
         self.step = int(meta["step"])
         self.phase_steps.update(meta.get("phase_steps", {}))
         self.rollbacks = int(meta.get("rollbacks", 0))
+        self._counts = {k: int(v) for k, v in meta.get("loss_counts", {}).items()}
+        self._sums = {k: tensors[f"loss_sums.{k}"] for k in self._counts if f"loss_sums.{k}" in tensors}
+        self._counts = {k: v for k, v in self._counts.items() if k in self._sums}
         self.log.truncate_after(self.step)
 
     def resume(self) -> Path:
