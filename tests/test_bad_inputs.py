@@ -292,6 +292,8 @@ CHECKPOINTS = [
     (dict(meta=edit("optim.G", None)), "metadata optim.G is missing"),
     (dict(meta=edit("config.model.G.options.width", 200000)), "its config does not build (config field model.G.options.width: expected an integer from 1 to 65536"),
     (dict(meta=edit("config.model.G.options.width", 4096)), "net.G.project.weight has shape [256, 8], its config builds [65536, 8]"),
+    # tens of GB if built: the shapes are compared on the meta device first, nothing is allocated
+    (dict(meta=edit("config.model.D.options.width", 60000)), "its config builds [60000, 1, 4, 4]; the checkpoint does not match"),
     (dict(meta=edit("config.model.z_dim", 10**9)), "model.z_dim: expected at most"),
     (dict(meta=edit("config.log.eval_samples", 10**9)), "log.eval_samples: expected at most"),
     (dict(meta=edit("config.seed", -1)), "config field seed"),

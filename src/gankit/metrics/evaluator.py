@@ -10,11 +10,11 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch import nn
 
 from ..errors import CheckpointError
-from ..train.checkpoint import write_atomic
+from ..train.checkpoint import write_atomic, write_bytes
 
 RECIPE = "digits-mlp-v1"  # bump when the recipe or architecture changes
 WEIGHTS = Path(__file__).with_name("digits_evaluator.safetensors")
@@ -76,7 +76,8 @@ def accuracy(model: DigitsClassifier, x: torch.Tensor, y: torch.Tensor) -> float
 
 def save_evaluator(model: DigitsClassifier, path: Path = WEIGHTS) -> str:
     tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
-    write_atomic(Path(path), lambda tmp: save_file(tensors, str(tmp), metadata={"recipe": RECIPE}))
+    data = save(tensors, metadata={"recipe": RECIPE})  # in memory, then open(): the umask's file mode
+    write_atomic(Path(path), lambda tmp: write_bytes(tmp, data))
     return version_of(path)
 
 
