@@ -115,6 +115,7 @@ def data_for(exp, name: str | None, n: int, seed: int) -> tuple[torch.Tensor, to
     items of a finite dataset in its order (all of them for n = 0), or n fresh draws."""
     from ..data.base import TensorDataset
 
+    check_sample_count(n, exp.spec.shape)
     dataset = dataset_of_run(exp, name)
     if isinstance(dataset, TensorDataset):
         n = n or len(dataset)
