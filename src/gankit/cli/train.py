@@ -32,8 +32,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     import yaml
 
     from ..data import load_dataset
-    from ..experiment import build_experiment
+    from ..experiment import build_experiment, check_shapes_before_building
     from ..presets import DEFAULT, load_preset
+    from ..train.checkpoint import newest_loadable
     from ..train.trainer import Trainer, require_resumable
 
     if args.resume:
@@ -45,6 +46,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         cfg = build_config(load_preset(args.preset or DEFAULT), [Path(p) for p in args.config], args.set)
     dataset = load_dataset(cfg.data.name, cfg.data.resolution)
+    if args.resume:  # the file's shapes against its config before anything big is allocated
+        path, tensors, _, _ = newest_loadable(run_dir)
+        check_shapes_before_building(cfg, dataset.spec, tensors, path)
     exp = build_experiment(cfg, dataset.spec)
     if args.resume:
         trainer = Trainer(exp, dataset, run_dir)
