@@ -37,5 +37,11 @@ def tiny(base: dict, tmp_path, *overrides: str):
 
 
 @pytest.fixture(autouse=True)
+def _state_dir(tmp_path_factory, monkeypatch):
+    """The list of trusted run directories lives in a folder of the test session, not the user's home."""
+    monkeypatch.setenv("GANKIT_STATE_DIR", str(tmp_path_factory.mktemp("gankit-state")))
+
+
+@pytest.fixture(autouse=True)
 def _one_thread():
     torch.set_num_threads(1)

@@ -38,5 +38,5 @@ def test_train_a_recipe_on_a_folder(tmp_path, capsys):
     code, out, _ = run(capsys, "train", "sngan", "--set", f"data.name=folder:{photos}", "--set", "data.resolution=8",
                        "--set", f"out_dir={tmp_path / 'runs'}", "--set", "train.steps=1", "--set", "train.n_critic=1",
                        "--set", "model.G.options.width=8", "--set", "model.D.options.width=8",
-                       "--set", "log.eval_samples=16", "--set", "log.progress=false")
+                       "--set", "log.eval_samples=16", "--set", "log.progress=false", "--set", "data.batch_size=8")
     assert code == 0 and run_dir_of(out).endswith("-sngan-folder-photos")

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from .config import Config, build_config, deep_merge
-from .errors import ConfigError
+from .errors import CheckpointError, ConfigError
 
 
 def resolve_config(config_or_preset: str | Path | dict | Config | None = None, overrides: dict | None = None) -> Config:
@@ -40,28 +40,33 @@ def resolve_config(config_or_preset: str | Path | dict | Config | None = None, o
     return build_config(base)
 
 
-RESUME_CHANGEABLE = ("train.steps", "train.device", "train.threads", "log.")  # what a resume may change
+RESUME_CHANGEABLE = ("train.steps", "train.device", "train.threads", "train.divergence_factor", "train.on_divergence",
+                     "train.rollback_lr_factor", "train.max_rollbacks", "log.")  # what a resume may change
 
 
 def config_for_resume(run_dir: Path, overrides: list[str]) -> Config:
-    """The config of a run's newest checkpoint with --set style overrides of what a resume may change."""
-    from .train.checkpoint import find_checkpoint, load_checkpoint
+    """The config of a run's newest checkpoint that loads, with --set style overrides of what a resume may change."""
+    from .train.checkpoint import newest_loadable
 
     for text in overrides:
         key = text.split("=", 1)[0]
         if not any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUME_CHANGEABLE):
             raise ConfigError(f"--resume continues the run's own config; {key} cannot change "
-                              "(only train.steps, train.device, train.threads and log.*)")
-    _, meta = load_checkpoint(find_checkpoint(run_dir))
-    return build_config(meta["config"], overrides=overrides)
+                              f"(only {', '.join(k + '*' if k.endswith('.') else k for k in RESUME_CHANGEABLE)})")
+    path, _, meta, _ = newest_loadable(run_dir)
+    try:
+        return build_config(meta["config"], overrides=overrides)
+    except ConfigError as err:
+        raise CheckpointError(f"{path}: its config is not valid for this gankit ({err})") from None
 
 
 def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = False):
     """A Trainer ready to fit: dataset, experiment, run directory (a new runs/<date>-<name>/ unless given;
     shared by every process of a torchrun launch) and, with resume, the state of its newest checkpoint."""
     from .data import absolute_data_name, dataset_for
-    from .experiment import build_experiment
+    from .experiment import build_experiment, check_shapes_before_building
     from .train import distributed
+    from .train.checkpoint import newest_loadable
     from .train.trainer import Trainer, require_resumable
 
     distributed.setup(cfg)
@@ -70,6 +75,9 @@ def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = Fals
     else:
         cfg.data.name = absolute_data_name(cfg.data.name)  # eval / inspect / resume from any directory
     dataset = dataset_for(cfg.data)
+    if resume:  # the file's shapes against its config before anything big is allocated
+        path, tensors, _, _ = newest_loadable(Path(run_dir))
+        check_shapes_before_building(cfg, dataset.spec, tensors, path)
     exp = build_experiment(cfg, dataset.spec)
     distributed.prepare_networks(exp)
     trainer = Trainer(exp, dataset, distributed.shared_run_dir(cfg, run_dir))

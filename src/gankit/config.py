@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,9 +81,13 @@ class TrainConfig:
     schedule: str = "alternating"  # how phases run (gankit list schedules)
     ema_decay: float = 0.999   # 0 disables the EMA copy of G
     device: str = "cpu"        # torch device, e.g. cpu or cuda
-    threads: int = 0           # torch CPU threads; 0 keeps torch's default
+    threads: int = 1           # torch CPU threads; 1 holds up when other jobs share the cores (README: Robustness); 0 keeps torch's default (all cores)
     precision: str = "fp32"    # fp32 | bf16 | fp16 (autocast; fp16 with a loss scaler)
     sync_batchnorm: bool = False  # under torchrun on CUDA: BatchNorm statistics over the global batch
+    divergence_factor: float = 1000.0  # a loss, gradient or weight norm this many times its running level is a divergence; 0 turns the check off
+    on_divergence: str = "stop"  # stop (exit 2, naming quantity and step) | rollback (last good checkpoint, lower lr, go on)
+    rollback_lr_factor: float = 0.5  # every learning rate is multiplied by this at each rollback
+    max_rollbacks: int = 3     # a divergence after this many rollbacks stops the run
 
 
 @dataclass
@@ -157,11 +162,16 @@ def _convert(value: Any, tp: Any, path: str) -> Any:
 def _scalar(value: Any, tp: type, path: str) -> Any:
     if tp is float and isinstance(value, str):
         try:  # YAML 1.1 reads 1e-4 (no dot) as a string
-            return float(value)
+            value = float(value)
         except ValueError:
             pass
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise ConfigError(f"config field {path}: {value} is too large for a number") from None
+    if tp is float and isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"config field {path}: expected a finite number, got {value}")
     if isinstance(value, tp) and not (tp is not bool and isinstance(value, bool)):
         return value
     raise ConfigError(f"config field {path}: expected {_TYPE_WORDS.get(tp, tp.__name__)}, got {value!r}")
@@ -243,6 +253,17 @@ def read_yaml(path: Path) -> dict:
     return data
 
 
+MAX_SEED = 2**63 - 1 - 16  # torch seeds are 64-bit; side streams add small offsets
+MAX_SIZE = 1 << 20       # bound on counts a config (or an untrusted checkpoint's metadata) can ask for
+MIN_EVAL_SAMPLES = 10    # FD needs a covariance, density / coverage 5 neighbours per sample
+ON_DIVERGENCE = ("stop", "rollback")
+
+
+def _check(ok: bool, name: str, expected: str, value: Any) -> None:
+    if not ok:
+        raise ConfigError(f"config field {name}: expected {expected}, got {value!r}")
+
+
 def validate(cfg: Config) -> Config:
     """Range checks that types alone cannot express."""
     positive = {
@@ -256,20 +277,41 @@ def validate(cfg: Config) -> Config:
     for name, value in positive.items():
         if value < 1:
             raise ConfigError(f"config field {name}: expected a positive integer, got {value}")
+    for name in ("data.batch_size", "model.z_dim", "train.n_critic", "train.n_generator", "log.num_samples",
+                 "log.eval_samples"):
+        value = positive[name]
+        _check(value <= MAX_SIZE, name, f"at most {MAX_SIZE}", value)
+    _check(cfg.log.eval_samples >= MIN_EVAL_SAMPLES, "log.eval_samples",
+           f"at least {MIN_EVAL_SAMPLES} (FD and the k-nearest-neighbour metrics need several samples)", cfg.log.eval_samples)
     for name in ("sample_every", "eval_every"):
         if getattr(cfg.log, name) < 0:
             raise ConfigError(f"config field log.{name}: expected 0 or more, got {getattr(cfg.log, name)}")
-    if not 0.0 <= cfg.train.ema_decay < 1.0:
-        raise ConfigError(f"config field train.ema_decay: expected a value in [0, 1), got {cfg.train.ema_decay}")
+    _check(0 <= cfg.seed <= MAX_SEED, "seed", f"an integer from 0 to {MAX_SEED}", cfg.seed)
+    _check(cfg.name == "" or (cfg.name not in (".", "..") and not any(c in cfg.name for c in "/\\\0")),
+           "name", "a run name without path separators", cfg.name)
+    _check(0.0 <= cfg.train.ema_decay < 1.0, "train.ema_decay", "a value in [0, 1)", cfg.train.ema_decay)
+    _check(cfg.train.threads >= 0, "train.threads", "0 (torch's default) or a positive number of threads",
+           cfg.train.threads)
+    _check(cfg.train.divergence_factor == 0 or cfg.train.divergence_factor > 1, "train.divergence_factor",
+           "0 (off) or a number above 1", cfg.train.divergence_factor)
+    _check(cfg.train.on_divergence in ON_DIVERGENCE, "train.on_divergence", " or ".join(ON_DIVERGENCE),
+           cfg.train.on_divergence)
+    _check(0 < cfg.train.rollback_lr_factor < 1, "train.rollback_lr_factor", "a value in (0, 1)",
+           cfg.train.rollback_lr_factor)
+    _check(cfg.train.max_rollbacks >= 0, "train.max_rollbacks", "0 or more", cfg.train.max_rollbacks)
     for key, opt in cfg.optim.items():
-        if opt.lr <= 0:
-            raise ConfigError(f"config field optim.{key}.lr: expected a positive number, got {opt.lr}")
+        _check(opt.lr > 0, f"optim.{key}.lr", "a positive number", opt.lr)
+        _check(all(0.0 <= b < 1.0 for b in opt.betas), f"optim.{key}.betas", "two values in [0, 1)", list(opt.betas))
+        _check(opt.eps > 0, f"optim.{key}.eps", "a positive number", opt.eps)
+        _check(opt.momentum >= 0, f"optim.{key}.momentum", "0 or more", opt.momentum)
+        _check(0 <= opt.alpha <= 1, f"optim.{key}.alpha", "a value in [0, 1]", opt.alpha)
+        _check(opt.weight_decay >= 0, f"optim.{key}.weight_decay", "0 or more", opt.weight_decay)
+    if cfg.data.resolution < 0 or cfg.data.resolution > 4096:
+        raise ConfigError(f"config field data.resolution: expected 0 or a power of two up to 4096, got {cfg.data.resolution}")
     if cfg.train.precision not in PRECISIONS:
         raise ConfigError(f"config field train.precision: {cfg.train.precision!r}; choose from {', '.join(PRECISIONS)}")
     if cfg.data.workers < 0:
         raise ConfigError(f"config field data.workers: expected 0 or more, got {cfg.data.workers}")
-    if cfg.data.resolution < 0:
-        raise ConfigError(f"config field data.resolution: expected 0 or a power of two, got {cfg.data.resolution}")
     return cfg
 
 

@@ -1,6 +1,7 @@
 """An experiment: everything a config builds (networks, optimizers, EMA) and its checkpoint state."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,11 +109,15 @@ class Experiment:
         for name, ema in self.ema.items():
             prefix, counter = ema_keys(name)
             load_module(ema.module, tensors, prefix, source)
+            if counter not in tensors or tensors[counter].numel() != 1:
+                raise CheckpointError(f"{source}: no tensor {counter} (the EMA's update count)")
             ema.num_updates = int(tensors[counter])
         self.objective.load_extra_state({k[len("objective."):]: v for k, v in tensors.items()
                                          if k.startswith("objective.")})
         for name, opt in self.optimizers.items():
-            restore_optimizer(opt, tensors, meta["optim"][name], f"optim.{name}")
+            if not isinstance(meta["optim"].get(name), dict):
+                raise CheckpointError(f"{source}: metadata optim.{name} is missing or not a mapping")
+            restore_optimizer(opt, tensors, meta["optim"][name], f"optim.{name}", source)
 
 
 def load_module(module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str, source: Path) -> None:
@@ -128,8 +133,25 @@ def load_module(module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str
     module.load_state_dict({k: tensors[prefix + k] for k in own})
 
 
+def check_device(name: str, where: str = "train.device") -> torch.device:
+    """The torch device `name`, or a ConfigError if it is not one or not on this machine."""
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ConfigError(f"{where}: {name!r} is not a torch device (cpu, cuda, cuda:1, mps)") from None
+    if device.type == "cuda" and (not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()):
+        raise ConfigError(f"{where}: {name!r} is not available on this machine "
+                          f"({torch.cuda.device_count()} CUDA device(s)); use cpu")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(f"{where}: mps is not available on this machine; use cpu")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"{where}: device type {device.type!r} is not supported; use cpu or cuda")
+    return device
+
+
 def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     """Seeds torch, then builds networks, optimizers, constraints and the EMA copy of G."""
+    check_device(cfg.train.device)
     torch.manual_seed(cfg.seed)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
@@ -148,7 +170,9 @@ def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
 
 
 def experiment_from_checkpoint(run_or_file: Path, device: str | None = None) -> tuple[Experiment, dict]:
-    """Rebuilds an experiment from a checkpoint alone (no dataset); returns it and the metadata."""
+    """Rebuilds an experiment from a checkpoint alone (no dataset); returns it and the metadata. The file may
+    come from elsewhere: its config and data description are validated and its tensor shapes checked
+    against what the config builds before anything is allocated."""
     path = find_checkpoint(Path(run_or_file))
     tensors, meta = load_checkpoint(path)
     try:
@@ -157,7 +181,49 @@ def experiment_from_checkpoint(run_or_file: Path, device: str | None = None) -> 
         raise CheckpointError(f"{path}: its config is not valid for this gankit ({err})") from None
     if device:
         cfg.train.device = device
-    exp = build_experiment(cfg, DataSpec.from_dict(meta["spec"]))
+    spec = spec_from_meta(meta["spec"], path)
+    check_shapes_before_building(cfg, spec, tensors, path)
+    exp = build_experiment(cfg, spec)
     exp.load_state(tensors, meta, path)
     meta["path"] = str(path)
     return exp, meta
+
+
+MAX_ITEM_VALUES = 3 * 1024 * 1024  # one data item: up to 3 x 1024 x 1024 values
+
+
+def spec_from_meta(d, path: Path) -> DataSpec:
+    """The DataSpec a checkpoint records, with every field's type and range checked."""
+    try:
+        spec = DataSpec.from_dict(d)
+    except (KeyError, TypeError, ValueError) as err:
+        raise CheckpointError(f"{path}: metadata 'spec' is not a data description ({type(err).__name__}: {err})") from None
+    shape_ok = len(spec.shape) in (1, 3) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                                                 for v in spec.shape)
+    if not shape_ok or math.prod(spec.shape) > MAX_ITEM_VALUES:
+        raise CheckpointError(f"{path}: metadata spec.shape {list(spec.shape)} is not an item shape gankit makes "
+                              f"([d] or [C, H, W], at most {MAX_ITEM_VALUES} values)")
+    if not isinstance(spec.name, str) or not isinstance(spec.bounded, bool) or not all(isinstance(m, str) for m in spec.metrics) \
+            or not isinstance(spec.num_classes, int) or spec.num_classes < 0:
+        raise CheckpointError(f"{path}: metadata 'spec' has fields of the wrong type ({d})")
+    return spec
+
+
+def check_shapes_before_building(cfg: Config, spec: DataSpec, tensors: dict[str, torch.Tensor], path: Path) -> None:
+    """Builds the config's networks on the meta device (no memory) and compares every weight's shape with the
+    file's, so a config asking for huge networks fails before they are allocated: the file's own tensors,
+    already read, bound what gets built."""
+    check_device(cfg.train.device)
+    try:
+        with torch.device("meta"):
+            objective = build_objective(cfg, spec)
+            build_constraints(cfg, objective)
+    except ConfigError as err:
+        raise CheckpointError(f"{path}: its config does not build ({err})") from None
+    for key, value in objective.nets.state_dict().items():
+        saved = tensors.get(f"net.{key}")
+        if saved is None:
+            raise CheckpointError(f"{path}: no tensor net.{key}; the checkpoint does not match its own config")
+        if saved.shape != value.shape:
+            raise CheckpointError(f"{path}: net.{key} has shape {list(saved.shape)}, its config builds "
+                                  f"{list(value.shape)}; the checkpoint does not match its own config")

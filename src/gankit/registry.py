@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import math
 from typing import Callable, Generic, TypeVar
 
 from .errors import ConfigError
@@ -59,3 +60,18 @@ def check_options(builder, options: dict, where: str, skip: tuple[str, ...] = ()
             ok = True
         if not ok:
             raise ConfigError(f"config field {where}.{key}: expected {expected.__name__}, got {value!r}")
+        check_option_range(value, default, f"{where}.{key}")
+
+
+MAX_INT_OPTION = 1 << 16  # widths, depths, iterations: far above any sensible value, far below a memory bomb
+
+
+def check_option_range(value, default, where: str) -> None:
+    """Numbers: floats finite; integers whose default is positive at least 1 (a width, a depth), others at
+    least 0, and all at most MAX_INT_OPTION."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"config field {where}: expected a finite number, got {value}")
+    if isinstance(value, int) and not isinstance(value, bool) and isinstance(default, int):
+        low = 1 if default > 0 else 0
+        if not low <= value <= MAX_INT_OPTION:
+            raise ConfigError(f"config field {where}: expected an integer from {low} to {MAX_INT_OPTION}, got {value}")

@@ -1,6 +1,7 @@
 """Run directories: runs/<date>-<name>/ with samples/ and checkpoints/, the layout every command reads."""
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -30,3 +31,32 @@ def prepare_run_dir(path: Path, cfg: Config) -> None:
         (Path(path) / folder).mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump(cfg.to_dict(), sort_keys=False)
     write_atomic(Path(path) / "config.yaml", lambda tmp: Path(tmp).write_text(text))
+    trust_run_dir(path)
+
+
+def trusted_runs_file() -> Path:
+    """The list of run directories this user's gankit trained: $GANKIT_STATE_DIR, else ~/.local/state/gankit."""
+    root = os.environ.get("GANKIT_STATE_DIR") or Path.home() / ".local" / "state" / "gankit"
+    return Path(root) / "trusted-runs.txt"
+
+
+def trust_run_dir(path: Path) -> None:
+    """Records a run directory as trained here, so commands may read the data files its checkpoints name
+    without --data. Best effort: without a writable state folder they ask for --data instead."""
+    entry = str(Path(path).resolve())
+    if is_trusted_run(path):
+        return
+    try:
+        trusted_runs_file().parent.mkdir(parents=True, exist_ok=True)
+        with open(trusted_runs_file(), "a") as f:
+            f.write(entry + "\n")
+    except OSError:
+        pass
+
+
+def is_trusted_run(path: Path) -> bool:
+    """True for a run directory this user's gankit trained (a checkpoint copied from elsewhere is not)."""
+    try:
+        return str(Path(path).resolve()) in trusted_runs_file().read_text().splitlines()
+    except OSError:
+        return False

@@ -7,7 +7,8 @@ from gankit.train import checkpoint as ckpt
 
 
 def write(path, value, step):
-    ckpt.save_checkpoint(path, {"w": torch.full((3,), float(value))}, {"step": step})
+    tensors = {"w": torch.full((3,), float(value)), "rng.cpu": torch.get_rng_state()}
+    ckpt.save_checkpoint(path, tensors, {"step": step, "config": {}, "spec": {}, "optim": {}})
 
 
 def test_round_trip(tmp_path):
@@ -21,12 +22,12 @@ def test_crash_during_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch)
     path = ckpt.checkpoint_path(tmp_path, 1)
     write(path, 1.0, 1)
 
-    def half_write(tensors, filename, metadata=None):
+    def half_write(filename, data):
         with open(filename, "wb") as f:
             f.write(b"\x00" * 10)  # a few bytes, then the process "dies"
         raise OSError("disk full")
 
-    monkeypatch.setattr(ckpt, "save_file", half_write)
+    monkeypatch.setattr(ckpt, "write_bytes", half_write)
     with pytest.raises(OSError):
         write(path, 2.0, 1)  # overwriting the same step: the old file must survive
     with pytest.raises(OSError):

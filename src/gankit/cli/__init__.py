@@ -14,8 +14,15 @@ from . import bench, encoding, evaluate, evaluator, inspect, listing, plot, samp
 COMMANDS = (train, sample, evaluate, encoding, inspect, plot, evaluator, bench, listing)  # in --help order
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes as one line, like every other gankit error (subcommand parsers inherit the class)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gankit", description="Train, evaluate and compare adversarial generative models.")
+    p = OneLineParser(prog="gankit", description="Train, evaluate and compare adversarial generative models.")
     p.add_argument("--version", action="version", version=f"gankit {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
@@ -32,7 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except GankitError as err:
-        print(f"gankit: error: {err}", file=sys.stderr)
+        print(f"gankit: error: {' '.join(str(err).split())}", file=sys.stderr)  # one line, even for YAML's errors
+        return 2
+    except OSError as err:  # the file system said no (read-only, full, missing): name the file, no traceback
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"gankit: error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
 
 

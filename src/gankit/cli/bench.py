@@ -8,7 +8,13 @@ from ..errors import ConfigError
 from ..train.checkpoint import write_atomic
 from .common import positive_int
 
+
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.suite == "threads":
+        from ..bench.threads import print_threads, run_threads
+
+        print_threads(run_threads(args.repeats or 3, args.iterations or 10))
+        return 0
     if args.suite == "speed":
         return bench_speed(args)
     import json
@@ -63,7 +69,7 @@ def bench_speed(args: argparse.Namespace) -> int:
     for preset in ttq_presets:
         if not load_preset(preset).get("data", {}).get("name", "").startswith("digits"):
             raise ConfigError(f"--ttq-presets {preset}: time to quality races to a digits FD; name digits presets")
-    print_speed(run_speed(args.repeats, args.iterations, args.threads, speed_presets))
+    print_speed(run_speed(args.repeats or 15, args.iterations or 20, args.threads, speed_presets))
     if ttq_presets:
         rows = run_time_to_quality(ttq_presets, args.ttq_threshold, args.ttq_eval_every, args.ttq_max_steps, args.threads)
         print_time_to_quality(rows, args.ttq_threshold, args.ttq_eval_every)
@@ -76,8 +82,9 @@ def add_parser(sub) -> None:
                                    "write results/*.json, results/quality.md and a plot per task. speed: gankit's "
                                    "iteration against a plain PyTorch loop, interleaved in one process (T2 networks, "
                                    "shipped presets as users run them, D-step overheads), then time to a digits FD "
-                                   "against the plain WGAN-GP loop.")
-    b.add_argument("suite", choices=["quality", "speed"], help="which benchmark")
+                                   "against the plain WGAN-GP loop. threads: ms per digits iteration per torch thread "
+                                   "count, idle and beside a competing 2-thread job.")
+    b.add_argument("suite", choices=["quality", "speed", "threads"], help="which benchmark")
     b.add_argument("--tasks", help="quality: comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2, t5-codes, precision); default all")
     b.add_argument("--seeds", type=positive_int, default=3, help="quality: seeds per entry (default 3)")
     b.add_argument("--workers", type=positive_int, default=2, help="quality: runs in parallel, one thread each (default 2)")
@@ -89,8 +96,10 @@ def add_parser(sub) -> None:
     b.add_argument("--report-only", action="store_true",
                    help="quality: train nothing; rewrite the table, plots and README section from the records in --out")
     b.add_argument("--readme", metavar="FILE", help="quality: also rewrite the results section of this README")
-    b.add_argument("--repeats", type=positive_int, default=15, help="speed: interleaved repeats (default 15)")
-    b.add_argument("--iterations", type=positive_int, default=20, help="speed: iterations per timing (default 20)")
+    b.add_argument("--repeats", type=positive_int, default=None,
+                   help="speed: interleaved repeats (default 15); threads: repeats per setting (default 3)")
+    b.add_argument("--iterations", type=positive_int, default=None,
+                   help="speed: iterations per timing (default 20); threads: iterations per timing (default 10)")
     b.add_argument("--threads", type=positive_int, default=1, help="speed: torch threads (default 1)")
     b.add_argument("--presets", default="ring8-wgan-gp,digits-wgan-gp",
                    help="speed: presets timed as shipped (EMA, periodic work) against the plain loop; 'none' skips "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +31,76 @@ def positive_int(text: str) -> int:
     return value
 
 
+def seed_int(text: str) -> int:
+    """argparse type: a seed from 0 to MAX_SEED."""
+    from ..config import MAX_SEED
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {MAX_SEED}, got {value}")
+    return value
+
+
+MAX_SAMPLE_BYTES = 1 << 30  # samples are held in memory: refuse more than 1 GiB of them at once
+MAX_GRID_IMAGES = 4096       # a PNG grid of more is unreadable and huge; write .npz instead
+
+
+def check_sample_count(n: int, shape: tuple[int, ...], grid: bool = False) -> None:
+    """A ConfigError when n samples of `shape` would not fit the limits (checked before any work)."""
+    size = 4 * int(np.prod(shape))  # float32
+    limit = MAX_SAMPLE_BYTES // size
+    if n > limit:
+        raise ConfigError(f"-n {n}: {n} samples of shape {list(shape)} take {n * size / 1e9:.3g} GB of memory; "
+                          f"at most {limit} at once (1 GiB)")
+    if grid and n > MAX_GRID_IMAGES:
+        raise ConfigError(f"-n {n}: a picture grid holds at most {MAX_GRID_IMAGES} images; write -o FILE.npz for more")
+
+
+def check_output(path: Path, suffixes: tuple[str, ...], option: str = "-o", make_folders: bool = False) -> Path:
+    """Before any work: the output's suffix is one we write, and its folder exists (or, with make_folders,
+    can be made) and is writable. Returns the path."""
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise ConfigError(f"{option} {path}: expected a file ending in {' or '.join(suffixes)}")
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: is a folder; give a file name")
+    folder = path.parent
+    if not make_folders and not folder.exists():
+        raise ConfigError(f"{option} {path}: no such folder {folder}")
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the nearest existing ancestor is where a missing folder would be made
+    if not folder.is_dir():
+        raise ConfigError(f"{option} {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"{option} {path}: cannot write to {folder} (permission denied or read-only)")
+    return path
+
+
+def dataset_of_run(exp, data: str | None, run_dir: Path | None = None, option: str = "--data"):
+    """The dataset to compare a run with: `data` if given, else the run's own when it is a registered
+    built-in (digits, ring8, ...) or the run directory is one this user's gankit trained. A dataset read from
+    a path (folder:, npz:, zip:, ...) named in the metadata of a checkpoint from elsewhere is read only when
+    the user names it with --data: such a checkpoint must not make gankit read arbitrary files."""
+    from ..data import load_dataset
+    from ..rundir import is_trusted_run
+
+    name = data or exp.cfg.data.name
+    if data is None and ":" in name and not (run_dir is not None and is_trusted_run(run_dir)):
+        raise ConfigError(f"this run's data is {name!r}, a path from the metadata of a checkpoint not trained here; "
+                          f"gankit reads it only if you name it: {option} {name}")
+    dataset = load_dataset(name, exp.cfg.data.resolution, exp.cfg.data.stream, exp.cfg.data.workers)
+    if dataset.spec.shape != exp.spec.shape:
+        raise ConfigError(f"{option} {dataset.spec.name} gives items of shape {list(dataset.spec.shape)}; "
+                          f"this run's generator makes {list(exp.spec.shape)}")
+    return dataset
+
+
 def add_generator_options(p: argparse.ArgumentParser) -> None:
     """Options of every command that draws from a trained generator."""
-    p.add_argument("--seed", type=int, default=0, help="seed of the latent codes (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="seed of the latent codes (default 0)")
     p.add_argument("--no-ema", action="store_true", help="use the trained generator instead of its EMA copy")
     p.add_argument("--device", default=None, help="torch device (default: the run's)")
 
@@ -43,16 +111,13 @@ def add_run_and_data(p: argparse.ArgumentParser, data_help: str) -> None:
     p.add_argument("--data", help=data_help)
 
 
-def data_for(exp, name: str | None, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+def data_for(exp, name: str | None, n: int, seed: int, run_dir: Path | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """(x, labels or None) from dataset `name` (default: the run's own) at the run's resolution: the first n
     items of a finite dataset in its order (all of them for n = 0), or n fresh draws."""
-    from ..data import load_dataset
     from ..data.base import TensorDataset
 
-    dataset = load_dataset(name or exp.cfg.data.name, exp.cfg.data.resolution)
-    if dataset.spec.shape != exp.spec.shape:
-        raise ConfigError(f"--data {dataset.spec.name} gives items of shape {list(dataset.spec.shape)}; "
-                          f"this run's generator makes {list(exp.spec.shape)}")
+    check_sample_count(n, exp.spec.shape)
+    dataset = dataset_of_run(exp, name, run_dir)
     if isinstance(dataset, TensorDataset):
         n = n or len(dataset)
         return dataset.x[:n], None if dataset.labels is None else dataset.labels[:n]
@@ -70,3 +135,8 @@ def print_table(rows: dict[str, dict]) -> None:
     for k, v in first.items():
         if isinstance(v, str):
             print(f"{k}: {v}")
+
+
+def run_dir_of(meta: dict) -> Path:
+    """The run directory of a loaded checkpoint (RUN/checkpoints/step-N.safetensors)."""
+    return Path(meta["path"]).parent.parent

@@ -7,13 +7,13 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError
-from .common import add_generator_options, add_run_and_data, data_for, positive_int, save_npz
+from .common import add_generator_options, add_run_and_data, data_for, positive_int, run_dir_of, save_npz
 
 def cmd_encode(args: argparse.Namespace) -> int:
     from ..experiment import experiment_from_checkpoint
 
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
-    x, y = data_for(exp, args.data, args.n, args.seed)
+    x, y = data_for(exp, args.data, args.n, args.seed, run_dir_of(meta))
     use_ema = exp.has_ema and not args.no_ema
     codes = exp.encode(x, use_ema)
     out = Path(args.output)
@@ -39,7 +39,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     from ..viz import save_image_grid
 
     exp, meta, out, use_ema = picture_job(args, "reconstruct")
-    x, _ = data_for(exp, args.data, args.n, args.seed)
+    x, _ = data_for(exp, args.data, args.n, args.seed, run_dir_of(meta))
     recon = exp.reconstruct(x, use_ema)
     if out.suffix == ".npz":
         save_npz(out, x=x.numpy(), reconstruction=recon.numpy())
@@ -60,7 +60,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     exp, meta, out, use_ema = picture_job(args, "interpolate")
     generator = torch.Generator().manual_seed(args.seed)
     if args.data:  # between real items: their codes are the ends, the items themselves frame each row
-        x, _ = data_for(exp, args.data, 0, args.seed)
+        x, _ = data_for(exp, args.data, 0, args.seed, run_dir_of(meta))
         if len(x) < 2 * args.rows:
             raise ConfigError(f"--data {args.data} has {len(x)} items; {args.rows} rows need {2 * args.rows}")
         pick = torch.randperm(len(x), generator=generator)[: 2 * args.rows]

@@ -8,35 +8,57 @@ import torch
 
 from ..errors import ConfigError
 from ..train.checkpoint import write_atomic
-from .common import add_generator_options, positive_int, print_table
+from .common import add_generator_options, check_output, check_sample_count, dataset_of_run, positive_int, print_table, run_dir_of
+
+
+def eval_count(text: str) -> int:
+    """argparse type of eval -n: 0 (the run's log.eval_samples) or at least MIN_EVAL_SAMPLES."""
+    from ..config import MIN_EVAL_SAMPLES
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value != 0 and value < MIN_EVAL_SAMPLES:
+        raise argparse.ArgumentTypeError(f"expected at least {MIN_EVAL_SAMPLES} samples (metrics need several), "
+                                         f"or 0 for the run's log.eval_samples; got {value}")
+    return value
+
 
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
-    from ..data import dataset_for
     from ..experiment import experiment_from_checkpoint
     from ..metrics import METRICS
     from ..train.trainer import EVAL_SEED_OFFSET
 
+    if args.output:
+        check_output(Path(args.output), (".json",))
     if args.target == "baselines":
         return eval_baselines(args)
     exp, meta = experiment_from_checkpoint(Path(args.target), device=args.device)
     if args.likelihood:
         return eval_likelihood(args, exp, meta)
+    n = args.n or exp.cfg.log.eval_samples
+    check_sample_count(n, exp.spec.shape)
+    out = check_output(Path(args.output) if args.output else
+                       run_dir_of(meta) / f"eval-step-{meta['step']:07d}.json", (".json",))
     names = args.metrics.split(",") if args.metrics else list(exp.spec.metrics)
     if not exp.objective.can_generate:  # a VQ-VAE: nothing to sample, its encoder and codebook are what it has
         if (args.metrics and names != ["encoder"]) or args.features == "inception":
             raise ConfigError(f"this run's objective {exp.cfg.objective.name!r} cannot sample; only --metrics encoder applies")
         names = ["encoder"]
+    for name in names:
+        if name != "encoder":
+            METRICS.get(name)  # an unknown name fails before the work
     with_encoder = exp.objective.has_encoder and (not args.metrics or "encoder" in names)
     if "encoder" in names and not exp.objective.has_encoder:
         raise ConfigError(f"--metrics encoder: this run's objective {exp.cfg.objective.name!r} has no encoder")
     names = [n for n in names if n != "encoder"]
     if not names and not with_encoder and args.features != "inception":
         raise ConfigError(f"dataset {exp.spec.name} lists no metrics; name some with --metrics (gankit list metrics)")
-    dataset = dataset_for(exp.cfg.data)
+    dataset = dataset_of_run(exp, args.data, run_dir_of(meta))
     use_ema = exp.has_ema and not args.no_ema
-    n = args.n or exp.cfg.log.eval_samples
     seed = exp.cfg.seed + EVAL_SEED_OFFSET if args.seed is None else args.seed  # default: training's eval draw
     if names or args.features == "inception":
         samples = exp.generate(exp.objective.sample_z(n, torch.Generator().manual_seed(seed)), use_ema)
@@ -56,7 +78,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
         results.update({f"encoder/{k}": v for k, v in encoder_metrics(exp, dataset, use_ema).items()})
     print_table({"": results})
-    out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / f"eval-step-{meta['step']:07d}.json"
     record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "n": n, "seed": seed,
               "metrics": results}
     write_atomic(out, lambda tmp: Path(tmp).write_text(json.dumps(record, indent=2) + "\n"))
@@ -69,10 +90,9 @@ def eval_likelihood(args: argparse.Namespace, exp, meta: dict) -> int:
     import json
 
     from ..autoencoders.likelihood import likelihood_report
-    from ..data import load_dataset
     from ..metrics.encoder import held_out
 
-    x = held_out(load_dataset(exp.cfg.data.name, exp.cfg.data.resolution))[0]
+    x = held_out(dataset_of_run(exp, args.data, run_dir_of(meta)))[0]
     use_ema = exp.has_ema and not args.no_ema
     seed = 0 if args.seed is None else args.seed  # the dequantization and posterior draws
     report = likelihood_report(exp, x, args.likelihood, seed, use_ema)
@@ -108,7 +128,8 @@ def eval_baselines(args: argparse.Namespace) -> int:
     rows = {name: digits_metrics(sampler(N, args.seed or 0)) for name, sampler in BASELINES.items()}
     print_table(rows)
     if args.output:
-        Path(args.output).write_text(json.dumps(rows, indent=2) + "\n")
+        text = json.dumps(rows, indent=2) + "\n"
+        write_atomic(Path(args.output), lambda tmp: Path(tmp).write_text(text))
         print(f"wrote {args.output}")
     return 0
 
@@ -120,8 +141,10 @@ def add_parser(sub) -> None:
     e.add_argument("target", metavar="RUN_OR_CHECKPOINT", help="a run directory, a checkpoint, or 'baselines'")
     e.add_argument("--metrics", help="comma-separated metric names (gankit list metrics, and encoder for encoder GANs); "
                                      "default: the dataset's, plus the encoder metrics where the run has an encoder")
-    e.add_argument("-n", type=int, default=0, help="samples to draw (default: the run's log.eval_samples; "
-                                                   "digits metrics use the first 797)")
+    e.add_argument("-n", type=eval_count, default=0, help="samples to draw (default: the run's log.eval_samples; "
+                                                          "digits metrics use the first 797)")
+    e.add_argument("--data", help="the dataset to compare with (default: the run's own when it is a built-in one; a "
+                                  "folder: or npz: path from the checkpoint is read only when named here)")
     e.add_argument("-o", "--output", metavar="FILE", help="JSON output (default RUN/eval-step-N.json)")
     e.add_argument("--features", choices=["dataset", "inception"], default="dataset",
                    help="dataset: the metrics the dataset lists (digits evaluator, toy modes); inception: FD / KID / "

@@ -9,7 +9,7 @@ import torch
 from ..config import Config
 from ..errors import ConfigError
 from ..train.checkpoint import write_atomic
-from .common import positive_int, print_table
+from .common import check_output, check_sample_count, dataset_of_run, positive_int, print_table, run_dir_of, seed_int
 
 def lipschitz_setup(cfg: Config) -> str:
     """How the run kept its critic Lipschitz: objective, penalties, constraints, as the config says."""
@@ -25,12 +25,16 @@ def lipschitz_setup(cfg: Config) -> str:
 def cmd_inspect(args: argparse.Namespace) -> int:
     import json
 
-    from ..data import dataset_for
     from ..diagnostics.lipschitz import inspect_lipschitz, plot_gradient_norms
     from ..experiment import experiment_from_checkpoint
 
+    if args.output:
+        check_output(Path(args.output), (".png",))
     exp, meta = experiment_from_checkpoint(Path(args.target), device=args.device)
-    dataset = dataset_for(exp.cfg.data)
+    out = check_output(Path(args.output) if args.output else
+                       Path(meta["path"]).parent.parent / f"lipschitz-step-{meta['step']:07d}.png", (".png",))
+    check_sample_count(args.n, exp.spec.shape)
+    dataset = dataset_of_run(exp, args.data, run_dir_of(meta))
     real = dataset.sample(args.n, torch.Generator().manual_seed(args.seed)).to(exp.device)
     fake = exp.generate(exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed + 1)),
                         use_ema=False).to(exp.device)  # the generator D was trained against
@@ -45,8 +49,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     print(f"product of {len(report.layers)} layer operator norms: {report.product:.4g} "
           + ("(an upper bound on the Lipschitz constant)" if report.is_bound
              else "(not a bound: " + "; ".join(report.bound_caveats) + ")"))
-    run_dir = Path(meta["path"]).parent.parent
-    out = Path(args.output) if args.output else run_dir / f"lipschitz-step-{meta['step']:07d}.png"
     plot_gradient_norms(report, out, f"{exp.cfg.name}: critic gradient norms at step {meta['step']}")
     record = {"checkpoint": meta["path"], "step": meta["step"], "setup": lipschitz_setup(exp.cfg), "n": args.n,
               "gradient_norms": stats, "layers": dict(report.layers), "product": report.product,
@@ -68,6 +70,8 @@ def add_parser(sub) -> None:
     ins.add_argument("-n", type=positive_int, default=1000, help="samples per set (default 1000)")
     ins.add_argument("-o", "--output", metavar="FILE.png",
                      help="histogram PNG (a JSON goes beside it); default RUN/lipschitz-step-N.png")
-    ins.add_argument("--seed", type=int, default=0, help="seed of the real and latent draws (default 0)")
+    ins.add_argument("--data", help="the real data (default: the run's own when it is a built-in dataset; a folder: "
+                                    "or npz: path from the checkpoint is read only when named here)")
+    ins.add_argument("--seed", type=seed_int, default=0, help="seed of the real and latent draws (default 0)")
     ins.add_argument("--device", help="torch device (default: the run's)")
     ins.set_defaults(func=cmd_inspect)

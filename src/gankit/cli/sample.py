@@ -7,9 +7,9 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError
-from .common import add_generator_options, positive_int, save_npz
+from .common import add_generator_options, check_output, check_sample_count, positive_int, run_dir_of, save_npz
 
-OUTPUT_SUFFIXES = (".png", ".npz")
+SUFFIXES = (".png", ".npz")  # what -o writes; --out-dir writes one PNG per sample
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -18,10 +18,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if args.output and args.out_dir:
         raise ConfigError("-o FILE and --out-dir DIR: choose one")
-    if args.output and Path(args.output).suffix.lower() not in OUTPUT_SUFFIXES:
-        raise ConfigError(f"-o {args.output}: gankit sample writes {' or '.join(OUTPUT_SUFFIXES)} files; "
-                          "for one image file per sample use --out-dir DIR")
+    if args.output:
+        check_output(Path(args.output), SUFFIXES, make_folders=True)
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
+    out = check_output(Path(args.output) if args.output else
+                       run_dir_of(meta) / "samples" / f"sample-seed{args.seed}.png", SUFFIXES, make_folders=True)
+    check_sample_count(args.n, exp.spec.shape, grid=not args.out_dir and out.suffix == ".png" and exp.spec.is_image)
     use_ema = exp.has_ema and not args.no_ema
     which = "EMA generator" if use_ema else "generator"
     z = exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed))
@@ -32,7 +34,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
         print(f"wrote {args.n} PNG files of the {which} at step {meta['step']} to {args.out_dir}")
         return 0
     x = exp.generate(z, use_ema)
-    out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / "samples" / f"sample-seed{args.seed}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".npz":
         save_npz(out, x=x.numpy())
@@ -55,6 +56,6 @@ def add_parser(sub) -> None:
     s.add_argument("--out-dir", metavar="DIR",
                    help="write one PNG per sample (000000.png, ...) in chunks, with a progress bar: the folder "
                         "layout torch-fidelity, clean-fid and data.name=folder:DIR read")
-    s.add_argument("--nrow", type=int, default=None, help="images per row of the grid (default: square)")
+    s.add_argument("--nrow", type=positive_int, default=None, help="images per row of the grid (default: square)")
     add_generator_options(s)
     s.set_defaults(func=cmd_sample)

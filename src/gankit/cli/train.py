@@ -30,6 +30,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         say(f"note: no metric applies to dataset {cfg.data.name} (metrics need images, toy modes or digits); "
             "training logs losses only")
     if args.resume:
+        for reason in trainer.skipped:
+            say(f"skipped a checkpoint that does not load: {reason}")
         say(f"resuming {trainer.run_dir} from step {trainer.step}")
         if trainer.step >= cfg.train.steps:
             say(f"the run is already at step {trainer.step} of {cfg.train.steps}; raise it with --set train.steps=N")

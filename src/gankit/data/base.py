@@ -1,6 +1,7 @@
 """What every dataset provides: a self-description (DataSpec) and a stream of batches."""
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 
@@ -35,7 +36,7 @@ class DataSpec:
 
     @property
     def dim(self) -> int:
-        return int(torch.tensor(self.shape).prod())
+        return math.prod(self.shape)  # plain ints: works while networks are built on the meta device
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -97,6 +98,9 @@ class TensorDataset(Dataset):
         return len(self.x)
 
     def batches(self, batch_size: int) -> "EpochBatches":
+        if batch_size > len(self.x):  # never shrink it silently: the learning dynamics depend on it
+            raise DataError(f"data.batch_size {batch_size} is larger than dataset {self.spec.name!r} "
+                            f"({len(self.x)} items); set data.batch_size to at most {len(self.x)}")
         return EpochBatches(self.x, self.labels, batch_size)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
@@ -108,7 +112,7 @@ class EpochBatches(BatchSource):
     """Shuffled epochs drawn with the global RNG; the permutation and position are its state."""
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor | None, batch_size: int):
-        self.x, self.y, self.batch_size = x, y, min(batch_size, len(x))
+        self.x, self.y, self.batch_size = x, y, batch_size
         self.perm = torch.randperm(len(x))
         self.pos = 0
 
@@ -123,7 +127,13 @@ class EpochBatches(BatchSource):
         return {"perm": self.perm.clone(), "pos": torch.tensor(self.pos)}
 
     def load_state_dict(self, state):
-        self.perm, self.pos = state["perm"].clone(), int(state["pos"])
+        perm, pos = state.get("perm"), state.get("pos")
+        n = len(self.x)
+        if perm is None or pos is None or perm.shape != (n,) or perm.dtype != torch.int64 or pos.numel() != 1 \
+                or not 0 <= int(pos) <= n or not torch.equal(perm.sort().values, torch.arange(n)):
+            raise DataError(f"the checkpoint's data position is not a shuffle of this dataset's {n} items "
+                            "(a checkpoint of other data, or edited)")
+        self.perm, self.pos = perm.clone(), int(pos)
 
 
 class DrawnBatches(BatchSource):

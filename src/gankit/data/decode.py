@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -49,9 +50,17 @@ class EncodedImages:
         return self._zip.read(self.names[i])
 
     def open(self, i: int) -> Image.Image:
-        """The i-th image, header read (pixels decoded on first use)."""
+        """The i-th image, header read (pixels decoded on first use); one over Pillow's pixel limit is refused
+        as a possible decompression bomb, not just warned about."""
         try:
-            return Image.open(io.BytesIO(self.read_bytes(i)))
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                return Image.open(io.BytesIO(self.read_bytes(i)))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise DataError(f"{self.where}: {self.names[i]} has over {Image.MAX_IMAGE_PIXELS} pixels, refused as a "
+                            "possible decompression bomb") from None
+        except PermissionError:
+            raise DataError(f"{self.where}: {self.names[i]}: permission denied") from None
         except (UnidentifiedImageError, OSError) as err:
             raise DataError(f"{self.where}: {self.names[i]} is not a readable image ({err.__class__.__name__})") from None
 

@@ -2,6 +2,7 @@
 `npz:PATH` (arrays). Both decode into memory, or stream lazily with data.stream."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +36,7 @@ def image_dataset(name: str, images: EncodedImages, labels: torch.Tensor | None,
 def scan_folder(root: Path, where: str) -> tuple[list[str], torch.Tensor | None]:
     """Image files below root (relative, sorted) and labels when every image lies in one of >= 2 class
     subfolders (named by the subfolder, in sorted order); other files are skipped with a count."""
-    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                   if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts))
+    files = [p.relative_to(root).as_posix() for p in files_below(root, where)]
     names = [f for f in files if is_image_name(f)]
     skipped = [f for f in files if not is_image_name(f)]
     if skipped:
@@ -50,6 +50,20 @@ def scan_folder(root: Path, where: str) -> tuple[list[str], torch.Tensor | None]
     index = {c: i for i, c in enumerate(classes)}
     notice(f"{where}: {len(classes)} class subfolders give the labels ({', '.join(classes[:5])}{', ...' * (len(classes) > 5)})")
     return names, torch.tensor([index[n.split("/")[0]] for n in names])
+
+
+def files_below(root: Path, where: str) -> list[Path]:
+    """Every file below root but hidden ones, sorted; an unreadable folder is an error, not silently skipped."""
+    def refuse(err: OSError):
+        raise DataError(f"{where}: cannot read {err.filename} ({err.strerror})")
+
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise DataError(f"{where}: cannot read the folder (permission denied)")
+    files = []
+    for folder, dirs, names in os.walk(root, onerror=refuse):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        files += [Path(folder) / n for n in names if not n.startswith(".")]
+    return sorted(files)
 
 
 @DATASETS.register("folder")
@@ -77,6 +91,9 @@ def images_from_array(a: np.ndarray, where: str) -> torch.Tensor:
         raise DataError(f"{where}: image array of shape {list(a.shape)} has no channel axis of size 1, 3 or 4")
     x = torch.from_numpy(np.ascontiguousarray(a))
     if not x.is_floating_point():
+        if a.min() < 0 or a.max() > 255:
+            raise DataError(f"{where}: integer images must be 0..255 pixels, found {a.min()}..{a.max()} ({a.dtype}); "
+                            "scale them, or store floats in [-1, 1]")
         return x.float() / 127.5 - 1.0  # integer arrays are 0..255 pixels
     x = x.float()
     low, high = float(x.min()), float(x.max())
@@ -117,6 +134,7 @@ def npz_arrays(arg: str, resolution: int = 0) -> TensorDataset:
     key = "x" if "x" in arrays else next(iter(arrays))
     a = arrays[key]
     where = f"npz:{arg} array {key!r}"
+    check_numbers(a, where)
     if a.ndim < 2 or a.ndim > 4 or len(a) == 0:
         raise DataError(f"{where}: expected [N, d] vectors or [N, H, W(, C)] images, got shape {list(a.shape)}")
     if a.ndim == 2:
@@ -128,6 +146,19 @@ def npz_arrays(arg: str, resolution: int = 0) -> TensorDataset:
     num_classes = int(y.max()) + 1 if y is not None else 0
     spec = DataSpec(f"npz:{arg}", tuple(x.shape[1:]), num_classes=num_classes, bounded=bounded, metrics=metrics)
     return TensorDataset(spec, x, y)
+
+
+def check_numbers(a: np.ndarray, where: str) -> None:
+    """Real numbers only (no strings, complex, objects), every one finite; the first bad entry is named."""
+    if a.dtype.kind not in "biuf":
+        kind = {"c": "complex numbers", "U": "strings", "S": "bytes", "O": "objects", "M": "dates"}.get(a.dtype.kind, str(a.dtype))
+        raise DataError(f"{where}: holds {kind} ({a.dtype}); expected real numbers")
+    if a.dtype.kind == "f":
+        bad = ~np.isfinite(a)
+        if bad.any():
+            index = np.unravel_index(int(np.argmax(bad)), a.shape)
+            raise DataError(f"{where}: {a[index]} at index {list(map(int, index))} ({int(bad.sum())} non-finite "
+                            "value(s)); data must be finite")
 
 
 def labels_array(y: np.ndarray | None, n: int, where: str) -> torch.Tensor | None:

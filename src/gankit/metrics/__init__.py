@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from ..data import Dataset
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from ..registry import Registry
 from .digits import digits_metrics, stacked_digits_metrics
 from .swd import swd as swd_of_images
@@ -20,7 +20,10 @@ DIGITS_SAMPLES = 797  # benchmarks.md section 3: 797 generated vs the 797 held-o
 def toy(samples: torch.Tensor, dataset: Dataset) -> dict[str, float]:
     """Modes covered, HQ %, reverse KL against the dataset's known modes."""
     if dataset.modes is None:
-        raise ConfigError(f"metric toy needs a dataset of known modes (ring8, grid25); {dataset.spec.name} has none")
+        raise DataError(f"toy metrics need a dataset with known modes (ring8, grid25); {dataset.spec.name} has none")
+    if samples.shape[1:] != dataset.modes.means.shape[1:]:
+        raise DataError(f"toy metrics need samples of shape {list(dataset.modes.means.shape[1:])}; "
+                        f"these are {list(samples.shape[1:])}")
     return toy_metrics(samples, dataset.modes.means, dataset.modes.std)
 
 

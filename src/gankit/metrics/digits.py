@@ -17,9 +17,10 @@ NUM_STACKED_MODES = 1000
 
 
 @torch.no_grad()
-def features_and_logits(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Evaluator features [N, 64] and logits [N, 10] of 1x8x8 images in [-1, 1]."""
-    model, _ = load_evaluator()
+def features_and_logits(x: torch.Tensor, model=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Evaluator features [N, 64] and logits [N, 10] of 1x8x8 images in [-1, 1] (the shipped evaluator
+    unless another model is given)."""
+    model = model if model is not None else load_evaluator()[0]
     if x.shape[1:] != (1, 8, 8):
         raise DataError(f"digits metrics need 1x8x8 images in [-1, 1]; these samples are {list(x.shape[1:])}")
     feats = model.features(x.float())

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 
 from ..errors import CheckpointError
 
@@ -42,7 +43,15 @@ def save_checkpoint(path: Path, tensors: dict[str, torch.Tensor], meta: dict) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     plain = {k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}
     text = json.dumps({"format": FORMAT, **meta})
-    write_atomic(path, lambda tmp: save_file(plain, str(tmp), metadata={"gankit": text}))
+    # serialized in memory and written by open(): safetensors' save_file goes through its own 0600 temporary
+    # file, which a kill leaves behind and whose mode ignores the umask the rest of the run gets
+    data = save(plain, metadata={"gankit": text})
+    write_atomic(path, lambda tmp: write_bytes(tmp, data))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
 
 
 def load_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
@@ -57,10 +66,33 @@ def load_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
         raise CheckpointError(f"{path}: not a readable checkpoint ({err})") from None
     if text is None:
         raise CheckpointError(f"{path}: a safetensors file without gankit metadata")
-    meta = json.loads(text)
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"{path}: its gankit metadata is not valid JSON ({err.msg} at character {err.pos})") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: its gankit metadata is a {type(meta).__name__}, expected a mapping")
     if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: checkpoint format {meta.get('format')}, this gankit reads {FORMAT}")
+        raise CheckpointError(f"{path}: checkpoint format {meta.get('format')!r}, this gankit reads {FORMAT}")
+    check_metadata(path, tensors, meta)
     return tensors, meta
+
+
+REQUIRED_META = {"config": dict, "spec": dict, "optim": dict, "step": int}
+
+
+def check_metadata(path: Path, tensors: dict[str, torch.Tensor], meta: dict) -> None:
+    """The entries every gankit checkpoint has, with their types; a CheckpointError names the first one off."""
+    for key, kind in REQUIRED_META.items():
+        if key not in meta:
+            raise CheckpointError(f"{path}: its metadata lacks {key!r}; not a complete gankit checkpoint")
+        if not isinstance(meta[key], kind) or isinstance(meta[key], bool):
+            raise CheckpointError(f"{path}: metadata {key!r} should be a {kind.__name__}, got {type(meta[key]).__name__}")
+    if meta["step"] < 0:
+        raise CheckpointError(f"{path}: metadata 'step' is {meta['step']}, expected 0 or more")
+    rng = tensors.get("rng.cpu")
+    if rng is None or rng.dtype != torch.uint8 or rng.shape != torch.get_rng_state().shape:
+        raise CheckpointError(f"{path}: no uint8 tensor 'rng.cpu' (the random state); not a complete gankit checkpoint")
 
 
 def list_checkpoints(run_dir: Path) -> list[Path]:
@@ -83,6 +115,34 @@ def find_checkpoint(run_or_file: Path) -> Path:
     return found[-1]
 
 
+def newest_loadable(run_dir: Path) -> tuple[Path, dict[str, torch.Tensor], dict, list[str]]:
+    """(path, tensors, metadata, skipped) of the newest checkpoint of a run that loads; `skipped` says why each
+    newer one did not. A CheckpointError if none does."""
+    skipped = []
+    for path in reversed(list_checkpoints(run_dir)):
+        try:
+            return (path, *load_checkpoint(path), skipped)
+        except CheckpointError as err:
+            skipped.append(str(err))
+    if not skipped:
+        raise CheckpointError(f"{run_dir}: nothing to resume, no checkpoint in {Path(run_dir) / 'checkpoints'}")
+    raise CheckpointError(f"{run_dir}: no checkpoint loads; the newest: {skipped[0]}")
+
+
+_LEFTOVER = re.compile(r"^(\..+\.tmp|\.tmp[A-Za-z0-9_]{6})$")  # write_atomic's, and safetensors' own
+
+
+def remove_leftovers(run_dir: Path) -> list[str]:
+    """Deletes temporary files a process killed mid-write left in the run directory, checkpoints/ and samples/
+    (write_atomic's .NAME.tmp, safetensors' own .tmpXXXXXX); call it holding the run's lock. Returns them."""
+    run_dir = Path(run_dir)
+    found = [p for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples") if folder.is_dir()
+             for p in folder.glob(".*") if _LEFTOVER.match(p.name) and p.is_file()]
+    for p in found:
+        p.unlink(missing_ok=True)
+    return sorted(str(p.relative_to(run_dir)) for p in found)
+
+
 def prune_checkpoints(run_dir: Path, keep: int) -> None:
     for old in list_checkpoints(run_dir)[:-keep]:
         old.unlink(missing_ok=True)
@@ -102,20 +162,59 @@ def flatten_optimizer(opt: torch.optim.Optimizer, prefix: str) -> tuple[dict[str
     return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
 
 
-def restore_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict, prefix: str) -> None:
-    state: dict[int, dict] = {}
-    for key, value in tensors.items():
-        if key.startswith(prefix + "."):
-            idx, name = key[len(prefix) + 1 :].split(".", 1)
+def restore_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], meta: dict, prefix: str,
+                      source: Path | str = "checkpoint") -> None:
+    where = f"{source}: {prefix}"
+    try:
+        state: dict[int, dict] = {}
+        for key, value in tensors.items():
+            if key.startswith(prefix + "."):
+                idx, name = key[len(prefix) + 1 :].split(".", 1)
+                state.setdefault(int(idx), {})[name] = value
+        for key, value in meta["scalars"].items():
+            idx, name = key.split(".", 1)
             state.setdefault(int(idx), {})[name] = value
-    for key, value in meta["scalars"].items():
-        idx, name = key.split(".", 1)
-        state.setdefault(int(idx), {})[name] = value
-    groups = meta["param_groups"]
-    for saved, current in zip(groups, opt.param_groups):  # JSON turned tuples (betas) into lists
-        for k, v in current.items():
-            if isinstance(v, tuple) and isinstance(saved.get(k), list):
-                saved[k] = tuple(saved[k])
-    if len(groups) != len(opt.param_groups):
-        raise CheckpointError(f"optimizer {prefix}: {len(groups)} parameter groups saved, {len(opt.param_groups)} built")
-    opt.load_state_dict({"state": state, "param_groups": groups})
+        groups = meta["param_groups"]
+    except (KeyError, ValueError, AttributeError, TypeError) as err:
+        raise CheckpointError(f"{where}: optimizer state is malformed ({type(err).__name__}: {err})") from None
+    if not isinstance(groups, list) or len(groups) != len(opt.param_groups):
+        raise CheckpointError(f"{where}: {len(groups) if isinstance(groups, list) else 'no list of'} parameter groups "
+                              f"saved, {len(opt.param_groups)} built")
+    for i, (saved, current) in enumerate(zip(groups, opt.param_groups)):
+        check_param_group(saved, current, f"{where}.param_groups.{i}")
+    try:
+        opt.load_state_dict({"state": state, "param_groups": groups})
+    except (ValueError, KeyError, TypeError, RuntimeError) as err:
+        raise CheckpointError(f"{where}: optimizer state does not fit the networks ({err})") from None
+
+
+def check_param_group(saved, current: dict, where: str) -> None:
+    """A saved parameter group has the built one's keys, each of the same kind, numbers finite, lr > 0.
+    (The values themselves may differ from the config: a divergence rollback lowers lr.)"""
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{where}: expected a mapping, got {type(saved).__name__}")
+    for key, value in current.items():
+        if key == "params":
+            if not isinstance(saved.get(key), list) or len(saved[key]) != len(value):
+                raise CheckpointError(f"{where}.params: expected a list of {len(value)} parameter ids")
+            continue
+        if key not in saved:
+            continue  # an option newer than the checkpoint: torch fills in the default
+        if isinstance(value, tuple) and isinstance(saved[key], list):  # JSON turned tuples (betas) into lists
+            saved[key] = tuple(saved[key])
+        if not same_kind(saved[key], value):
+            raise CheckpointError(f"{where}.{key}: expected {type(value).__name__} like {value!r}, got {saved[key]!r}")
+    lr = saved.get("lr")
+    if isinstance(lr, (int, float)) and not (math.isfinite(lr) and lr > 0):
+        raise CheckpointError(f"{where}.lr: expected a positive finite number, got {lr!r}")
+
+
+def same_kind(a, b) -> bool:
+    """Same JSON kind: numbers (finite) with numbers, booleans, strings, None, tuples item by item."""
+    if isinstance(b, bool) or b is None or isinstance(b, str):
+        return type(a) is type(b)
+    if isinstance(b, (int, float)):
+        return isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a)
+    if isinstance(b, tuple):
+        return isinstance(a, tuple) and len(a) == len(b) and all(same_kind(x, y) for x, y in zip(a, b))
+    return True

@@ -19,7 +19,10 @@ from ..objectives import Batch, Phase
 from ..viz import Painter, critic_grid, plot_bounds, plot_points, save_image_grid
 from ..rundir import prepare_run_dir
 from . import distributed
-from .checkpoint import checkpoint_path, find_checkpoint, list_checkpoints, load_checkpoint, prune_checkpoints, save_checkpoint
+from .checkpoint import checkpoint_path, list_checkpoints, newest_loadable, prune_checkpoints, remove_leftovers, save_checkpoint
+from .divergence import DivergenceDetector, Diverged, phase_health
+from .faults import attempt, handle_divergence, snapshot
+from .lock import RunLock
 from .logging import MetricsLog
 from .precision import Precision
 from .schedule import SCHEDULES
@@ -35,6 +38,11 @@ class Trainer:
         self.schedule = SCHEDULES.get(self.cfg.train.schedule)(self.cfg.train)
         self.batches = dataset.batches(self.cfg.data.batch_size)
         self.log = MetricsLog(self.run_dir / "metrics.jsonl")
+        self.lock = RunLock(self.run_dir)
+        self.watch = DivergenceDetector(self.cfg.train.divergence_factor)
+        self.rollbacks = 0
+        self.skipped: list[str] = []  # why newer checkpoints did not load at resume
+        self.initial_state = None  # the state to roll back to before any checkpoint exists
         self.step = 0
         self.phase_steps = {phase.name: 0 for phase in self.phases}  # runs of each phase so far
         self.interrupted = False
@@ -69,6 +77,7 @@ class Trainer:
             self.exp.optimizers[name].zero_grad(set_to_none=True)
         self.precision.backward(losses["total"])
         distributed.all_reduce_gradients(nets[name] for name in phase.networks)
+        self.watch_health(phase, losses)
         # step, then re-impose each network's constraints (e.g. weight clipping)
         for name in phase.networks:
             self.precision.step(self.exp.optimizers[name])
@@ -153,37 +162,54 @@ class Trainer:
         self.log.write({"step": self.step, **self.last_eval})
         return self.last_eval
 
-    def save(self) -> Path:
-        """A checkpoint of everything exact resume needs; written by rank 0 alone."""
-        path = checkpoint_path(self.run_dir, self.step)
-        if not distributed.is_main():
-            return path
+    def state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        """Everything exact resume needs: the experiment's state, RNG, data position, divergence levels, step."""
         tensors, meta = self.exp.state()
         tensors["rng.cpu"] = torch.get_rng_state()
         if self.exp.device.type == "cuda":
             tensors["rng.cuda"] = torch.cuda.get_rng_state(self.exp.device)
         tensors.update({f"data.{k}": v for k, v in self.batches.state_dict().items()})
         tensors.update(self.precision.state_dict())
-        save_checkpoint(path, tensors, {**meta, "step": self.step, "phase_steps": self.phase_steps,
-                                        "world_size": distributed.world_size()})
+        tensors.update({f"divergence.{k}": v for k, v in self.watch.state_dict().items()})
+        tensors.update({f"loss_sums.{k}": torch.as_tensor(v) for k, v in self._sums.items()})  # the open log window
+        return tensors, {**meta, "step": self.step, "phase_steps": dict(self.phase_steps), "rollbacks": self.rollbacks,
+                         "loss_counts": dict(self._counts), "world_size": distributed.world_size()}
+
+    def save(self) -> Path:
+        """A checkpoint of everything exact resume needs; written by rank 0 alone."""
+        path = checkpoint_path(self.run_dir, self.step)
+        if not distributed.is_main():
+            return path
+        tensors, meta = self.state()
+        save_checkpoint(path, tensors, meta)
         prune_checkpoints(self.run_dir, self.cfg.log.keep_checkpoints)
         return path
 
-    def resume(self) -> Path:
-        """Restores weights, optimizers, EMA, RNG, data position and step from the run's newest checkpoint."""
-        path = find_checkpoint(self.run_dir)
-        tensors, meta = load_checkpoint(path)
-        distributed.check_world_size(int(meta.get("world_size", 1)), path)
+    def load_state(self, tensors: dict[str, torch.Tensor], meta: dict, path: Path | str) -> None:
+        distributed.check_world_size(int(meta.get("world_size", 1)), Path(path))
         self.exp.load_state(tensors, meta, path)
         self.precision.load_state_dict(tensors)
         torch.set_rng_state(tensors["rng.cpu"])
         if "rng.cuda" in tensors and self.exp.device.type == "cuda":
             torch.cuda.set_rng_state(tensors["rng.cuda"], self.exp.device)
         self.batches.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("data.")})
+        self.watch.load_state_dict({k[11:]: v for k, v in tensors.items() if k.startswith("divergence.")})
         self.step = int(meta["step"])
         self.phase_steps.update(meta.get("phase_steps", {}))
+        self.rollbacks = int(meta.get("rollbacks", 0))
+        self._counts = {k: int(v) for k, v in meta.get("loss_counts", {}).items()}
+        self._sums = {k: tensors[f"loss_sums.{k}"] for k in self._counts if f"loss_sums.{k}" in tensors}
+        self._counts = {k: v for k, v in self._counts.items() if k in self._sums}
         if distributed.is_main():
             self.log.truncate_after(self.step)
+
+    def resume(self) -> Path:
+        """Restores weights, optimizers, EMA, RNG, data position and step from the run's newest checkpoint
+        that loads; self.skipped says why newer ones did not."""
+        if distributed.is_main():
+            self.lock.acquire()
+        path, tensors, meta, self.skipped = newest_loadable(self.run_dir)
+        self.load_state(tensors, meta, path)
         return path
 
     # --- the loop -----------------------------------------------------------------------------
@@ -196,12 +222,12 @@ class Trainer:
         logged, evaluated = self.periodic(log.log_every), main and self.periodic(log.eval_every)
         if logged:
             self.write_losses()
-        if main and self.periodic(log.sample_every):
-            self.write_samples()
-        if evaluated:
-            self.run_eval()
-        if self.periodic(log.checkpoint_every):
+        if self.periodic(log.checkpoint_every):  # first: what follows may fail
             self.save()
+        if main and self.periodic(log.sample_every):
+            attempt("sampling", self.step, self.log, self.write_samples)
+        if evaluated:
+            attempt("evaluation", self.step, self.log, self.run_eval)
         if logged or evaluated:  # after the evaluation, so the bar shows the latest one
             bar.set_postfix(self.postfix(self.last_losses), refresh=False)
 
@@ -218,16 +244,49 @@ class Trainer:
         """Trains to cfg.train.steps; returns a summary (final step, sample path, checkpoint, metrics)."""
         total, main = self.cfg.train.steps, distributed.is_main()
         if main:
-            self.open_run_dir()
-        with self.sigint_saves(), tqdm(total=total, initial=self.step, desc=self.cfg.name or "train",
-                                       disable=not (self.cfg.log.progress and main), dynamic_ncols=True,
-                                       mininterval=0.5) as bar:
-            while self.step < total and not self.interrupted:
-                self.train_iteration()
-                bar.update(1)
-                self.after_iteration(bar)
-                self.interrupted = not distributed.all_ranks(not self.interrupted)  # all stop at one step
-        return self.finish()
+            self.run_dir.mkdir(parents=True, exist_ok=True)  # a Trainer may be given a folder not made yet
+            self.lock.acquire()
+        try:
+            if main:
+                self.open_run_dir()
+                remove_leftovers(self.run_dir)
+            if self.cfg.train.on_divergence == "rollback" and not list_checkpoints(self.run_dir):
+                self.initial_state = snapshot(self)
+            with self.sigint_saves(), tqdm(total=total, initial=self.step, desc=self.cfg.name or "train",
+                                           disable=not (self.cfg.log.progress and main), dynamic_ncols=True,
+                                           mininterval=0.5) as bar:
+                while self.step < total and not self.interrupted:
+                    if self.guarded_iteration():
+                        self.after_iteration(bar)
+                    bar.update(self.step - bar.n)  # a rollback moves the step back
+                    self.interrupted = not distributed.all_ranks(not self.interrupted)  # all stop at one step
+            return self.finish()
+        finally:
+            if main:
+                self.lock.release()
+
+    def guarded_iteration(self) -> bool:
+        """train_iteration(), with a divergence stopping the run or rolling it back as the config says;
+        False after a rollback."""
+        try:
+            self.train_iteration()
+            return True
+        except Diverged as err:
+            handle_divergence(self, err)  # raises (stop) or restores the last good state (rollback)
+            return False
+
+    def watch_health(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
+        """The divergence detector on this phase's loss and its networks' gradient and weight norms; under
+        torchrun every process takes the same decision (losses differ between processes)."""
+        failure = None
+        try:
+            self.watch.observe(phase_health(phase.name, losses, {n: self.exp.objective.nets[n] for n in phase.networks}),
+                               self.step + 1)
+        except Diverged as err:
+            failure = err
+        if not distributed.all_ranks(failure is None):
+            raise failure or Diverged("a watched quantity of another process", self.step + 1, float("nan"),
+                                      float("nan"), self.watch.factor)
 
     def open_run_dir(self) -> None:
         """The run directory's folders and config.yaml (where missing: a Trainer may be given any path), and
@@ -258,8 +317,9 @@ class Trainer:
         ckpt = done[-1] if done and done[-1] == checkpoint_path(self.run_dir, self.step) else self.save()
         samples = self.run_dir / "samples" / f"step-{self.step:07d}.png"
         if not samples.exists():
-            samples = self.write_samples()
-        metrics = self.last_eval if self.periodic(self.cfg.log.eval_every) else self.run_eval()
+            samples = attempt("sampling", self.step, self.log, self.write_samples)
+        metrics = self.last_eval if self.periodic(self.cfg.log.eval_every) else \
+            attempt("evaluation", self.step, self.log, self.run_eval) or {}
         self.painter.wait()
         self.log.close()
         distributed.barrier()

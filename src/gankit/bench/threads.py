@@ -1,0 +1,73 @@
+"""`gankit bench threads`: time of one digits training iteration (the default preset) per torch thread
+setting, on an idle machine and while a competing 2-thread CPU job (started here) shares the cores.
+
+It decides the default of train.threads: intra-op threads help a little when the cores are free and
+collapse when another job wants them (threads spin and wait on each other)."""
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+COMPETING_JOB = ("import torch\ntorch.set_num_threads(2)\na = torch.randn(768, 768)\n"
+                 "while True:\n    a = (a @ a).tanh()\n")  # two busy threads, as a second training run would be
+
+
+def digits_trainer(workdir: Path):
+    from ..config import build_config
+    from ..data import load_dataset
+    from ..experiment import build_experiment
+    from ..presets import DEFAULT, load_preset
+    from ..train.trainer import Trainer
+
+    cfg = build_config(load_preset(DEFAULT), overrides=["log.progress=false", f"out_dir={workdir}",
+                                                         "train.threads=0"])
+    dataset = load_dataset(cfg.data.name)
+    return Trainer(build_experiment(cfg, dataset.spec), dataset, workdir / "threads")
+
+
+def time_settings(trainer, settings: dict[str, int], repeats: int, iterations: int) -> dict[str, float]:
+    """Median ms per iteration for each named thread count, interleaved (the order rotates per repeat)."""
+    names = list(settings)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(repeats + 1):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            torch.set_num_threads(settings[name])
+            start = time.perf_counter()
+            for _ in range(iterations):
+                trainer.train_iteration()
+            if r:  # the first round warms up
+                times[name].append((time.perf_counter() - start) / iterations * 1000)
+    return {name: statistics.median(v) for name, v in times.items()}
+
+
+def run_threads(repeats: int = 3, iterations: int = 10) -> dict[str, dict[str, float]]:
+    """{'idle' | 'competing 2-thread job': {setting: ms per iteration}} for 1 thread, 2 threads, and torch's
+    default (all cores)."""
+    default = torch.get_num_threads()
+    settings = {"1 thread": 1, "2 threads": 2, f"torch default ({default})": default}
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = digits_trainer(Path(tmp))
+        out["idle"] = time_settings(trainer, settings, repeats, iterations)
+        job = subprocess.Popen([sys.executable, "-c", COMPETING_JOB])
+        try:
+            time.sleep(1.0)  # let it start spinning
+            out["competing 2-thread job"] = time_settings(trainer, settings, repeats, iterations)
+        finally:
+            job.kill()
+            job.wait()
+    torch.set_num_threads(default)
+    return out
+
+
+def print_threads(results: dict[str, dict[str, float]]) -> None:
+    settings = list(next(iter(results.values())))
+    print(f"{'ms per digits iteration':28s}" + "".join(f"{s:>22s}" for s in settings))
+    for condition, row in results.items():
+        print(f"{condition:28s}" + "".join(f"{row[s]:22.1f}" for s in settings))

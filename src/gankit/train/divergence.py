@@ -1,0 +1,75 @@
+"""Divergence before NaN: a loss, gradient norm or weight norm far above its own running level.
+
+Each watched quantity q keeps a running level L_q: an exponential average, in log space, of max(|q|, FLOOR)
+(started at its first value). A value with max(|q|, FLOOR) > factor * L_q is an explosion. In log space a
+sudden jump and a steady blow-up (any sustained growth above ~7 % per observation for factor 1000) both
+trip it, where an average of |q| itself would follow a 10x-per-step blow-up forever. FLOOR keeps quantities
+that start near zero (a WGAN critic loss) from tripping on ordinary growth. Levels only move on healthy
+values and travel in every checkpoint, so a resumed run makes the same decisions as one never stopped."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ..errors import TrainingDiverged
+
+FLOOR = 1.0    # levels below this count as 1: "1000x" of a loss of 1e-4 is not an explosion
+DECAY = 0.99   # of the running log level, per observation
+
+
+class Diverged(TrainingDiverged):
+    """A watched quantity exploded; carries what, where and how much, for the trainer's policy."""
+
+    def __init__(self, quantity: str, step: int, value: float, level: float, factor: float):
+        self.quantity, self.step, self.value, self.level = quantity, step, value, level
+        super().__init__(f"{quantity} = {value:.3g} at step {step}, over {factor:g}x its running level {level:.3g}")
+
+
+def phase_health(phase_name: str, losses: dict[str, torch.Tensor], nets: dict[str, nn.Module]) -> dict[str, torch.Tensor]:
+    """The quantities watched in one phase, as 0-d tensors: its total loss, and the gradient and weight norms
+    of the networks it updates (read after backward, before the step). One fused norm over all tensors."""
+    names, groups, tensors = [], [], []
+    for name, net in nets.items():
+        params = [p for p in net.parameters() if p.requires_grad]
+        grads = [p.grad for p in params if p.grad is not None]
+        for label, group in ((f"grad_norm/{name}", grads), (f"weight_norm/{name}", [p.detach() for p in params])):
+            if group:
+                names.append(label)
+                groups.append(len(group))
+                tensors += group
+    out = {f"{phase_name}/total": losses["total"].detach()}
+    if tensors:
+        squares = torch.stack(torch._foreach_norm(tensors)).float().square().split(groups)  # the fused kernel clip_grad_norm_ uses
+        out.update({label: part.sum().sqrt() for label, part in zip(names, squares)})
+    return out
+
+
+class DivergenceDetector:
+    """Running log levels of watched quantities; observe() raises Diverged on an explosion. factor 0 disables it."""
+
+    def __init__(self, factor: float):
+        self.factor = factor
+        self.levels: dict[str, float] = {}
+
+    def observe(self, values: dict[str, torch.Tensor], step: int) -> None:
+        if not self.factor:
+            return
+        names = list(values)
+        numbers = torch.stack([v.float().cpu() for v in values.values()]).tolist()  # one sync per phase
+        logs = [math.log(max(abs(v), FLOOR)) if math.isfinite(v) else None for v in numbers]  # NaN: not ours
+        for name, value, log in zip(names, numbers, logs):
+            level = self.levels.get(name)
+            if level is not None and log is not None and log - level > math.log(self.factor):
+                raise Diverged(name, step, value, math.exp(level), self.factor)
+        for name, log in zip(names, logs):
+            if log is not None:
+                level = self.levels.get(name)
+                self.levels[name] = log if level is None else DECAY * level + (1 - DECAY) * log
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {name: torch.tensor(level, dtype=torch.float64) for name, level in self.levels.items()}
+
+    def load_state_dict(self, tensors: dict[str, torch.Tensor]) -> None:
+        self.levels = {name: float(value) for name, value in tensors.items()}
