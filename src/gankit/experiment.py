@@ -1,7 +1,7 @@
 """An experiment: everything a config builds (networks, optimizers, EMA) and its checkpoint state."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -14,7 +14,7 @@ from .objectives import Objective, build_constraints, build_objective
 from .objectives.base import evaluating
 from .train.checkpoint import find_checkpoint, flatten_optimizer, load_checkpoint, restore_optimizer
 from .train.ema import EMA
-from .train.optim import build_optimizer
+from .train.optim import NetworkUpdate
 
 def ema_keys(name: str) -> tuple[str, str]:
     """Checkpoint keys of a network's EMA copy: (prefix of its tensors, its update counter); G keeps the
@@ -30,6 +30,7 @@ class Experiment:
     optimizers: dict[str, torch.optim.Optimizer]
     constraints: dict[str, list]
     ema: dict[str, EMA]  # network name -> its EMA copy; empty when train.ema_decay is 0
+    updates: dict[str, NetworkUpdate] = field(default_factory=dict)  # network name -> its step (owns optimizers[name])
 
     @property
     def device(self) -> torch.device:
@@ -92,6 +93,7 @@ class Experiment:
         for name, opt in self.optimizers.items():
             t, optim_meta[name] = flatten_optimizer(opt, f"optim.{name}")
             tensors.update(t)
+        tensors.update({f"lr_schedule.{name}": torch.tensor(u.num_steps) for name, u in self.updates.items()})
         meta = {"config": self.cfg.to_dict(), "spec": self.spec.to_dict(), "optim": optim_meta}
         return tensors, meta
 
@@ -105,6 +107,8 @@ class Experiment:
                                          if k.startswith("objective.")})
         for name, opt in self.optimizers.items():
             restore_optimizer(opt, tensors, meta["optim"][name], f"optim.{name}")
+        for name, update in self.updates.items():  # checkpoints from before lr schedules start at 0
+            update.num_steps = int(tensors.get(f"lr_schedule.{name}", torch.tensor(0)))
 
 
 def load_module(module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str, source: Path) -> None:
@@ -128,14 +132,15 @@ def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     objective = build_objective(cfg, spec)
     constraints = build_constraints(cfg, objective)  # spectral norm changes the parameters: before optimizers
     objective.to(cfg.train.device)
-    optimizers = {}
+    updates = {}
     for name, net in objective.nets.items():
         if name not in cfg.optim:
             raise ConfigError(f"objective {cfg.objective.name} has network {name} but the config has no optim.{name}")
-        optimizers[name] = build_optimizer(net.parameters(), cfg.optim[name], f"optim.{name}")
+        updates[name] = NetworkUpdate(net, cfg.optim[name], f"optim.{name}", cfg.train.steps)
+    optimizers = {name: update.optimizer for name, update in updates.items()}
     ema = {name: EMA(objective.nets[name], cfg.train.ema_decay) for name in objective.ema_networks
            if name in objective.nets and cfg.train.ema_decay > 0}
-    return Experiment(cfg, spec, objective, optimizers, constraints, ema)
+    return Experiment(cfg, spec, objective, optimizers, constraints, ema, updates)
 
 
 def experiment_from_checkpoint(run_or_file: Path, device: str | None = None) -> tuple[Experiment, dict]:

@@ -61,7 +61,7 @@ class Trainer:
         losses["total"].backward()
         # step, then re-impose each network's constraints (e.g. weight clipping)
         for name in phase.networks:
-            self.exp.optimizers[name].step()
+            self.exp.updates[name].step()  # gradient transforms, clipping, lr schedule, optimizer step
             for constraint in self.exp.constraints[name]:
                 constraint(nets[name])
             if name in self.exp.ema:
