@@ -50,6 +50,11 @@ class Objective(nn.Module, ABC):
     def phases(self) -> list[Phase]:
         """The phases of one iteration, in order."""
 
+    def single_loss_phase(self) -> Phase | None:
+        """All networks in one phase whose loss gives each network its own phase's gradient in one backward
+        (the stop-gradient identity, algorithms.md section 10), or None where the phases cannot be combined."""
+        return None
+
     def sample_z(self, n: int, generator: torch.Generator | None = None, device="cpu") -> torch.Tensor:
         """The noise that sampling starts from: z ~ N(0, I) [n, z_dim] here; objectives that sample
         otherwise (chains in data space, noise shaped like the data) override it."""

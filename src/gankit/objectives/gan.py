@@ -87,6 +87,27 @@ class AdversarialObjective(Objective):
         fake = self.nets["D"](self.nets["G"](batch.z))
         return with_total({"g_loss": self.g_loss(fake).mean()})
 
+    def single_loss_phase(self) -> Phase:
+        return Phase("D+G", ("D", "G"), "critic", self.single_loss)
+
+    def single_loss(self, batch: Batch) -> Losses:
+        """Both phases in one scalar (Su, kexue.fm/archives/6387; algorithms.md section 10):
+        L = L_D(x_r, sg x_f) + penalties + [g(D(x_f)) - g(D(sg x_f))] with x_f = G(z). The bracket is 0 in value
+        and its D-gradients cancel, so one backward gives D the critic phase's gradient and G the generator
+        phase's: 1 G and 3 D forwards (here one D forward of the three batches, since the simultaneous schedule
+        admits no batch statistics in D) instead of 2 G and 3 D."""
+        G, D = self.nets["G"], self.nets["D"]
+        x_fake = G(batch.z)
+        x_stopped = x_fake.detach()
+        n = len(batch.x)
+        scores = D(torch.cat([batch.x, x_stopped, x_fake]))  # [3N]
+        real, fake_stopped, fake = scores[:n], scores[n:2 * n], scores[2 * n:]
+        terms = {"d_loss": self.d_loss(real, fake_stopped).mean()}
+        terms.update(self.penalty_terms(D, batch.x, x_stopped, batch.phase_step))
+        g_loss = self.g_loss(fake).mean()
+        terms["g_shift"] = g_loss - self.g_loss(fake_stopped).mean()  # 0 in value; G's gradient only
+        return with_total(terms, d_real=real.mean(), d_fake=fake_stopped.mean(), g_loss=g_loss)
+
 
 @OBJECTIVES.register("minimax")
 class MinimaxGAN(AdversarialObjective):

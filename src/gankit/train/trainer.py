@@ -28,8 +28,8 @@ class Trainer:
     def __init__(self, exp: Experiment, dataset: Dataset, run_dir: Path):
         self.exp, self.dataset, self.run_dir = exp, dataset, Path(run_dir)
         self.cfg = exp.cfg
-        self.phases = exp.objective.phases()
         self.schedule = SCHEDULES.get(self.cfg.train.schedule)(self.cfg.train)
+        self.phases = self.schedule.phases(exp.objective)  # the objective's, or one combined phase
         self.batches = dataset.batches(self.cfg.data.batch_size)
         self.log = MetricsLog(self.run_dir / "metrics.jsonl")
         self.step = 0
