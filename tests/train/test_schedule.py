@@ -22,6 +22,14 @@ CASES = {  # objective, extra overrides
 }
 
 
+CONDITIONAL = {  # digits only: the class rides in z, D reads labels
+    "ns projection+r1": ["model.G.options.conditional=true", "model.D.options.conditional=projection",
+                         "penalties=[{name: r1, weight: 5.0}]"],
+    "hinge acgan": ["objective={name: hinge, options: {class_weight: 0.5}}", "model.G.options.conditional=true",
+                    "model.D.options.conditional=acgan"],
+}
+
+
 def gradients(nets, names):
     return {f"{n}.{k}": p.grad.clone() for n in names for k, p in nets[n].named_parameters()}
 
@@ -50,11 +58,11 @@ def single_loss_gradients(objective, batch):
     return gradients(nets, ("D", "G")), losses
 
 
-@pytest.mark.parametrize("data", ["ring8-mlp", "digits-dcgan"])
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("data, case", [(d, c) for d in ("ring8-mlp", "digits-dcgan") for c in CASES]
+                         + [("digits-dcgan", c) for c in CONDITIONAL])
 def test_single_loss_gradients_equal_alternating_ones(tmp_path, case, data):
     base, extra = (TINY_TOY, []) if data == "ring8-mlp" else (TINY_DIGITS, LAYER_NORM_D)
-    cfg = tiny(base, tmp_path, *CASES[case], *extra)
+    cfg = tiny(base, tmp_path, *extra, *CASES.get(case, CONDITIONAL.get(case)))
     dataset = load_dataset(cfg.data.name)
     exp = build_experiment(cfg, dataset.spec)
     x, y = dataset.batches(cfg.data.batch_size).next()

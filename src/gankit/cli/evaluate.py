@@ -15,7 +15,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     from ..data import load_dataset
     from ..experiment import experiment_from_checkpoint
-    from ..metrics import METRICS
+    from ..metrics import METRICS, evaluate
 
     if args.target == "baselines":
         return eval_baselines(args)
@@ -30,7 +30,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     dataset = load_dataset(exp.cfg.data.name, exp.cfg.data.resolution)
     use_ema = exp.has_ema and not args.no_ema
     n = args.n or exp.cfg.log.eval_samples
-    samples = exp.generate(exp.objective.sample_z(n, torch.Generator().manual_seed(args.seed)), use_ema)
+    z = exp.objective.sample_z(n, torch.Generator().manual_seed(args.seed))
+    samples = exp.generate(z, use_ema)
     print(f"evaluating {n} samples of the {'EMA generator' if use_ema else 'generator (no EMA)'} "
           f"at step {meta['step']} ({meta['path']})")
     results = {}
@@ -38,8 +39,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         results.update(inception_metrics(samples, dataset, args.inception_weights))
     else:
         for name in names:
-            for key, value in METRICS.get(name)(samples, dataset).items():
-                results[f"{name}/{key}"] = value
+            METRICS.get(name)  # an unknown name fails before any metric runs
+        results.update(evaluate(samples, dataset, exp.objective.requested_classes(z), names))
     if with_encoder:
         from ..metrics.encoder import encoder_metrics
 

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import torch
 
+from ..errors import ConfigError
 from .common import add_generator_options, positive_int, save_npz
+
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from ..experiment import experiment_from_checkpoint
@@ -14,18 +16,51 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
     use_ema = exp.has_ema and not args.no_ema
-    x = exp.generate(exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed)), use_ema)
+    z = exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed))
+    if args.class_index is not None:
+        z = exp.objective.with_class(z, args.class_index)
+    nrow = args.nrow or class_rows(exp.objective, z, args.class_index)
+    if args.apply:
+        x, nrow = applied(exp, z, args.apply, use_ema), args.n
+    else:
+        x = exp.generate(z, use_ema)
     out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / "samples" / f"sample-seed{args.seed}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".npz":
         save_npz(out, x=x.numpy())
     elif exp.spec.is_image:
-        save_image_grid(x, out, nrow=args.nrow)
+        save_image_grid(x, out, nrow=nrow)
     else:
-        plot_points(x[:, :2], out, title=f"{args.n} samples, step {meta['step']}")
+        plot_points(x[:, :2], out, title=f"{len(x)} samples, step {meta['step']}")
     which = "EMA generator" if use_ema else "generator"
-    print(f"wrote {args.n} samples of the {which} at step {meta['step']} to {out}")
+    print(f"wrote {len(x)} samples of the {which} at step {meta['step']} to {out}")
     return 0
+
+
+def class_rows(objective, z: torch.Tensor, class_index: int | None) -> int | None:
+    """Images per row such that each row is one class, for class-conditional runs whose n is a multiple of the
+    number of classes (sample_z puts the classes in equal blocks); None (a square grid) otherwise."""
+    classes = objective.requested_classes(z)
+    if classes is None or class_index is not None:
+        return None
+    k = int(classes.max()) + 1
+    return len(z) // k if len(z) % k == 0 else None
+
+
+def applied(exp, z: torch.Tensor, times: int, use_ema: bool) -> torch.Tensor:
+    """f(z), f(f(z)), ... as `times` blocks of len(z) (objectives that sample by applying one network, e.g. IGN);
+    prints how far each application moves the samples, mean over pixels of |f^k(z) - f^(k-1)(z)|."""
+    if not hasattr(exp.objective, "applications"):
+        raise ConfigError(f"--apply: objective {exp.cfg.objective.name!r} does not sample by applying a network "
+                          "repeatedly (ign does)")
+    steps, previous = [], z
+    for k in range(1, times + 1):
+        exp.objective.applications = k
+        steps.append(exp.generate(z, use_ema))
+        moved = float((steps[-1] - previous.view_as(steps[-1])).abs().mean())
+        print(f"application {k}: mean |f^{k}(z) - f^{k - 1}(z)| = {moved:.4f}")
+        previous = steps[-1]
+    return torch.cat(steps)
 
 
 def add_parser(sub) -> None:
@@ -36,6 +71,12 @@ def add_parser(sub) -> None:
     s.add_argument("-o", "--output", metavar="FILE",
                    help="output .png (grid, or scatter plot for 2-D data) or .npz (array x); "
                         "default RUN/samples/sample-seedS.png")
-    s.add_argument("--nrow", type=int, default=None, help="images per row of the grid (default: square)")
+    s.add_argument("--nrow", type=int, default=None,
+                   help="images per row of the grid (default: square; one class per row for class-conditional "
+                        "runs when n is a multiple of the number of classes, e.g. -n 100)")
+    s.add_argument("--class", dest="class_index", type=int, default=None,
+                   help="class-conditional runs: every sample of this class (default: all classes in equal blocks)")
+    s.add_argument("--apply", type=positive_int, default=0, metavar="K",
+                   help="IGN: apply f K times and write f(z), f(f(z)), ... one row each (and print how far each moves)")
     add_generator_options(s)
     s.set_defaults(func=cmd_sample)

@@ -60,6 +60,14 @@ class Objective(nn.Module, ABC):
         otherwise (chains in data space, noise shaped like the data) override it."""
         return torch.randn(n, self.z_dim, generator=generator).to(device)
 
+    def with_class(self, z: torch.Tensor, classes: int) -> torch.Tensor:
+        """z of `sample_z` with every sample asking for class `classes` (class-conditional objectives only)."""
+        raise ConfigError("this run is not class-conditional")
+
+    def requested_classes(self, z: torch.Tensor) -> torch.Tensor | None:
+        """The class [N] each z of `sample_z` asks for, or None when sampling is not class-conditional."""
+        return None
+
     def generate(self, z: torch.Tensor, nets: Mapping[str, nn.Module],
                  generator: torch.Generator | None = None) -> torch.Tensor:
         """Samples from the noise z of `sample_z`, with the networks given (the EMA copies where chosen, in

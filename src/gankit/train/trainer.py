@@ -109,7 +109,8 @@ class Trainer:
         if not self.exp.spec.metrics and not self.exp.objective.has_encoder:
             return {}
         with torch.random.fork_rng(devices=[]):
-            self.last_eval = evaluate(self.exp.generate(self.eval_z), self.dataset)
+            self.last_eval = evaluate(self.exp.generate(self.eval_z), self.dataset,
+                                      self.exp.objective.requested_classes(self.eval_z))
             if self.exp.objective.has_encoder:
                 self.last_eval.update({f"encoder/{k}": v for k, v in encoder_metrics(self.exp, self.dataset).items()})
         self.log.write({"step": self.step, **self.last_eval})
