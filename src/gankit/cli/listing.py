@@ -8,14 +8,14 @@ import argparse
 def cmd_list(args: argparse.Namespace) -> int:
     from ..data import dataset_names
     from ..metrics import METRICS
-    from ..nn import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS
+    from ..nn import DATA_MAPS, DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS
     from ..objectives import CONSTRAINTS, OBJECTIVES, PENALTIES
     from ..presets import DEFAULT, preset_names, preset_summary
     from ..train.gradients import GRADIENT_TRANSFORMS
     from ..train.schedule import SCHEDULES
 
     presets = [f"{n}  - {preset_summary(n)}{' (default)' if n == DEFAULT else ''}" for n in preset_names()]
-    kinds = {"G": GENERATORS, "D": DISCRIMINATORS, "E": ENCODERS, "joint D": JOINT_CRITICS}
+    kinds = {"G": GENERATORS, "D": DISCRIMINATORS, "E": ENCODERS, "joint D": JOINT_CRITICS, "IGN f": DATA_MAPS}
     names = sorted(set().union(*(r.names() for r in kinds.values())))
     networks = [f"{n}  ({', '.join(k for k, r in kinds.items() if n in r.names())})" for n in names]
     tables = {"datasets": dataset_names(), "networks": networks, "objectives": OBJECTIVES.names(),
