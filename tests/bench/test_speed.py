@@ -34,3 +34,13 @@ def test_critic_variants_run_what_they_name(tmp_path):
             assert [p.name.replace("_", "-") for p in objective.penalties] == [name.split()[1].rstrip(",")]
         critic_step(trainer)()
         assert trainer.phase_steps == {"D": 1, "G": 0}
+
+
+def test_schedule_trainers_differ_only_in_the_schedule(tmp_path):
+    from gankit.bench.speed import schedule_trainer
+
+    simultaneous, alternating = schedule_trainer(tmp_path, "simultaneous"), schedule_trainer(tmp_path, "alternating")
+    assert [p.name for p in simultaneous.phases] == ["D+G"] and [p.name for p in alternating.phases] == ["D", "G"]
+    assert alternating.schedule.repeats == {"critic": 1, "generator": 1}
+    a, b = simultaneous.exp.objective.nets.state_dict(), alternating.exp.objective.nets.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
