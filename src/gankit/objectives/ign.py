@@ -11,7 +11,7 @@ from torch import nn
 from torch.func import functional_call
 
 from ..errors import ConfigError
-from .base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
+from .base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, with_total
 
 DISTANCES = ("l1", "l2")
 
@@ -88,8 +88,6 @@ class IGN(Objective):
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:
         """-delta(x) = -D(f(x), x): high where x is (nearly) a fixed point, Su's discriminator reading."""
-        from .base import evaluating
-
         f = self.nets["G"]
         with evaluating(f):
             return -distance(f(x), x, self.distance)
