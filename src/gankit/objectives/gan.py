@@ -106,8 +106,8 @@ class AdversarialObjective(Objective):
         y_fake = self.fake_labels(batch.z)
         ((fake, fake_classes),) = self.scores([self.nets["G"](batch.z)], [y_fake], False)
         terms = {"g_loss": self.g_loss(fake).mean()}
-        if fake_classes is not None:
-            terms["class_loss"] = self.class_weight * F.cross_entropy(fake_classes, y_fake)
+        if fake_classes is not None:  # ACGAN: G makes samples D names as their class
+            terms["g_class_loss"] = self.class_weight * F.cross_entropy(fake_classes, y_fake)
         return with_total(terms)
 
     def single_loss_phase(self) -> Phase:
