@@ -8,6 +8,7 @@ from typing import Callable, Mapping
 
 import torch
 from torch import nn
+from torch.func import functional_call
 
 from ..errors import ConfigError
 from ..registry import Registry
@@ -123,6 +124,15 @@ def evaluating(*modules: nn.Module):
     finally:
         for m, mode in zip(modules, modes):
             m.train(mode)
+
+
+def frozen(module: nn.Module) -> Callable:
+    """The module with its parameters cut from the graph (a re-synced frozen copy, without copying): gradients
+    flow through its inputs only. Buffers are cloned, so it moves no running statistic or power-iteration
+    vector of the module itself."""
+    params = {k: v.detach() for k, v in module.named_parameters()}
+    buffers = {k: v.clone() for k, v in module.named_buffers()}
+    return lambda *args, **kwargs: functional_call(module, {**params, **buffers}, args, kwargs)
 
 
 def with_total(terms: Losses, **diagnostics: torch.Tensor) -> Losses:

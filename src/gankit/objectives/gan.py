@@ -11,7 +11,7 @@ from torch import nn
 from ..errors import ConfigError, DataError
 from ..nn.conditional import WithLabels, append_class, split_class
 from ..nn.spectral import one_forward_is_exact
-from .base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
+from .base import OBJECTIVES, Batch, Losses, Objective, Phase, frozen, with_total
 from .penalties import GradientPenalty
 
 
@@ -114,32 +114,35 @@ class AdversarialObjective(Objective):
         return Phase("D+G", ("D", "G"), "critic", self.single_loss)
 
     def single_loss(self, batch: Batch) -> Losses:
-        """Both phases in one scalar (Su, kexue.fm/archives/6387; algorithms.md section 10):
-        L = L_D(x_r, sg x_f) + penalties + [g(D(x_f)) - g(D(sg x_f))] with x_f = G(z). The bracket is 0 in value
-        and its D-gradients cancel, so one backward gives D the critic phase's gradient and G the generator
-        phase's: 1 G and 3 D forwards (here one D forward of the three batches, since the simultaneous schedule
-        admits no batch statistics in D) instead of 2 G and 3 D."""
+        """Both phases in one scalar by stop-gradients (algorithms.md section 10; Su, kexue.fm/archives/6387):
+        L = L_D(D, sg G) + L_G(sg D, G), so one backward gives D the critic phase's gradient and G the generator
+        phase's. x_f = G(z) is computed once; sg G is x_f detached, sg D is D with its parameters detached (the
+        frozen copy of section 10, without copying). Su's form L_D + [g(D(x_f)) - g(D(sg x_f))] gives the same
+        gradients but also computes D's parameter gradient on x_f only to cancel it. Forwards: 1 G and D on
+        real + fake, then D on x_f, against 2 G and 3 D alternating."""
+        D = self.nets["D"]
         x_fake = self.nets["G"](batch.z)
         x_stopped = x_fake.detach()
         y_real, y_fake = self.real_labels(batch), self.fake_labels(batch.z)
-        (real, real_classes), (stopped, stopped_classes), (fake, fake_classes) = self.scores(
-            [batch.x, x_stopped, x_fake], [y_real, y_fake, y_fake], True)
+        (real, real_classes), (stopped, stopped_classes) = self.scores(
+            [batch.x, x_stopped], [y_real, y_fake], True)  # one forward: the schedule admits no BatchNorm in D
         terms, diagnostics = self.critic_terms(batch, x_stopped, real, stopped)
-        terms.update(self.penalty_terms(labelled(self.nets["D"], y_real), batch.x, x_stopped, batch.phase_step))
-        g_loss = self.g_loss(fake).mean()
-        terms["g_shift"] = g_loss - self.g_loss(stopped).mean()  # 0 in value; G's gradient only
+        terms.update(self.penalty_terms(labelled(D, y_real), batch.x, x_stopped, batch.phase_step))
+        ((fake, fake_classes),) = self.scores([x_fake], [y_fake], False, frozen(D))
+        terms["g_loss"] = self.g_loss(fake).mean()
         if real_classes is not None:
-            w, ce = self.class_weight, F.cross_entropy
-            terms["class_loss"] = w * (ce(real_classes, y_real) + ce(stopped_classes, y_fake))
-            terms["class_shift"] = w * (ce(fake_classes, y_fake) - ce(stopped_classes, y_fake))
-        return with_total(terms, g_loss=g_loss, **diagnostics)
+            terms["class_loss"] = self.class_weight * (F.cross_entropy(real_classes, y_real)
+                                                       + F.cross_entropy(stopped_classes, y_fake))
+            terms["g_class_loss"] = self.class_weight * F.cross_entropy(fake_classes, y_fake)
+        return with_total(terms, **diagnostics)
 
     # --- class labels (conditional GANs) ----------------------------------------------------------------
 
-    def scores(self, xs: list[torch.Tensor], ys: list, together: bool) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+    def scores(self, xs: list[torch.Tensor], ys: list, together: bool,
+               D=None) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
         """(D's score [N], ACGAN class logits [N, K] or None) of each batch in xs with labels ys; one forward of
-        all of them when `together` (no batch statistics in D), else one each."""
-        D = self.nets["D"]
+        all of them when `together` (no batch statistics in D), else one each. D: nets["D"] unless given."""
+        D = self.nets["D"] if D is None else D
         call = {"acgan": lambda x, y: D(x, with_classes=True), "projection": lambda x, y: (D(x, y), None)}.get(
             self.labels, lambda x, y: (D(x), None))
         if not together or len(xs) == 1:

@@ -8,10 +8,9 @@ from typing import Mapping
 
 import torch
 from torch import nn
-from torch.func import functional_call
 
 from ..errors import ConfigError
-from .base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, with_total
+from .base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, frozen, with_total
 
 DISTANCES = ("l1", "l2")
 
@@ -20,14 +19,6 @@ def distance(a: torch.Tensor, b: torch.Tensor, kind: str) -> torch.Tensor:
     """D(a, b) per sample [N]: mean_pix |a - b| (l1, the paper's) or mean_pix (a - b)^2 (l2)."""
     diff = (a - b).flatten(1)
     return diff.abs().mean(1) if kind == "l1" else diff.pow(2).mean(1)
-
-
-def frozen(f: nn.Module):
-    """f' = f with its parameters cut from the graph (the paper's f_copy, re-synced every step, without the copy):
-    gradients flow through its input only. Buffers are cloned so that f' moves no running statistic of f."""
-    params = {k: v.detach() for k, v in f.named_parameters()}
-    buffers = {k: v.clone() for k, v in f.named_buffers()}
-    return lambda x: functional_call(f, {**params, **buffers}, (x,))
 
 
 @OBJECTIVES.register("ign")
@@ -62,7 +53,7 @@ class IGN(Objective):
         f_x, f_z = f(x), f(z)
         f_z_stopped = f_z.detach()
         rec = distance(f_x, x, self.distance)
-        idem = distance(frozen(f)(f_z), f_z, self.distance)  # gradient through the inner f(z) only
+        idem = distance(frozen(f)(f_z), f_z, self.distance)  # f' = the paper's re-synced copy: gradient through f(z) only
         tight = -distance(f(f_z_stopped), f_z_stopped, self.distance)  # gradient through the outer f only
         if self.tight_clamp > 0:
             scale = self.tight_clamp * rec.detach()
