@@ -286,7 +286,7 @@ CHECKPOINTS = [
     (dict(drop=("net.G.project.weight",)), "no tensor net.G.project.weight"),
     (dict(drop=("ema_updates",)), "no tensor ema_updates"),
     (dict(meta=edit("optim.D.param_groups.0.lr", "fast")), "param_groups.0.lr: expected float"),
-    (dict(meta=edit("optim.D.param_groups.0.lr", -1.0)), "param_groups.0.lr: expected a positive finite number"),
+    (dict(meta=edit("optim.D.param_groups.0.lr", -1.0)), "param_groups.0.lr: expected a finite number >= 0"),
     (dict(meta=edit("optim.D.param_groups.0.lr", float("nan"))), "param_groups.0.lr: expected float"),
     (dict(meta=edit("optim.D.param_groups.0.betas", [0.5])), "param_groups.0.betas: expected tuple"),
     (dict(meta=edit("optim.D.param_groups", [])), "0 parameter groups saved, 1 built"),

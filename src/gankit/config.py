@@ -59,6 +59,23 @@ class ConstraintConfig:
 
 
 @dataclass
+class ParamGroupConfig:
+    params: str = "*"          # glob over parameter names (gankit inspect names them), e.g. "project.*"; first match wins
+    lr_scale: float = 1.0      # multiplier of the optimizer's lr for these parameters (layer-wise learning rates)
+    weight_decay: float = -1.0  # their weight decay; negative keeps the optimizer's
+
+
+@dataclass
+class TransformConfig:
+    name: str = "scale"        # gradient transform (gankit list gradient-transforms), applied between backward and step
+    params: str = "*"          # glob over parameter names it applies to
+    options: dict = field(default_factory=dict)  # keyword arguments, e.g. {factor: 0.5}
+
+
+LR_SCHEDULES = ("constant", "cosine", "step")
+
+
+@dataclass
 class OptimizerConfig:
     name: str = "adam"     # adam | rmsprop | sgd
     lr: float = 1e-4       # learning rate
@@ -67,6 +84,14 @@ class OptimizerConfig:
     alpha: float = 0.99    # RMSprop smoothing constant
     eps: float = 1e-8      # Adam / RMSprop denominator epsilon
     weight_decay: float = 0.0  # L2 penalty added by the optimizer
+    groups: list[ParamGroupConfig] = field(default_factory=list)  # per-parameter lr multipliers / weight decay
+    transforms: list[TransformConfig] = field(default_factory=list)  # gradient transforms, in order
+    clip_value: float = 0.0    # clamp every gradient entry to [-v, v] before the step; 0 = off
+    clip_norm: float = 0.0     # rescale the network's gradient to total norm <= this; 0 = off
+    lr_schedule: str = "constant"  # constant | cosine | step, counted in this network's optimizer steps
+    warmup_steps: int = 0      # linear warm-up from lr / warmup_steps to lr over this many steps
+    decay_steps: int = 0       # cosine: its length (0 = train.steps); step: steps between drops
+    decay_factor: float = 0.1  # step: lr multiplier per drop; cosine: the final lr as a fraction of lr
 
 
 def _default_optimizers() -> dict[str, OptimizerConfig]:
@@ -306,6 +331,13 @@ def validate(cfg: Config) -> Config:
         _check(opt.momentum >= 0, f"optim.{key}.momentum", "0 or more", opt.momentum)
         _check(0 <= opt.alpha <= 1, f"optim.{key}.alpha", "a value in [0, 1]", opt.alpha)
         _check(opt.weight_decay >= 0, f"optim.{key}.weight_decay", "0 or more", opt.weight_decay)
+        if opt.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"config field optim.{key}.lr_schedule: {opt.lr_schedule!r}"
+                              f"{did_you_mean(opt.lr_schedule, list(LR_SCHEDULES))}; choose from {', '.join(LR_SCHEDULES)}")
+        if opt.lr_schedule == "step" and opt.decay_steps < 1:
+            raise ConfigError(f"config field optim.{key}.decay_steps: the step schedule needs a positive interval")
+        for field_name in ("clip_value", "clip_norm", "warmup_steps", "decay_steps"):
+            _check(getattr(opt, field_name) >= 0, f"optim.{key}.{field_name}", "0 or more", getattr(opt, field_name))
     if cfg.data.resolution < 0 or cfg.data.resolution > 4096:
         raise ConfigError(f"config field data.resolution: expected 0 or a power of two up to 4096, got {cfg.data.resolution}")
     if cfg.train.precision not in PRECISIONS:

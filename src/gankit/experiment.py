@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -16,7 +16,7 @@ from .objectives.augment import attach_diffaugment
 from .objectives.base import evaluating
 from .train.checkpoint import find_checkpoint, flatten_optimizer, load_checkpoint, restore_optimizer
 from .train.ema import EMA
-from .train.optim import build_optimizer
+from .train.optim import NetworkUpdate
 
 def ema_keys(name: str) -> tuple[str, str]:
     """Checkpoint keys of a network's EMA copy: (prefix of its tensors, its update counter); G keeps the
@@ -32,6 +32,7 @@ class Experiment:
     optimizers: dict[str, torch.optim.Optimizer]
     constraints: dict[str, list]
     ema: dict[str, EMA]  # network name -> its EMA copy; empty when train.ema_decay is 0
+    updates: dict[str, NetworkUpdate] = field(default_factory=dict)  # network name -> its step (owns optimizers[name])
 
     @property
     def device(self) -> torch.device:
@@ -101,6 +102,8 @@ class Experiment:
         for name, opt in self.optimizers.items():
             t, optim_meta[name] = flatten_optimizer(opt, f"optim.{name}")
             tensors.update(t)
+        tensors.update({f"lr_schedule.{name}": torch.tensor(u.num_steps) for name, u in self.updates.items()})
+        tensors.update({f"lr_scale.{name}": torch.tensor(u.lr_scale, dtype=torch.float64) for name, u in self.updates.items()})
         meta = {"config": self.cfg.to_dict(), "spec": self.spec.to_dict(), "optim": optim_meta}
         return tensors, meta
 
@@ -118,6 +121,9 @@ class Experiment:
             if not isinstance(meta["optim"].get(name), dict):
                 raise CheckpointError(f"{source}: metadata optim.{name} is missing or not a mapping")
             restore_optimizer(opt, tensors, meta["optim"][name], f"optim.{name}", source)
+        for name, update in self.updates.items():  # checkpoints from before lr schedules start at 0, scale 1
+            update.num_steps = int(tensors.get(f"lr_schedule.{name}", torch.tensor(0)))
+            update.lr_scale = float(tensors.get(f"lr_scale.{name}", torch.tensor(1.0)))
 
 
 def load_module(module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str, source: Path) -> None:
@@ -159,14 +165,15 @@ def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     attach_diffaugment(objective.nets["D"] if "D" in objective.nets else None, cfg.augment, spec.is_image)
     constraints = build_constraints(cfg, objective)  # spectral norm changes the parameters: before optimizers
     objective.to(cfg.train.device)
-    optimizers = {}
+    updates = {}
     for name, net in objective.nets.items():
         if name not in cfg.optim:
             raise ConfigError(f"objective {cfg.objective.name} has network {name} but the config has no optim.{name}")
-        optimizers[name] = build_optimizer(net.parameters(), cfg.optim[name], f"optim.{name}")
+        updates[name] = NetworkUpdate(net, cfg.optim[name], f"optim.{name}", cfg.train.steps)
+    optimizers = {name: update.optimizer for name, update in updates.items()}
     ema = {name: EMA(objective.nets[name], cfg.train.ema_decay) for name in objective.ema_networks
            if name in objective.nets and cfg.train.ema_decay > 0}
-    return Experiment(cfg, spec, objective, optimizers, constraints, ema)
+    return Experiment(cfg, spec, objective, optimizers, constraints, ema, updates)
 
 
 def experiment_from_checkpoint(run_or_file: Path, device: str | None = None) -> tuple[Experiment, dict]:

@@ -73,3 +73,13 @@ def test_time_to_quality_takes_digits_presets_only(capsys):
 
     assert main(["bench", "speed", "--ttq-presets", "ring8-wgan-gp"]) == 2
     assert "races to a digits FD" in capsys.readouterr().err
+
+
+def test_schedule_trainers_differ_only_in_the_schedule(tmp_path):
+    from gankit.bench.speed import schedule_trainer
+
+    simultaneous, alternating = schedule_trainer(tmp_path, "simultaneous"), schedule_trainer(tmp_path, "alternating")
+    assert [p.name for p in simultaneous.phases] == ["D+G"] and [p.name for p in alternating.phases] == ["D", "G"]
+    assert alternating.schedule.repeats == {"critic": 1, "generator": 1}
+    a, b = simultaneous.exp.objective.nets.state_dict(), alternating.exp.objective.nets.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)

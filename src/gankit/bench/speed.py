@@ -167,6 +167,27 @@ def critic_overheads(workdir: Path, repeats: int, iterations: int) -> dict[str, 
             for name, overrides in CRITIC_VARIANTS.items()}
 
 
+def schedule_trainer(workdir: Path, schedule: str, *overrides: str) -> Trainer:
+    """The digits-single-loss preset's networks and losses (DCGAN, non-saturating + R1, D without BatchNorm),
+    EMA off, under the given schedule (alternating: 1:1, the schedule the single loss is equivalent to)."""
+    cfg = build_config(load_preset("digits-single-loss"), overrides=[
+        f"train.schedule={schedule}", "train.ema_decay=0", "log.progress=false", f"out_dir={workdir}", *overrides])
+    dataset = load_dataset(cfg.data.name)
+    return Trainer(build_experiment(cfg, dataset.spec), dataset, workdir / schedule)
+
+
+def single_loss_ratio(workdir: Path, repeats: int, iterations: int) -> dict[str, float]:
+    """Time per iteration of the simultaneous schedule (one loss, one backward) over alternating 1:1, with the
+    preset's R1 penalty (the same double backward in both) and without it."""
+    out = {}
+    for label, overrides in (("", ()), (", no penalty", ("penalties=[]",))):
+        simultaneous = schedule_trainer(workdir, "simultaneous", *overrides)
+        alternating = schedule_trainer(workdir, "alternating", *overrides)
+        out[f"digits-single-loss{label}: simultaneous / alternating 1:1"] = interleaved_ratio(
+            simultaneous.train_iteration, alternating.train_iteration, repeats, iterations)
+    return out
+
+
 SPEED_PRESETS = ("ring8-wgan-gp", "digits-wgan-gp")  # the issue's targets: <= 0.95x on ring8, <= 1.0x on digits
 
 
@@ -188,6 +209,7 @@ def run_speed(repeats: int = 15, iterations: int = 20, threads: int = 1,
         out["wgan-gp: penalty overhead (gp / no penalty)"] = interleaved_ratio(
             with_gp.train_iteration, without_gp.train_iteration, repeats, iterations)
         out.update(critic_overheads(Path(tmp), repeats, iterations))
+        out.update(single_loss_ratio(Path(tmp), repeats, iterations))
     return out
 
 

@@ -39,6 +39,9 @@ TASKS = {
     "t2": {**{name: deep_merge(T2_BASE, extra) for name, extra in T2_OBJECTIVES.items()},  # T2's MLPs
            **{f"digits-{n}": deep_merge(load_preset(f"digits-{n}"), T2_EVAL) for n in DIGITS_PRESETS}},  # the presets' nets
 }
+# issue 11: the single-loss schedule, a class-conditional GAN and IGN
+TASKS["t2"].update({f"digits-{n}": deep_merge(load_preset(f"digits-{n}"), T2_EVAL) for n in ("single-loss", "cgan", "ign")})
+TASKS["t1-ring"]["ring8-ign"] = load_preset("ring8-ign")
 HEADLINE = {"t1-ring": "toy/hq", "t1-grid": "toy/hq", "t1-collapse": "toy/reverse_kl", "t2": "digits/fd"}
 
 # issue 10, the autoencoder family: VAE / EAE / DAE by FD in t2, the DAE on the ring, and the quantizers at the same

@@ -29,7 +29,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
     from ..experiment import experiment_from_checkpoint
-    from ..metrics import METRICS
+    from ..metrics import METRICS, evaluate
     from ..train.trainer import EVAL_SEED_OFFSET
 
     if args.output:
@@ -61,7 +61,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     use_ema = exp.has_ema and not args.no_ema
     seed = exp.cfg.seed + EVAL_SEED_OFFSET if args.seed is None else args.seed  # default: training's eval draw
     if names or args.features == "inception":
-        samples = exp.generate(exp.objective.sample_z(n, torch.Generator().manual_seed(seed)), use_ema)
+        z = exp.objective.sample_z(n, torch.Generator().manual_seed(seed))
+        samples = exp.generate(z, use_ema)
         print(f"evaluating {n} samples of the {'EMA generator' if use_ema else 'generator (no EMA)'} "
               f"at step {meta['step']} ({meta['path']})")
     else:
@@ -69,10 +70,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     results = {}
     if args.features == "inception":
         results.update(inception_metrics(samples, dataset, args.inception_weights))
-    else:
-        for name in names:
-            for key, value in METRICS.get(name)(samples, dataset).items():
-                results[f"{name}/{key}"] = value
+    elif names:
+        results.update(evaluate(samples, dataset, exp.objective.requested_classes(z), names))
     if with_encoder:
         from ..metrics.encoder import encoder_metrics
 

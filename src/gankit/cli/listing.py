@@ -8,9 +8,10 @@ import argparse
 def cmd_list(args: argparse.Namespace) -> int:
     from ..data import dataset_names
     from ..metrics import METRICS
-    from ..nn import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS
+    from ..nn import DATA_MAPS, DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS
     from ..objectives import CONSTRAINTS, OBJECTIVES, PENALTIES
     from ..presets import DEFAULT, preset_names, preset_summary
+    from ..train.gradients import GRADIENT_TRANSFORMS
     from ..train.schedule import SCHEDULES
     from ..autoencoders import QUANTIZERS
 
@@ -19,13 +20,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     presets = [f"{n}  - recipe for any data (set data.name): {recipe_summary(n)}" for n in recipe_names()]
     presets += [f"{n}  - benchmark preset: {preset_summary(n)}{' (default)' if n == DEFAULT else ''}"
                 for n in preset_names()]
-    kinds = {"G": GENERATORS, "D": DISCRIMINATORS, "E": ENCODERS, "joint D": JOINT_CRITICS}
+    kinds = {"G": GENERATORS, "D": DISCRIMINATORS, "E": ENCODERS, "joint D": JOINT_CRITICS, "IGN f": DATA_MAPS}
     names = sorted(set().union(*(r.names() for r in kinds.values())))
     networks = [f"{n}  ({', '.join(k for k, r in kinds.items() if n in r.names())})" for n in names]
     tables = {"datasets": dataset_names(), "networks": networks, "objectives": OBJECTIVES.names(),
               "penalties": PENALTIES.names(), "constraints": CONSTRAINTS.names(),
-              "schedules": SCHEDULES.names(), "metrics": METRICS.names(), "quantizers": QUANTIZERS.names(),
-              "presets": presets}
+              "schedules": SCHEDULES.names(), "gradient-transforms": GRADIENT_TRANSFORMS.names(),
+              "metrics": METRICS.names(), "quantizers": QUANTIZERS.names(), "presets": presets}
     for kind in [args.kind] if args.kind else tables:
         print(f"{kind}:")
         for name in tables[kind]:
@@ -37,6 +38,6 @@ def add_parser(sub) -> None:
     ls = sub.add_parser("list", help="list datasets, networks, objectives, penalties, presets, ...",
                         description="List the names the config and the CLI accept.")
     ls.add_argument("kind", nargs="?", choices=["datasets", "networks", "objectives", "penalties", "constraints",
-                                                "schedules", "metrics", "quantizers", "presets"],
+                                                "schedules", "gradient-transforms", "metrics", "quantizers", "presets"],
                     help="one table only (networks: as G generator, D critic, E encoder, joint D BiGAN critic)")
     ls.set_defaults(func=cmd_list)

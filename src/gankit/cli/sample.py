@@ -27,22 +27,54 @@ def cmd_sample(args: argparse.Namespace) -> int:
     use_ema = exp.has_ema and not args.no_ema
     which = "EMA generator" if use_ema else "generator"
     z = exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed))
+    if args.class_index is not None:
+        z = exp.objective.with_class(z, args.class_index)
     if args.out_dir:
         from ..export import write_png_folder
 
         write_png_folder(exp, z, Path(args.out_dir), use_ema)
         print(f"wrote {args.n} PNG files of the {which} at step {meta['step']} to {args.out_dir}")
         return 0
-    x = exp.generate(z, use_ema)
+    nrow = args.nrow or class_rows(exp.objective, z, args.class_index)
+    if args.apply:
+        x, nrow = applied(exp, z, args.apply, use_ema), args.n
+    else:
+        x = exp.generate(z, use_ema)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".npz":
         save_npz(out, x=x.numpy())
     elif exp.spec.is_image:
-        save_image_grid(x, out, nrow=args.nrow)
+        save_image_grid(x, out, nrow=nrow)
     else:
-        plot_points(x[:, :2], out, title=f"{args.n} samples, step {meta['step']}")
-    print(f"wrote {args.n} samples of the {which} at step {meta['step']} to {out}")
+        plot_points(x[:, :2], out, title=f"{len(x)} samples, step {meta['step']}")
+    print(f"wrote {len(x)} samples of the {which} at step {meta['step']} to {out}")
     return 0
+
+
+def class_rows(objective, z: torch.Tensor, class_index: int | None) -> int | None:
+    """Images per row such that each row is one class, for class-conditional runs whose n is a multiple of the
+    number of classes (sample_z puts the classes in equal blocks); None (a square grid) otherwise."""
+    classes = objective.requested_classes(z)
+    if classes is None or class_index is not None:
+        return None
+    k = int(classes.max()) + 1
+    return len(z) // k if len(z) % k == 0 else None
+
+
+def applied(exp, z: torch.Tensor, times: int, use_ema: bool) -> torch.Tensor:
+    """f(z), f(f(z)), ... as `times` blocks of len(z) (objectives that sample by applying one network, e.g. IGN);
+    prints how far each application moves the samples, mean over pixels of |f^k(z) - f^(k-1)(z)|."""
+    if not hasattr(exp.objective, "applications"):
+        raise ConfigError(f"--apply: objective {exp.cfg.objective.name!r} does not sample by applying a network "
+                          "repeatedly (ign does)")
+    steps, previous = [], z
+    for k in range(1, times + 1):
+        exp.objective.applications = k
+        steps.append(exp.generate(z, use_ema))
+        moved = float((steps[-1] - previous.view_as(steps[-1])).abs().mean())
+        print(f"application {k}: mean |f^{k}(z) - f^{k - 1}(z)| = {moved:.4f}")
+        previous = steps[-1]
+    return torch.cat(steps)
 
 
 def add_parser(sub) -> None:
@@ -56,6 +88,12 @@ def add_parser(sub) -> None:
     s.add_argument("--out-dir", metavar="DIR",
                    help="write one PNG per sample (000000.png, ...) in chunks, with a progress bar: the folder "
                         "layout torch-fidelity, clean-fid and data.name=folder:DIR read")
-    s.add_argument("--nrow", type=positive_int, default=None, help="images per row of the grid (default: square)")
+    s.add_argument("--nrow", type=positive_int, default=None,
+                   help="images per row of the grid (default: square; one class per row for class-conditional "
+                        "runs when n is a multiple of the number of classes, e.g. -n 100)")
+    s.add_argument("--class", dest="class_index", type=int, default=None,
+                   help="class-conditional runs: every sample of this class (default: all classes in equal blocks)")
+    s.add_argument("--apply", type=positive_int, default=0, metavar="K",
+                   help="IGN: apply f K times and write f(z), f(f(z)), ... one row each (and print how far each moves)")
     add_generator_options(s)
     s.set_defaults(func=cmd_sample)

@@ -6,6 +6,7 @@ import torch
 from ..data import Dataset
 from ..errors import ConfigError, DataError
 from ..registry import Registry
+from .conditional import class_conditional_digits_metrics, interleave_by_class
 from .digits import digits_metrics, stacked_digits_metrics
 from .swd import swd as swd_of_images
 from .toy import toy_metrics
@@ -48,12 +49,21 @@ def swd(samples: torch.Tensor, dataset: Dataset) -> dict:
     return swd_of_images(real, samples)
 
 
-def evaluate(samples: torch.Tensor, dataset: Dataset) -> dict[str, float]:
-    """Every metric the dataset lists, prefixed by the metric's name."""
+def evaluate(samples: torch.Tensor, dataset: Dataset, classes: torch.Tensor | None = None,
+             names: list[str] | None = None) -> dict[str, float]:
+    """Every metric the dataset lists (or those named), prefixed by the metric's name. Class-conditional
+    samples come with their requested `classes` [N]: they are interleaved by class first (so the 797 the digits
+    metrics read are balanced), and the digits metrics add class_acc and the within-class FD."""
     out = {}
-    for name in dataset.spec.metrics:
+    if classes is not None:
+        order = interleave_by_class(classes)
+        samples, classes = samples[order], classes[order]
+    for name in dataset.spec.metrics if names is None else names:
         for key, value in METRICS.get(name)(samples, dataset).items():
             out[f"{name}/{key}"] = value
+        if name == "digits" and classes is not None:
+            extra = class_conditional_digits_metrics(samples[:DIGITS_SAMPLES], classes[:DIGITS_SAMPLES])
+            out.update({f"digits/{k}": v for k, v in extra.items()})
     return out
 
 

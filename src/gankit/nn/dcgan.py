@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..data import DataSpec
 from ..errors import ConfigError
 from .blocks import NORMS_2D, choose, dcgan_init
+from .conditional import ConditionalBatchNorm, LabelledCritic, class_count, split_class
 from .registry import DISCRIMINATORS, GENERATORS
 
 MIN_RES, MAX_RES, START = 8, 1024, 4
@@ -61,17 +63,27 @@ class SelfModulatedBatchNorm(nn.Module):
 @GENERATORS.register("dcgan")
 class DCGANGenerator(nn.Module):
     """z [N, z_dim] -> Linear to [N, width, 4, 4] -> (upsample, norm, ReLU) x n -> [N, C, R, R], tanh.
-    self_mod=True replaces each BatchNorm by a self-modulated one whose scale and shift come from z."""
+    self_mod=True replaces each BatchNorm by a self-modulated one whose scale and shift come from z;
+    conditional=True by a class-conditional one, the class index riding in z's last column ([N, z_dim + 1])."""
 
     def __init__(self, spec: DataSpec, z_dim: int, width: int = 256, kernel_size: int = 4,
-                 upsample: str = "convtranspose", norm: str = "batch", self_mod: bool = False):
+                 upsample: str = "convtranspose", norm: str = "batch", self_mod: bool = False,
+                 conditional: bool = False):
         super().__init__()
         n = num_doublings(spec, "dcgan")
-        if self_mod and norm != "batch":
-            raise ConfigError(f"self_mod modulates BatchNorm: it needs norm batch, not {norm!r}")
-        make_norm = (lambda c: SelfModulatedBatchNorm(c, z_dim)) if self_mod else choose(NORMS_2D, norm, "norm")
+        if (self_mod or conditional) and norm != "batch":
+            raise ConfigError(f"self_mod modulates BatchNorm, as does conditional: they need norm batch, not {norm!r}")
+        if self_mod and conditional:
+            raise ConfigError("dcgan generator: choose one of self_mod and conditional")
+        self.num_classes = class_count(spec, "model.G") if conditional else 0
+        if conditional:
+            make_norm = lambda c: ConditionalBatchNorm(c, self.num_classes)  # noqa: E731
+        else:
+            make_norm = (lambda c: SelfModulatedBatchNorm(c, z_dim)) if self_mod else choose(NORMS_2D, norm, "norm")
         self.width = width
-        self.project = nn.Linear(z_dim, width * START * START, bias=False)
+        # conditional: the one-hot class also enters the first layer (Mirza & Osindero 2014), a pathway as fast to
+        # learn as the critic's; conditional BatchNorm's per-class scales alone move at lr per step
+        self.project = nn.Linear(z_dim + self.num_classes, width * START * START, bias=False)
         layers: list[nn.Module] = [make_norm(width), nn.ReLU()]
         c = width
         for _ in range(n - 1):
@@ -83,23 +95,34 @@ class DCGANGenerator(nn.Module):
         dcgan_init(self)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        h = self.project(z).view(len(z), self.width, START, START)  # [N, width, 4, 4]
+        if self.num_classes:
+            z, c = split_class(z)  # [N, z_dim], [N]
+            h = self.project(torch.cat([z, F.one_hot(c, self.num_classes).to(z)], 1))
+        else:
+            h = self.project(z)
+        h = h.view(len(z), self.width, START, START)  # [N, width, 4, 4]
         for layer in self.net:
-            h = layer(h, z) if isinstance(layer, SelfModulatedBatchNorm) else layer(h)
+            if isinstance(layer, SelfModulatedBatchNorm):
+                h = layer(h, z)
+            else:
+                h = layer(h, c) if isinstance(layer, ConditionalBatchNorm) else layer(h)
         return h  # [N, C, R, R]
 
 
 @DISCRIMINATORS.register("dcgan")
-class DCGANDiscriminator(nn.Module):
+class DCGANDiscriminator(LabelledCritic):
     """x [N, C, R, R] -> (stride-2 conv, norm, LeakyReLU 0.2) x n -> [N, width, 4, 4] -> Linear -> [N].
-    No norm on the first layer; use norm=layer or none for gradient penalties (BatchNorm mixes samples)."""
+    No norm on the first layer; use norm=layer or none for gradient penalties (BatchNorm mixes samples).
+    conditional: projection or acgan reads class labels (see LabelledCritic)."""
 
     def __init__(self, spec: DataSpec, z_dim: int, width: int = 256, kernel_size: int = 4, norm: str = "batch",
-                 outputs: int = 1):
+                 outputs: int = 1, conditional: str = "none"):
         super().__init__()
         n = num_doublings(spec, "dcgan")
         make_norm = choose(NORMS_2D, norm, "norm")
         pad, _ = same_padding(kernel_size)
+        if conditional != "none" and outputs != 1:
+            raise ConfigError("a conditional dcgan discriminator is a critic (outputs 1), not an encoder")
         self.outputs = outputs
         channels = [max(width // 2 ** (n - 1 - i), 8) for i in range(n)]  # ends at `width`
         layers: list[nn.Module] = []
@@ -112,8 +135,11 @@ class DCGANDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
         self.head = nn.Linear(c_in * START * START, outputs)
         dcgan_init(self)
+        self.add_label_head(spec, conditional, c_in * START * START)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.net(x)  # [N, width, 4, 4]
-        out = self.head(h.flatten(1))  # [N, outputs]
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).flatten(1)  # [N, width * 16]
+
+    def unconditional(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.head(self.features(x))  # [N, outputs]
         return out.squeeze(1) if self.outputs == 1 else out

@@ -9,6 +9,7 @@ GENERATORS: Registry = Registry("generators")          # z [N, z_dim] -> x
 DISCRIMINATORS: Registry = Registry("discriminators")  # x -> [N]
 ENCODERS: Registry = Registry("encoders")              # x -> [N, outputs]
 JOINT_CRITICS: Registry = Registry("joint critics")    # (x, z) -> [N], BiGAN's discriminator
+DATA_MAPS: Registry = Registry("data maps")            # x -> x of the same shape, IGN's f
 
 
 def build_network(registry: Registry, name: str, options: dict, where: str, **built_in) -> nn.Module:

@@ -6,9 +6,9 @@ import inspect
 from ..config import Config
 from ..data import DataSpec
 from ..errors import ConfigError
-from ..nn import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS, build_network
+from ..nn import DATA_MAPS, DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS, build_network
 from ..registry import check_options
-from . import encoder_gans, gan, qp  # noqa: F401  (registers the objectives)
+from . import encoder_gans, gan, ign, qp  # noqa: F401  (registers the objectives)
 from .base import OBJECTIVES, Batch, Objective, Phase
 from .. import autoencoders  # noqa: F401,E402  (registers vae, eae, dae, vq-vae)
 from .constraints import CONSTRAINTS
@@ -16,7 +16,7 @@ from .penalties import PENALTIES
 
 # kind in Objective.needs -> (registry, outputs in units of z_dim; 0 = the network's own output)
 _NETWORK_KINDS = {"generator": (GENERATORS, 0), "discriminator": (DISCRIMINATORS, 0), "encoder": (ENCODERS, 1),
-                  "gaussian-encoder": (ENCODERS, 2), "joint": (JOINT_CRITICS, 0)}
+                  "gaussian-encoder": (ENCODERS, 2), "joint": (JOINT_CRITICS, 0), "data map": (DATA_MAPS, 0)}
 
 
 def build_penalties(cfg: Config) -> list:

@@ -8,6 +8,7 @@ from typing import Callable, Mapping
 
 import torch
 from torch import nn
+from torch.func import functional_call
 
 from ..errors import ConfigError
 from ..registry import Registry
@@ -52,10 +53,23 @@ class Objective(nn.Module, ABC):
     def phases(self) -> list[Phase]:
         """The phases of one iteration, in order."""
 
+    def single_loss_phase(self) -> Phase | None:
+        """All networks in one phase whose loss gives each network its own phase's gradient in one backward
+        (the stop-gradient identity, algorithms.md section 10), or None where the phases cannot be combined."""
+        return None
+
     def sample_z(self, n: int, generator: torch.Generator | None = None, device="cpu") -> torch.Tensor:
         """The noise that sampling starts from: z ~ N(0, I) [n, z_dim] here; objectives that sample
         otherwise (chains in data space, noise shaped like the data) override it."""
         return torch.randn(n, self.z_dim, generator=generator).to(device)
+
+    def with_class(self, z: torch.Tensor, classes: int) -> torch.Tensor:
+        """z of `sample_z` with every sample asking for class `classes` (class-conditional objectives only)."""
+        raise ConfigError("this run is not class-conditional")
+
+    def requested_classes(self, z: torch.Tensor) -> torch.Tensor | None:
+        """The class [N] each z of `sample_z` asks for, or None when sampling is not class-conditional."""
+        return None
 
     def generate(self, z: torch.Tensor, nets: Mapping[str, nn.Module],
                  generator: torch.Generator | None = None) -> torch.Tensor:
@@ -116,6 +130,15 @@ def evaluating(*modules: nn.Module):
     finally:
         for m, mode in zip(modules, modes):
             m.train(mode)
+
+
+def frozen(module: nn.Module) -> Callable:
+    """The module with its parameters cut from the graph (a re-synced frozen copy, without copying): gradients
+    flow through its inputs only. Buffers are cloned, so it moves no running statistic or power-iteration
+    vector of the module itself."""
+    params = {k: v.detach() for k, v in module.named_parameters()}
+    buffers = {k: v.clone() for k, v in module.named_buffers()}
+    return lambda *args, **kwargs: functional_call(module, {**params, **buffers}, args, kwargs)
 
 
 def with_total(terms: Losses, **diagnostics: torch.Tensor) -> Losses:

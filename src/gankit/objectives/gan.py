@@ -6,9 +6,12 @@ import functools
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from ..nn.spectral import critic_outputs, one_forward_is_exact
-from .base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
+from ..errors import ConfigError, DataError
+from ..nn.conditional import WithLabels, append_class, split_class
+from ..nn.spectral import one_forward_is_exact
+from .base import OBJECTIVES, Batch, Losses, Objective, Phase, frozen, with_total
 from .penalties import GradientPenalty
 
 
@@ -53,9 +56,16 @@ def lsgan_g_loss(fake: torch.Tensor) -> torch.Tensor:
 
 
 class AdversarialObjective(Objective):
-    """A generator G and a critic D trained in two phases by a pair of per-sample losses."""
+    """A generator G and a critic D trained in two phases by a pair of per-sample losses. With a class-conditional
+    G (model.G.options.conditional) and a labelled D (model.D.options.conditional: projection or acgan) it is a
+    conditional GAN: z carries the class (nn/conditional.py), D reads it, ACGAN adds class_weight x cross-entropy."""
 
     needs = {"G": "generator", "D": "discriminator"}
+
+    def __init__(self, networks, penalties, z_dim, class_weight: float = 1.0):
+        super().__init__(networks, penalties, z_dim)
+        self.num_classes, self.labels = conditioning(networks["G"], networks["D"])
+        self.class_weight = class_weight
 
     @staticmethod
     def d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:  # overridden per objective
@@ -74,18 +84,117 @@ class AdversarialObjective(Objective):
         """Decided at the first critic step (constraints are attached by then), not walked every step."""
         return one_forward_is_exact(self.nets["D"])
 
+    def critic_terms(self, batch: Batch, x_fake: torch.Tensor, real: torch.Tensor, fake: torch.Tensor):
+        """The critic's loss terms from its scores [N] on real and (stopped) fake samples, and diagnostics."""
+        return {"d_loss": self.d_loss(real, fake).mean()}, {"d_real": real.mean(), "d_fake": fake.mean()}
+
     def critic_loss(self, batch: Batch) -> Losses:
         G, D = self.nets["G"], self.nets["D"]
         with torch.no_grad():
             x_fake = G(batch.z)
-        real, fake = critic_outputs(D, batch.x, x_fake, self.one_critic_forward)  # [N], [N]
-        terms = {"d_loss": self.d_loss(real, fake).mean()}
-        terms.update(self.penalty_terms(D, batch.x, x_fake, batch.phase_step))
-        return with_total(terms, d_real=real.mean(), d_fake=fake.mean())
+        y_real, y_fake = self.real_labels(batch), self.fake_labels(batch.z)
+        (real, real_classes), (fake, fake_classes) = self.scores(
+            [batch.x, x_fake], [y_real, y_fake], self.one_critic_forward)  # [N] each
+        terms, diagnostics = self.critic_terms(batch, x_fake, real, fake)
+        terms.update(self.penalty_terms(labelled(D, y_real), batch.x, x_fake, batch.phase_step))
+        if real_classes is not None:  # ACGAN: D names the class of real and generated samples
+            terms["class_loss"] = self.class_weight * (F.cross_entropy(real_classes, y_real)
+                                                       + F.cross_entropy(fake_classes, y_fake))
+        return with_total(terms, **diagnostics)
 
     def generator_loss(self, batch: Batch) -> Losses:
-        fake = self.nets["D"](self.nets["G"](batch.z))
-        return with_total({"g_loss": self.g_loss(fake).mean()})
+        y_fake = self.fake_labels(batch.z)
+        ((fake, fake_classes),) = self.scores([self.nets["G"](batch.z)], [y_fake], False)
+        terms = {"g_loss": self.g_loss(fake).mean()}
+        if fake_classes is not None:  # ACGAN: G makes samples D names as their class
+            terms["g_class_loss"] = self.class_weight * F.cross_entropy(fake_classes, y_fake)
+        return with_total(terms)
+
+    def single_loss_phase(self) -> Phase:
+        return Phase("D+G", ("D", "G"), "critic", self.single_loss)
+
+    def single_loss(self, batch: Batch) -> Losses:
+        """Both phases in one scalar by stop-gradients (algorithms.md section 10; Su, kexue.fm/archives/6387):
+        L = L_D(D, sg G) + L_G(sg D, G), so one backward gives D the critic phase's gradient and G the generator
+        phase's. x_f = G(z) is computed once; sg G is x_f detached, sg D is D with its parameters detached (the
+        frozen copy of section 10, without copying). Su's form L_D + [g(D(x_f)) - g(D(sg x_f))] gives the same
+        gradients but also computes D's parameter gradient on x_f only to cancel it. Forwards: 1 G and D on
+        real + fake, then D on x_f, against 2 G and 3 D alternating."""
+        D = self.nets["D"]
+        x_fake = self.nets["G"](batch.z)
+        x_stopped = x_fake.detach()
+        y_real, y_fake = self.real_labels(batch), self.fake_labels(batch.z)
+        (real, real_classes), (stopped, stopped_classes) = self.scores(
+            [batch.x, x_stopped], [y_real, y_fake], True)  # one forward: the schedule admits no BatchNorm in D
+        terms, diagnostics = self.critic_terms(batch, x_stopped, real, stopped)
+        terms.update(self.penalty_terms(labelled(D, y_real), batch.x, x_stopped, batch.phase_step))
+        ((fake, fake_classes),) = self.scores([x_fake], [y_fake], False, frozen(D))
+        terms["g_loss"] = self.g_loss(fake).mean()
+        if real_classes is not None:
+            terms["class_loss"] = self.class_weight * (F.cross_entropy(real_classes, y_real)
+                                                       + F.cross_entropy(stopped_classes, y_fake))
+            terms["g_class_loss"] = self.class_weight * F.cross_entropy(fake_classes, y_fake)
+        return with_total(terms, **diagnostics)
+
+    # --- class labels (conditional GANs) ----------------------------------------------------------------
+
+    def scores(self, xs: list[torch.Tensor], ys: list, together: bool,
+               D=None) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+        """(D's score [N], ACGAN class logits [N, K] or None) of each batch in xs with labels ys; one forward of
+        all of them when `together` (no batch statistics in D), else one each. D: nets["D"] unless given."""
+        D = self.nets["D"] if D is None else D
+        call = {"acgan": lambda x, y: D(x, with_classes=True), "projection": lambda x, y: (D(x, y), None)}.get(
+            self.labels, lambda x, y: (D(x), None))
+        if not together or len(xs) == 1:
+            return [call(x, y) for x, y in zip(xs, ys)]
+        score, classes = call(torch.cat(xs), torch.cat(ys) if self.num_classes else None)
+        sizes = [len(x) for x in xs]
+        return list(zip(score.split(sizes), classes.split(sizes) if classes is not None else [None] * len(xs)))
+
+    def real_labels(self, batch: Batch) -> torch.Tensor | None:
+        if not self.num_classes:
+            return None
+        if batch.y is None:
+            raise DataError("a class-conditional GAN needs labelled data; this dataset gives no labels")
+        return batch.y
+
+    def fake_labels(self, z: torch.Tensor) -> torch.Tensor | None:
+        return split_class(z)[1] if self.num_classes else None
+
+    def sample_z(self, n: int, generator: torch.Generator | None = None, device="cpu") -> torch.Tensor:
+        """z ~ N(0, I) [n, z_dim]; conditional: [n, z_dim + 1] with classes in equal blocks 0, 0, ..., K-1 in
+        the last column (n = 10 K gives a grid of 10 per row one class per row, and balanced metrics)."""
+        noise = torch.randn(n, self.z_dim, generator=generator)
+        if not self.num_classes:
+            return noise.to(device)
+        return append_class(noise, torch.arange(n) * self.num_classes // n).to(device)
+
+    def with_class(self, z: torch.Tensor, classes) -> torch.Tensor:
+        if not self.num_classes:
+            raise ConfigError("this run is not class-conditional (model.G.options.conditional is off)")
+        if not 0 <= int(classes) < self.num_classes:
+            raise ConfigError(f"class {classes}: this run's classes are 0 to {self.num_classes - 1}")
+        return append_class(z[:, :-1], torch.full((len(z),), int(classes)))
+
+    def requested_classes(self, z: torch.Tensor) -> torch.Tensor | None:
+        return self.fake_labels(z)
+
+
+def conditioning(G: nn.Module, D: nn.Module) -> tuple[int, str]:
+    """(number of classes, how D reads labels); a conditional G with an unconditional D, or the reverse, is an error."""
+    num_classes, labels = getattr(G, "num_classes", 0), getattr(D, "conditional", "none")
+    if num_classes and labels == "none":
+        raise ConfigError("a class-conditional G needs a D that reads labels: set model.D.options.conditional "
+                          "to projection or acgan")
+    if labels != "none" and not num_classes:
+        raise ConfigError(f"model.D.options.conditional={labels} needs a class-conditional G: "
+                          "set model.G.options.conditional=true")
+    return num_classes, labels
+
+
+def labelled(D: nn.Module, y: torch.Tensor | None) -> nn.Module:
+    """D with the labels fixed, as penalties see it (D itself when it reads none)."""
+    return WithLabels(D, y) if getattr(D, "conditional", "none") == "projection" else D
 
 
 @OBJECTIVES.register("minimax")
@@ -114,8 +223,8 @@ class WGAN(AdversarialObjective):
 class WGANGP(WGAN):
     """WGAN with the two-sided gradient penalty on random interpolates (Gulrajani et al. 2017)."""
 
-    def __init__(self, networks, penalties, z_dim, gp_weight: float = 10.0):
-        super().__init__(networks, [GradientPenalty(gp_weight), *penalties], z_dim)
+    def __init__(self, networks, penalties, z_dim, gp_weight: float = 10.0, class_weight: float = 1.0):
+        super().__init__(networks, [GradientPenalty(gp_weight), *penalties], z_dim, class_weight)
 
 
 @OBJECTIVES.register("hinge")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..errors import ConfigError
-from ..nn.spectral import critic_outputs
-from .base import OBJECTIVES, Batch, Losses, with_total
+from .base import OBJECTIVES, Batch
 from .gan import AdversarialObjective, wgan_g_loss
 
 DISTANCES = ("l1", "l2")
@@ -44,14 +43,9 @@ class GANQP(AdversarialObjective):
             raise ConfigError(f"objective.options.lam: expected a positive number, got {lam}")
         self.distance, self.lam, self.eps = distance, lam, eps
 
-    def critic_loss(self, batch: Batch) -> Losses:
-        G, D = self.nets["G"], self.nets["D"]
-        with torch.no_grad():
-            x_fake = G(batch.z)
-        real, fake = critic_outputs(D, batch.x, x_fake, self.one_critic_forward)
+    def critic_terms(self, batch: Batch, x_fake: torch.Tensor, real: torch.Tensor, fake: torch.Tensor):
         distance = qp_distance(batch.x, x_fake, self.distance, self.eps)
         delta = real - fake
-        terms = {"d_loss": qp_critic_loss(delta, distance, self.lam).mean()}
-        terms.update(self.penalty_terms(D, batch.x, x_fake, batch.phase_step))
         # dT / (lambda d) lies in [-1, 1] at the optimal critic: a health gauge
-        return with_total(terms, d_real=real.mean(), d_fake=fake.mean(), qp_ratio=(delta / (self.lam * distance)).mean())
+        return ({"d_loss": qp_critic_loss(delta, distance, self.lam).mean()},
+                {"d_real": real.mean(), "d_fake": fake.mean(), "qp_ratio": (delta / (self.lam * distance)).mean()})

@@ -205,8 +205,8 @@ def check_param_group(saved, current: dict, where: str) -> None:
         if not same_kind(saved[key], value):
             raise CheckpointError(f"{where}.{key}: expected {type(value).__name__} like {value!r}, got {saved[key]!r}")
     lr = saved.get("lr")
-    if isinstance(lr, (int, float)) and not (math.isfinite(lr) and lr > 0):
-        raise CheckpointError(f"{where}.lr: expected a positive finite number, got {lr!r}")
+    if isinstance(lr, (int, float)) and not (math.isfinite(lr) and lr >= 0):  # a cosine schedule may end at 0
+        raise CheckpointError(f"{where}.lr: expected a finite number >= 0, got {lr!r}")
 
 
 def same_kind(a, b) -> bool:

@@ -51,8 +51,8 @@ def handle_divergence(trainer, err: Diverged) -> None:
         raise TrainingDiverged(f"training diverged again: {err}; stopped after {trainer.rollbacks} rollback(s) "
                                f"(train.max_rollbacks={train.max_rollbacks})") from None
     rollbacks = trainer.rollbacks
-    # lowered from the rates in use, not the restored ones: repeated rollbacks to one checkpoint compound
-    lowered = {k: [lr * train.rollback_lr_factor for lr in v] for k, v in learning_rates(trainer.exp.optimizers).items()}
+    # lowered from the scales in use, not the restored ones: repeated rollbacks to one checkpoint compound
+    lowered = {name: update.lr_scale * train.rollback_lr_factor for name, update in trainer.exp.updates.items()}
     if kept:
         path, tensors, meta, _ = newest_loadable(trainer.run_dir)
         source = path.name
@@ -60,23 +60,12 @@ def handle_divergence(trainer, err: Diverged) -> None:
         source, (tensors, meta) = "the initial state", trainer.initial_state
     trainer.load_state(tensors, meta, source)
     trainer.rollbacks = rollbacks + 1
-    lrs = set_learning_rates(trainer.exp.optimizers, lowered)
+    for name, update in trainer.exp.updates.items():
+        update.lr_scale = 1.0
+        update.scale_lr(lowered[name])
+    lrs = {name: update.optimizer.param_groups[0]["lr"] for name, update in trainer.exp.updates.items()}
     trainer.log.write({"step": trainer.step, "event": "divergence rollback", "quantity": err.quantity,
                        "diverged_at": err.step, "value": err.value, "level": err.level, "restored": source,
                        "lr": lrs})
     tqdm.write(f"gankit: {err}; rolled back to step {trainer.step} ({source}), learning rates now "
                + ", ".join(f"{k} {v:.3g}" for k, v in lrs.items()))
-
-
-def learning_rates(optimizers: dict) -> dict[str, list[float]]:
-    return {name: [group["lr"] for group in opt.param_groups] for name, opt in optimizers.items()}
-
-
-def set_learning_rates(optimizers: dict, lrs: dict[str, list[float]]) -> dict[str, float]:
-    """Sets every group's learning rate; returns the first group's of each optimizer."""
-    for name, opt in optimizers.items():
-        for group, lr in zip(opt.param_groups, lrs[name]):
-            group["lr"] = lr
-    return {name: opt.param_groups[0]["lr"] for name, opt in optimizers.items()}
-
-

@@ -34,8 +34,8 @@ class Trainer:
     def __init__(self, exp: Experiment, dataset: Dataset, run_dir: Path):
         self.exp, self.dataset, self.run_dir = exp, dataset, Path(run_dir)
         self.cfg = exp.cfg
-        self.phases = exp.objective.phases()
         self.schedule = SCHEDULES.get(self.cfg.train.schedule)(self.cfg.train)
+        self.phases = self.schedule.phases(exp.objective)  # the objective's, or one combined phase
         self.batches = dataset.batches(self.cfg.data.batch_size)
         self.log = MetricsLog(self.run_dir / "metrics.jsonl")
         self.lock = RunLock(self.run_dir)
@@ -80,7 +80,7 @@ class Trainer:
         self.watch_health(phase, losses)
         # step, then re-impose each network's constraints (e.g. weight clipping)
         for name in phase.networks:
-            self.precision.step(self.exp.optimizers[name])
+            self.exp.updates[name].step(self.precision)  # transforms, clipping, lr schedule, optimizer step
             for constraint in self.exp.constraints[name]:
                 constraint(nets[name])
             if name in self.exp.ema:
@@ -156,7 +156,8 @@ class Trainer:
         if not (self.exp.spec.metrics and can_generate) and not self.exp.objective.has_encoder:
             return {}
         with torch.random.fork_rng(devices=[]):
-            self.last_eval = evaluate(self.exp.generate(self.eval_z), self.dataset) if can_generate else {}
+            self.last_eval = evaluate(self.exp.generate(self.eval_z), self.dataset,
+                                      self.exp.objective.requested_classes(self.eval_z)) if can_generate else {}
             if self.exp.objective.has_encoder:
                 self.last_eval.update({f"encoder/{k}": v for k, v in encoder_metrics(self.exp, self.dataset).items()})
         self.log.write({"step": self.step, **self.last_eval})
