@@ -30,7 +30,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     from ..experiment import experiment_from_checkpoint
     from ..metrics import METRICS, evaluate
-    from ..train.trainer import EVAL_SEED_OFFSET
+    from ..train.outputs import EVAL_SEED_OFFSET
 
     if args.output:
         check_output(Path(args.output), (".json",))

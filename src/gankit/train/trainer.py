@@ -13,24 +13,25 @@ from tqdm import tqdm
 from ..data import Dataset
 from ..errors import CheckpointError, TrainingDiverged
 from ..experiment import Experiment
-from ..metrics import HEADLINE, evaluate
-from ..metrics.encoder import encoder_metrics
 from ..objectives import Batch, Phase
-from ..viz import Painter, critic_grid, plot_bounds, plot_points, save_image_grid
 from ..rundir import prepare_run_dir
+from ..viz import Painter
 from . import distributed
-from .checkpoint import checkpoint_path, list_checkpoints, newest_loadable, prune_checkpoints, remove_leftovers, save_checkpoint
+from .checkpoint import checkpoint_path, list_checkpoints, remove_leftovers
 from .divergence import DivergenceDetector, Diverged, phase_health
 from .faults import attempt, handle_divergence, snapshot
 from .lock import RunLock
 from .logging import MetricsLog
+from .outputs import EVAL_SEED_OFFSET, SAMPLE_SEED_OFFSET, RunOutputs
 from .precision import Precision
 from .schedule import SCHEDULES
+from .state import CheckpointState
 
-SAMPLE_SEED_OFFSET, EVAL_SEED_OFFSET, REAL_SEED_OFFSET = 1, 2, 3  # side streams, apart from training's RNG
 
+class Trainer(RunOutputs, CheckpointState):
+    """Runs the phases; what a run writes (losses, samples, metrics) and its checkpoint state come from the
+    two mixins, each in a module of its own."""
 
-class Trainer:
     def __init__(self, exp: Experiment, dataset: Dataset, run_dir: Path):
         self.exp, self.dataset, self.run_dir = exp, dataset, Path(run_dir)
         self.cfg = exp.cfg
@@ -115,104 +116,6 @@ class Trainer:
             self._sums[name] = self._sums.get(name, 0.0) + value.detach()
             self._counts[name] = self._counts.get(name, 0) + 1
 
-    # --- periodic work ------------------------------------------------------------------------
-
-    def write_losses(self) -> dict[str, float]:
-        """Mean losses since the last line (averaged over the processes too); every process calls it, rank 0 writes."""
-        means = distributed.mean_across_ranks({k: v / self._counts[k] for k, v in self._sums.items()})
-        self.last_losses = {k: float(v) for k, v in means.items()}
-        self._sums, self._counts = {}, {}
-        if distributed.is_main():
-            self.log.write({"step": self.step, **self.last_losses})
-        return self.last_losses
-
-    def write_samples(self) -> Path:
-        path = self.run_dir / "samples" / f"step-{self.step:07d}.png"
-        with torch.random.fork_rng(devices=[]):
-            fake = self.exp.generate(self.fixed_z) if self.exp.objective.can_generate else self.reconstructions()
-            if self.exp.spec.is_image:
-                save_image_grid(fake, path)
-                self.log.image("samples", path, self.step)
-                return path
-            real = self.dataset.sample(1000, torch.Generator().manual_seed(self.cfg.seed + REAL_SEED_OFFSET))
-            critic = lambda x: self.exp.objective.critic_value(x.to(self.exp.device)).cpu()  # noqa: E731
-            landscape = critic_grid(*plot_bounds(fake[:, :2], real[:, :2]), critic) if fake.shape[1] == 2 else None
-        fake, real = fake[:, :2], real[:, :2]
-        self.painter.submit(self.draw_points, fake, real, landscape, path, self.step)
-        return path
-
-    def draw_points(self, fake, real, landscape, path: Path, step: int) -> None:
-        """On the painter's thread: the 2-D plot from values computed at `step`."""
-        plot_points(fake, path, real, title=f"{self.cfg.name} step {step}", landscape=landscape)
-        self.log.image("samples", path, step)
-
-    def reconstructions(self) -> torch.Tensor:
-        """Fixed real items above their reconstructions: the pictures of a model that cannot sample."""
-        real = self.dataset.sample(len(self.fixed_z) // 2, torch.Generator().manual_seed(self.cfg.seed + REAL_SEED_OFFSET))
-        return torch.cat([real, self.exp.reconstruct(real)])
-
-    def run_eval(self) -> dict[str, float]:
-        can_generate = self.exp.objective.can_generate
-        if not (self.exp.spec.metrics and can_generate) and not self.exp.objective.has_encoder:
-            return {}
-        with torch.random.fork_rng(devices=[]):
-            self.last_eval = evaluate(self.exp.generate(self.eval_z), self.dataset,
-                                      self.exp.objective.requested_classes(self.eval_z)) if can_generate else {}
-            if self.exp.objective.has_encoder:
-                self.last_eval.update({f"encoder/{k}": v for k, v in encoder_metrics(self.exp, self.dataset).items()})
-        self.log.write({"step": self.step, **self.last_eval})
-        return self.last_eval
-
-    def state(self) -> tuple[dict[str, torch.Tensor], dict]:
-        """Everything exact resume needs: the experiment's state, RNG, data position, divergence levels, step."""
-        tensors, meta = self.exp.state()
-        tensors["rng.cpu"] = torch.get_rng_state()
-        if self.exp.device.type == "cuda":
-            tensors["rng.cuda"] = torch.cuda.get_rng_state(self.exp.device)
-        tensors.update({f"data.{k}": v for k, v in self.batches.state_dict().items()})
-        tensors.update(self.precision.state_dict())
-        tensors.update({f"divergence.{k}": v for k, v in self.watch.state_dict().items()})
-        tensors.update({f"loss_sums.{k}": torch.as_tensor(v) for k, v in self._sums.items()})  # the open log window
-        return tensors, {**meta, "step": self.step, "phase_steps": dict(self.phase_steps), "rollbacks": self.rollbacks,
-                         "loss_counts": dict(self._counts), "world_size": distributed.world_size()}
-
-    def save(self) -> Path:
-        """A checkpoint of everything exact resume needs; written by rank 0 alone."""
-        path = checkpoint_path(self.run_dir, self.step)
-        if not distributed.is_main():
-            return path
-        tensors, meta = self.state()
-        save_checkpoint(path, tensors, meta)
-        prune_checkpoints(self.run_dir, self.cfg.log.keep_checkpoints)
-        return path
-
-    def load_state(self, tensors: dict[str, torch.Tensor], meta: dict, path: Path | str) -> None:
-        distributed.check_world_size(int(meta.get("world_size", 1)), Path(path))
-        self.exp.load_state(tensors, meta, path)
-        self.precision.load_state_dict(tensors)
-        torch.set_rng_state(tensors["rng.cpu"])
-        if "rng.cuda" in tensors and self.exp.device.type == "cuda":
-            torch.cuda.set_rng_state(tensors["rng.cuda"], self.exp.device)
-        self.batches.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("data.")})
-        self.watch.load_state_dict({k[11:]: v for k, v in tensors.items() if k.startswith("divergence.")})
-        self.step = int(meta["step"])
-        self.phase_steps.update(meta.get("phase_steps", {}))
-        self.rollbacks = int(meta.get("rollbacks", 0))
-        self._counts = {k: int(v) for k, v in meta.get("loss_counts", {}).items()}
-        self._sums = {k: tensors[f"loss_sums.{k}"] for k in self._counts if f"loss_sums.{k}" in tensors}
-        self._counts = {k: v for k, v in self._counts.items() if k in self._sums}
-        if distributed.is_main():
-            self.log.truncate_after(self.step)
-
-    def resume(self) -> Path:
-        """Restores weights, optimizers, EMA, RNG, data position and step from the run's newest checkpoint
-        that loads; self.skipped says why newer ones did not."""
-        if distributed.is_main():
-            self.lock.acquire()
-        path, tensors, meta, self.skipped = newest_loadable(self.run_dir)
-        self.load_state(tensors, meta, path)
-        return path
-
     # --- the loop -----------------------------------------------------------------------------
 
     def periodic(self, every: int) -> bool:
@@ -231,15 +134,6 @@ class Trainer:
             attempt("evaluation", self.step, self.log, self.run_eval)
         if logged or evaluated:  # after the evaluation, so the bar shows the latest one
             bar.set_postfix(self.postfix(self.last_losses), refresh=False)
-
-    def postfix(self, record: dict[str, float]) -> dict[str, str]:
-        shown = {k.split("/")[-1] if k.endswith("/total") else k: v for k, v in record.items()
-                 if k.endswith("_loss")}
-        for metric in self.exp.spec.metrics:
-            for key in HEADLINE.get(metric, ()):
-                if f"{metric}/{key}" in self.last_eval:
-                    shown[key] = self.last_eval[f"{metric}/{key}"]
-        return {k: f"{v:.3g}" for k, v in shown.items()}
 
     def fit(self) -> dict:
         """Trains to cfg.train.steps; returns a summary (final step, sample path, checkpoint, metrics)."""

@@ -1,0 +1,71 @@
+"""What a run leaves behind as it trains: loss lines, sample pictures, metric evaluations and the progress
+bar's summary. A mixin of the Trainer (trainer.py), whose attributes it reads."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..metrics import HEADLINE, evaluate
+from ..metrics.encoder import encoder_metrics
+from ..viz import critic_grid, plot_bounds, plot_points, save_image_grid
+from . import distributed
+
+SAMPLE_SEED_OFFSET, EVAL_SEED_OFFSET, REAL_SEED_OFFSET = 1, 2, 3  # side streams, apart from training's RNG
+
+
+class RunOutputs:
+    def write_losses(self) -> dict[str, float]:
+        """Mean losses since the last line (averaged over the processes too); every process calls it, rank 0 writes."""
+        means = distributed.mean_across_ranks({k: v / self._counts[k] for k, v in self._sums.items()})
+        self.last_losses = {k: float(v) for k, v in means.items()}
+        self._sums, self._counts = {}, {}
+        if distributed.is_main():
+            self.log.write({"step": self.step, **self.last_losses})
+        return self.last_losses
+
+    def write_samples(self) -> Path:
+        path = self.run_dir / "samples" / f"step-{self.step:07d}.png"
+        with torch.random.fork_rng(devices=[]):
+            fake = self.exp.generate(self.fixed_z) if self.exp.objective.can_generate else self.reconstructions()
+            if self.exp.spec.is_image:
+                save_image_grid(fake, path)
+                self.log.image("samples", path, self.step)
+                return path
+            real = self.dataset.sample(1000, torch.Generator().manual_seed(self.cfg.seed + REAL_SEED_OFFSET))
+            critic = lambda x: self.exp.objective.critic_value(x.to(self.exp.device)).cpu()  # noqa: E731
+            landscape = critic_grid(*plot_bounds(fake[:, :2], real[:, :2]), critic) if fake.shape[1] == 2 else None
+        fake, real = fake[:, :2], real[:, :2]
+        self.painter.submit(self.draw_points, fake, real, landscape, path, self.step)
+        return path
+
+    def draw_points(self, fake, real, landscape, path: Path, step: int) -> None:
+        """On the painter's thread: the 2-D plot from values computed at `step`."""
+        plot_points(fake, path, real, title=f"{self.cfg.name} step {step}", landscape=landscape)
+        self.log.image("samples", path, step)
+
+    def reconstructions(self) -> torch.Tensor:
+        """Fixed real items above their reconstructions: the pictures of a model that cannot sample."""
+        real = self.dataset.sample(len(self.fixed_z) // 2, torch.Generator().manual_seed(self.cfg.seed + REAL_SEED_OFFSET))
+        return torch.cat([real, self.exp.reconstruct(real)])
+
+    def run_eval(self) -> dict[str, float]:
+        can_generate = self.exp.objective.can_generate
+        if not (self.exp.spec.metrics and can_generate) and not self.exp.objective.has_encoder:
+            return {}
+        with torch.random.fork_rng(devices=[]):
+            self.last_eval = evaluate(self.exp.generate(self.eval_z), self.dataset,
+                                      self.exp.objective.requested_classes(self.eval_z)) if can_generate else {}
+            if self.exp.objective.has_encoder:
+                self.last_eval.update({f"encoder/{k}": v for k, v in encoder_metrics(self.exp, self.dataset).items()})
+        self.log.write({"step": self.step, **self.last_eval})
+        return self.last_eval
+
+    def postfix(self, record: dict[str, float]) -> dict[str, str]:
+        shown = {k.split("/")[-1] if k.endswith("/total") else k: v for k, v in record.items()
+                 if k.endswith("_loss")}
+        for metric in self.exp.spec.metrics:
+            for key in HEADLINE.get(metric, ()):
+                if f"{metric}/{key}" in self.last_eval:
+                    shown[key] = self.last_eval[f"{metric}/{key}"]
+        return {k: f"{v:.3g}" for k, v in shown.items()}

@@ -1,0 +1,62 @@
+"""The trainer's checkpoint state: everything exact resume needs (weights, optimizers, EMA, RNG, data
+position, divergence levels, the open loss window, step), saved and restored. A mixin of the Trainer."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from . import distributed
+from .checkpoint import checkpoint_path, newest_loadable, prune_checkpoints, save_checkpoint
+
+
+class CheckpointState:
+    def state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        """Everything exact resume needs: the experiment's state, RNG, data position, divergence levels, step."""
+        tensors, meta = self.exp.state()
+        tensors["rng.cpu"] = torch.get_rng_state()
+        if self.exp.device.type == "cuda":
+            tensors["rng.cuda"] = torch.cuda.get_rng_state(self.exp.device)
+        tensors.update({f"data.{k}": v for k, v in self.batches.state_dict().items()})
+        tensors.update(self.precision.state_dict())
+        tensors.update({f"divergence.{k}": v for k, v in self.watch.state_dict().items()})
+        tensors.update({f"loss_sums.{k}": torch.as_tensor(v) for k, v in self._sums.items()})  # the open log window
+        return tensors, {**meta, "step": self.step, "phase_steps": dict(self.phase_steps), "rollbacks": self.rollbacks,
+                         "loss_counts": dict(self._counts), "world_size": distributed.world_size()}
+
+    def save(self) -> Path:
+        """A checkpoint of everything exact resume needs; written by rank 0 alone."""
+        path = checkpoint_path(self.run_dir, self.step)
+        if not distributed.is_main():
+            return path
+        tensors, meta = self.state()
+        save_checkpoint(path, tensors, meta)
+        prune_checkpoints(self.run_dir, self.cfg.log.keep_checkpoints)
+        return path
+
+    def load_state(self, tensors: dict[str, torch.Tensor], meta: dict, path: Path | str) -> None:
+        distributed.check_world_size(int(meta.get("world_size", 1)), Path(path))
+        self.exp.load_state(tensors, meta, path)
+        self.precision.load_state_dict(tensors)
+        torch.set_rng_state(tensors["rng.cpu"])
+        if "rng.cuda" in tensors and self.exp.device.type == "cuda":
+            torch.cuda.set_rng_state(tensors["rng.cuda"], self.exp.device)
+        self.batches.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("data.")})
+        self.watch.load_state_dict({k[11:]: v for k, v in tensors.items() if k.startswith("divergence.")})
+        self.step = int(meta["step"])
+        self.phase_steps.update(meta.get("phase_steps", {}))
+        self.rollbacks = int(meta.get("rollbacks", 0))
+        self._counts = {k: int(v) for k, v in meta.get("loss_counts", {}).items()}
+        self._sums = {k: tensors[f"loss_sums.{k}"] for k in self._counts if f"loss_sums.{k}" in tensors}
+        self._counts = {k: v for k, v in self._counts.items() if k in self._sums}
+        if distributed.is_main():
+            self.log.truncate_after(self.step)
+
+    def resume(self) -> Path:
+        """Restores weights, optimizers, EMA, RNG, data position and step from the run's newest checkpoint
+        that loads; self.skipped says why newer ones did not."""
+        if distributed.is_main():
+            self.lock.acquire()
+        path, tensors, meta, self.skipped = newest_loadable(self.run_dir)
+        self.load_state(tensors, meta, path)
+        return path
