@@ -1,12 +1,14 @@
 """Objectives, penalties and constraints, and `build_objective` which assembles them from a config."""
 from __future__ import annotations
 
+import inspect
+
 from ..config import Config
 from ..data import DataSpec
 from ..errors import ConfigError
 from ..nn import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS, build_network
 from ..registry import check_options
-from . import encoder_gans, gan, qp  # noqa: F401  (registers the objectives)
+from . import encoder_gans, energy, gan, meg, qp  # noqa: F401  (registers the objectives)
 from .base import OBJECTIVES, Batch, Objective, Phase
 from .constraints import CONSTRAINTS
 from .penalties import PENALTIES
@@ -36,8 +38,10 @@ def build_objective(cfg: Config, spec: DataSpec) -> Objective:
         registry, outputs = _NETWORK_KINDS[kind]
         built_in = {"spec": spec, "z_dim": cfg.model.z_dim, **({"outputs": outputs * cfg.model.z_dim} if outputs else {})}
         networks[name] = build_network(registry, net_cfg.name, net_cfg.options, f"model.{name}.options", **built_in)
-    check_options(cls, cfg.objective.options, "objective.options", skip=("networks", "penalties", "z_dim"))
-    return cls(networks, build_penalties(cfg), cfg.model.z_dim, **cfg.objective.options)
+    check_options(cls, cfg.objective.options, "objective.options", skip=("networks", "penalties", "z_dim", "spec"))
+    wants_spec = "spec" in inspect.signature(cls).parameters  # objectives that sample in data space need its shape
+    return cls(networks, build_penalties(cfg), cfg.model.z_dim, **cfg.objective.options,
+               **({"spec": spec} if wants_spec else {}))
 
 
 def build_constraints(cfg: Config, objective: Objective) -> dict[str, list]:
