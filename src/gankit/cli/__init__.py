@@ -1,6 +1,6 @@
 """gankit command line: one module per command group, each parser beside its handler.
 
-train | sample | eval | encode | reconstruct | interpolate | inspect | evaluator | bench | list
+train | sample | eval | encode | reconstruct | interpolate | inspect | evaluator | bench | list | refine
 """
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import sys
 
 from .. import __version__
 from ..errors import GankitError
-from . import bench, encoding, evaluate, evaluator, inspect, listing, sample, train
+from . import bench, encoding, evaluate, evaluator, inspect, listing, refine, sample, train
 
-COMMANDS = (train, sample, evaluate, encoding, inspect, evaluator, bench, listing)  # in --help order
+COMMANDS = (train, sample, evaluate, encoding, inspect, evaluator, bench, listing, refine)  # in --help order
 
 
 def parser() -> argparse.ArgumentParser:
