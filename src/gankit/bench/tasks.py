@@ -45,3 +45,16 @@ HEADLINE = {"t1-ring": "toy/hq", "t1-grid": "toy/hq", "t1-collapse": "toy/revers
 def task_config(task: str, entry: str, seed: int, out_dir: str) -> dict:
     cfg = deep_merge(TASKS[task][entry], {"seed": seed, "out_dir": out_dir, "name": f"{task}-{entry}-s{seed}"})
     return deep_merge(cfg, {"train": {"threads": 1}, "log": {"progress": False}})
+
+# T3 (benchmarks.md section 8): energy models, MEG, and refinement of a trained GAN by `gankit refine`.
+# REFINE names the entries whose trained run is refined after training (the same eval z); their records keep
+# the metrics before ("final") and after ("refined"), with the sampler settings.
+TASKS["t3-ring"] = {n: load_preset(n) for n in ("ring8-ebm", "ring8-meg")}
+TASKS["t3-grid"] = {f"grid25-{n}": deep_merge(load_preset(f"ring8-{n}"), {"data": {"name": "grid25"}}) for n in ("ebm", "meg")}
+TASKS["t3-digits"] = {n: deep_merge(load_preset(n), T2_EVAL) for n in ("digits-ebm", "digits-meg")}
+TASKS["t3-refine-ring"] = {"ring8-wgan-gp": deep_merge(load_preset("ring8-wgan-gp"), {"train": {"steps": 1000}})}
+TASKS["t3-refine-digits"] = {"t2-wgan-gp": deep_merge(deep_merge(T2_BASE, T2_OBJECTIVES["wgan-gp"]), {"train": {"steps": 3000}})}
+HEADLINE.update({"t3-ring": "toy/hq", "t3-grid": "toy/hq", "t3-digits": "digits/fd", "t3-refine-ring": "toy/hq",
+                 "t3-refine-digits": "digits/fd"})
+REFINE = {("t3-refine-ring", "ring8-wgan-gp"): {"sampler": "langevin", "steps": 50, "step_size": 0.01, "beta": 5.0},
+          ("t3-refine-digits", "t2-wgan-gp"): {"sampler": "langevin", "steps": 20, "step_size": 0.01, "beta": 1.0}}
