@@ -83,3 +83,5 @@ def test_a_joint_critic_is_refused_in_one_line(tmp_path_factory, capsys):
         refine(exp, exp.objective.sample_z(4), RefineSettings())
     code, _, err = run(capsys, "refine", str(bigan), "-n", "4")
     assert code == 2 and err.count("\n") == 1
+    code, _, err = run(capsys, "sample", str(bigan), "--chains-from", "buffer")
+    assert code == 2 and "only ebm" in err

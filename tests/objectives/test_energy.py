@@ -86,3 +86,20 @@ def test_bad_sampling_option_is_one_line(tmp_path):
     cfg = tiny({**TINY_EBM_TOY, "objective": {"name": "ebm", "options": {"sample_from": "buffr"}}}, tmp_path)
     with pytest.raises(ConfigError, match="sample_from"):
         build_experiment(cfg, load_dataset("ring8").spec)
+
+
+def test_sample_and_eval_start_chains_from_noise_or_the_buffer(tmp_path, capsys):
+    import numpy as np
+
+    from ..test_cli import config_file, run, run_dir_of
+
+    code, out, _ = run(capsys, "train", "--config", config_file(tmp_path, TINY_EBM_TOY))
+    run_dir = run_dir_of(out)
+    for start in ("noise", "buffer"):
+        target = tmp_path / f"{start}.npz"
+        assert run(capsys, "sample", run_dir, "-n", "20", "--chains-from", start, "-o", str(target))[0] == 0
+        assert np.load(target)["x"].shape == (20, 2)
+    code, out, _ = run(capsys, "eval", run_dir, "-n", "100", "--chains-from", "buffer")
+    assert code == 0 and "hq" in out
+    with pytest.raises(SystemExit):  # argparse names the choices
+        run(capsys, "sample", run_dir, "--chains-from", "nois")

@@ -37,6 +37,22 @@ def add_generator_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="torch device (default: the run's)")
 
 
+def add_chain_option(p: argparse.ArgumentParser) -> None:
+    """Where an energy model's sampling chains start (sample, eval, refine)."""
+    p.add_argument("--chains-from", choices=["noise", "buffer"], default=None,
+                   help="ebm runs: start the sampling chains from uniform noise or from replay-buffer states "
+                        "(default: the run's objective.options.sample_from)")
+
+
+def apply_chain_option(exp, value: str | None) -> None:
+    if value is None:
+        return
+    if not hasattr(exp.objective, "sample_from"):
+        raise ConfigError(f"--chains-from: objective {exp.cfg.objective.name!r} does not sample by Langevin chains "
+                          "(only ebm does)")
+    exp.objective.sample_from = value
+
+
 def add_run_and_data(p: argparse.ArgumentParser, data_help: str) -> None:
     """The run to load and the dataset to read, as encode, reconstruct and interpolate take them."""
     p.add_argument("checkpoint", metavar="CHECKPOINT_OR_RUN", help="a checkpoint or run directory")

@@ -8,7 +8,7 @@ import torch
 
 from ..errors import ConfigError
 from ..train.checkpoint import write_atomic
-from .common import add_generator_options, print_table
+from .common import add_chain_option, add_generator_options, apply_chain_option, print_table
 
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
@@ -28,6 +28,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not names and not with_encoder and args.features != "inception":
         raise ConfigError(f"dataset {exp.spec.name} lists no metrics; name some with --metrics (gankit list metrics)")
     dataset = load_dataset(exp.cfg.data.name, exp.cfg.data.resolution)
+    apply_chain_option(exp, args.chains_from)
     use_ema = exp.has_ema and not args.no_ema
     n = args.n or exp.cfg.log.eval_samples
     samples = exp.generate(exp.objective.sample_z(n, torch.Generator().manual_seed(args.seed)), use_ema)
@@ -97,4 +98,5 @@ def add_parser(sub) -> None:
                         "precision / recall / density / coverage in Inception-v3 features (needs gankit[inception])")
     e.add_argument("--inception-weights", metavar="PATH", help="local Inception-v3 weights for --features inception")
     add_generator_options(e)
+    add_chain_option(e)
     e.set_defaults(func=cmd_eval)

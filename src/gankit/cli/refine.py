@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from ..train.checkpoint import write_atomic
-from .common import add_generator_options, positive_int, print_table, save_npz
+from .common import add_chain_option, add_generator_options, apply_chain_option, positive_int, print_table, save_npz
 
 
 def write_pictures(exp, before, after, info, out_dir: Path, seed: int) -> list[Path]:
@@ -39,6 +39,7 @@ def cmd_refine(args: argparse.Namespace) -> int:
 
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
     settings = RefineSettings(args.sampler, args.steps, args.step_size, args.beta, args.noise_scale)
+    apply_chain_option(exp, args.chains_from)
     use_ema = exp.has_ema and not args.no_ema
     z = exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed))
     traced = min(args.n, 64)
@@ -96,4 +97,5 @@ def add_parser(sub) -> None:
                                                        "in the JSON")
     r.add_argument("--output-dir", metavar="DIR", help="where to write (default RUN/refine)")
     add_generator_options(r)
+    add_chain_option(r)
     r.set_defaults(func=cmd_refine)

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import torch
 
-from .common import add_generator_options, positive_int, save_npz
+from .common import add_chain_option, add_generator_options, apply_chain_option, positive_int, save_npz
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from ..experiment import experiment_from_checkpoint
     from ..viz import plot_points, save_image_grid
 
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
+    apply_chain_option(exp, args.chains_from)
     use_ema = exp.has_ema and not args.no_ema
     x = exp.generate(exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed)), use_ema)
     out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / "samples" / f"sample-seed{args.seed}.png"
@@ -38,4 +39,5 @@ def add_parser(sub) -> None:
                         "default RUN/samples/sample-seedS.png")
     s.add_argument("--nrow", type=int, default=None, help="images per row of the grid (default: square)")
     add_generator_options(s)
+    add_chain_option(s)
     s.set_defaults(func=cmd_sample)
