@@ -11,6 +11,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ..nn import DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS
     from ..objectives import CONSTRAINTS, OBJECTIVES, PENALTIES
     from ..presets import DEFAULT, preset_names, preset_summary
+    from ..samplers import SAMPLERS
     from ..train.schedule import SCHEDULES
 
     presets = [f"{n}  - {preset_summary(n)}{' (default)' if n == DEFAULT else ''}" for n in preset_names()]
@@ -19,7 +20,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     networks = [f"{n}  ({', '.join(k for k, r in kinds.items() if n in r.names())})" for n in names]
     tables = {"datasets": dataset_names(), "networks": networks, "objectives": OBJECTIVES.names(),
               "penalties": PENALTIES.names(), "constraints": CONSTRAINTS.names(),
-              "schedules": SCHEDULES.names(), "metrics": METRICS.names(), "presets": presets}
+              "schedules": SCHEDULES.names(), "samplers": SAMPLERS.names(), "metrics": METRICS.names(),
+              "presets": presets}
     for kind in [args.kind] if args.kind else tables:
         print(f"{kind}:")
         for name in tables[kind]:
@@ -31,6 +33,6 @@ def add_parser(sub) -> None:
     ls = sub.add_parser("list", help="list datasets, networks, objectives, penalties, presets, ...",
                         description="List the names the config and the CLI accept.")
     ls.add_argument("kind", nargs="?", choices=["datasets", "networks", "objectives", "penalties", "constraints",
-                                                "schedules", "metrics", "presets"],
+                                                "schedules", "samplers", "metrics", "presets"],
                     help="one table only (networks: as G generator, D critic, E encoder, joint D BiGAN critic)")
     ls.set_defaults(func=cmd_list)
