@@ -74,6 +74,12 @@ def test_images_get_a_grid_of_chain_states_and_ebms_refine_in_data_space(tmp_pat
     ebm = trained(tmp_path_factory, TINY_EBM_TOY, "ebm", steps=4)
     code, text, _ = run(capsys, "refine", str(ebm), "-n", "50", "--steps", "3", "--output-dir", str(tmp_path / "e"))
     assert code == 0 and "data space" in text
+    code, _, _ = run(capsys, "refine", str(ebm), "-n", "50", "--steps", "3", "--from-noise", "--output-dir",
+                     str(tmp_path / "n"))
+    arrays = np.load(tmp_path / "n" / "refined-seed0.npz")
+    assert code == 0 and np.abs(arrays["before"]).max() <= 2.0  # the uniform noise the chains started from
+    code, _, err = run(capsys, "refine", str(digits), "-n", "4", "--from-noise")
+    assert code == 2 and "only energy models" in err
 
 
 def test_a_joint_critic_is_refused_in_one_line(tmp_path_factory, capsys):

@@ -49,16 +49,20 @@ def latent_energy(critic, G, beta: float):
 
 @torch.no_grad()
 def refine(exp: Experiment, z: torch.Tensor, settings: RefineSettings, use_ema: bool = True,
-           generator: torch.Generator | None = None, trace: bool = False) -> tuple[torch.Tensor, torch.Tensor, dict]:
+           generator: torch.Generator | None = None, trace: bool = False,
+           from_noise: bool = False) -> tuple[torch.Tensor, torch.Tensor, dict]:
     """(samples before, samples after, info) from the noise z of objective.sample_z: the same z, so the two
     sets compare sample by sample. info holds the settings, the space, the sampler's acceptance and energy
-    trace, and with trace=True the chain's states in data space ("states" [steps + 1, N, ...])."""
+    trace, and with trace=True the chain's states in data space ("states" [steps + 1, N, ...]).
+    from_noise (energy models only): the chains start at the noise z itself, not at the model's samples."""
     space = refinement_space(exp)
+    if from_noise and space != "data":
+        raise ConfigError("--from-noise: only energy models (ebm) sample by chains in data space")
     nets = exp.networks(use_ema)
     sampler = SAMPLERS.get(settings.sampler)
     z = z.to(exp.device)
     with evaluating(*nets.values()):
-        before = exp.objective.generate(z, nets, generator)
+        before = z if from_noise else exp.objective.generate(z, nets, generator)
         critic = exp.objective.critic_field(nets)
         if space == "data":
             energy = lambda x: -settings.beta * critic(x)  # noqa: E731

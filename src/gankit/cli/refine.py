@@ -43,9 +43,10 @@ def cmd_refine(args: argparse.Namespace) -> int:
     use_ema = exp.has_ema and not args.no_ema
     z = exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed))
     traced = min(args.n, 64)
-    before, after, info = refine(exp, z, settings, use_ema, torch.Generator().manual_seed(args.seed + 1))
+    before, after, info = refine(exp, z, settings, use_ema, torch.Generator().manual_seed(args.seed + 1),
+                                 from_noise=args.from_noise)
     _, _, traced_info = refine(exp, z[:traced], settings, use_ema, torch.Generator().manual_seed(args.seed + 1),
-                               trace=True)  # the pictured chains: the first 64, with every state kept
+                               trace=True, from_noise=args.from_noise)  # the pictured chains: the first 64
     out_dir = Path(args.output_dir) if args.output_dir else Path(meta["path"]).parent.parent / "refine"
     out_dir.mkdir(parents=True, exist_ok=True)
     save_npz(out_dir / f"refined-seed{args.seed}.npz", before=before.numpy(), after=after.numpy())
@@ -95,6 +96,8 @@ def add_parser(sub) -> None:
                    help="sigma of the noise per step (default sqrt(2 alpha), the textbook coupling)")
     r.add_argument("--eval", action="store_true", help="print the dataset's metrics before and after, and keep them "
                                                        "in the JSON")
+    r.add_argument("--from-noise", action="store_true", help="ebm runs: start the chains at uniform noise instead "
+                                                             "of the model's samples (pictures the sampler itself)")
     r.add_argument("--output-dir", metavar="DIR", help="where to write (default RUN/refine)")
     add_generator_options(r)
     add_chain_option(r)
