@@ -12,3 +12,13 @@ def test_refine_entry_records_metrics_before_and_after(tmp_path, monkeypatch):
     assert {"toy/hq", "refined/toy/hq", "refined/toy/modes"} <= set(record["final"])
     assert record["refine"]["sampler"] == "mala"
     assert "| refined hq |" in quality.markdown(quality.summarise([record]))
+
+
+def test_every_t3_entry_is_a_valid_config():
+    from gankit.config import build_config
+
+    for task in ("t3-ring", "t3-grid", "t3-digits", "t3-refine-ring", "t3-refine-digits"):
+        for entry in tasks.TASKS[task]:
+            cfg = build_config(tasks.task_config(task, entry, 0, "runs"))
+            assert cfg.train.threads == 1 and task in tasks.HEADLINE
+    assert all(entry in tasks.TASKS[task] for task, entry in tasks.REFINE)
