@@ -227,6 +227,17 @@ RUN_COMMANDS = [
     (["encode", "RUN", "-o", "TMP/codes.npz"], "has no encoder"),
     (["reconstruct", "RUN", "-n", "100000000", "-o", "TMP/r.png"], "take 25.6 GB"),
     (["list", "bogus"], "invalid choice"),
+    (["refine", "RUN", "--steps", "0"], "argument --steps: expected a number >= 1"),
+    (["refine", "RUN", "--step-size", "-0.1"], "argument --step-size: expected a finite number > 0"),
+    (["refine", "RUN", "--beta", "nan"], "argument --beta: expected a finite number > 0"),
+    (["refine", "RUN", "--sampler", "hmc"], "unknown sampler 'hmc'"),
+    (["refine", "RUN", "-n", "100000000"], "take 25.6 GB"),
+    (["refine", "RUN", "--output-dir", "/dev/null/x"], "/dev/null is not a folder"),
+    (["refine", "RUN", "--eval", "--data", "ring8"], "--data ring8 gives items of shape [2]"),
+    (["plot", "TMP"], "no metrics.jsonl records to plot"),
+    (["train", "--set", "train.precision=fp8"], "train.precision"),
+    (["train", "--set", "optim.D.lr_schedule=linear"], "optim.D.lr_schedule"),
+    (["train", "--set", "train.schedule=simultaneous"], "train.schedule simultaneous"),
 ]
 
 

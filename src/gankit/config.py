@@ -35,6 +35,8 @@ class ModelConfig:
     G: NetworkConfig = field(default_factory=lambda: NetworkConfig("mlp"))
     D: NetworkConfig = field(default_factory=lambda: NetworkConfig("mlp"))
     E: NetworkConfig = field(default_factory=lambda: NetworkConfig("mlp"))  # encoder, for objectives with one
+    U: NetworkConfig = field(default_factory=lambda: NetworkConfig("mlp"))  # energy (low on real): ebm, meg
+    T: NetworkConfig = field(default_factory=lambda: NetworkConfig("mlp"))  # statistics network T(x, z): meg
 
 
 @dataclass

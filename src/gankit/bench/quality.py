@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from ..train.checkpoint import write_atomic
-from .tasks import HEADLINE, TASKS, task_config
+from .tasks import HEADLINE, REFINE, TASKS, task_config
 
 SKIP = ("evaluator",)  # string-valued entries are not averaged
 
@@ -35,11 +35,26 @@ def run_one(job: tuple[str, str, int, str]) -> dict:
                and not any(k.endswith("_loss") for k in r)]
     record = {"task": task, "entry": entry, "seed": seed, "seconds": time.perf_counter() - start,
               "final": result["metrics"], "history": history, "run_dir": str(trainer.run_dir)}
+    if (task, entry) in REFINE:
+        record["final"] = {**result["metrics"], **refined_metrics(trainer, REFINE[task, entry])}
+        record["refine"] = REFINE[task, entry]
     path = record_path(out, task, entry, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(record, indent=1) + "\n"
     write_atomic(path, lambda tmp: Path(tmp).write_text(text))  # reports read every record: none half written
     return record
+
+
+def refined_metrics(trainer, settings: dict) -> dict:
+    """The dataset's metrics after `gankit refine` of the trained run's eval samples, as refined/<metric>."""
+    import torch
+
+    from ..metrics import evaluate
+    from ..refine import RefineSettings, refine
+
+    generator = torch.Generator().manual_seed(trainer.cfg.seed)
+    _, after, _ = refine(trainer.exp, trainer.eval_z, RefineSettings(**settings), generator=generator)
+    return {f"refined/{k}": v for k, v in evaluate(after, trainer.dataset).items()}
 
 
 def record_path(out: Path, task: str, entry: str, seed: int) -> Path:
@@ -82,6 +97,11 @@ def summarise(records: list[dict]) -> dict[str, dict[str, dict[str, tuple[float,
                 for e, m in entries.items()} for t, entries in out.items()}
 
 
+def column_name(metric: str) -> str:
+    """'toy/hq' -> 'hq'; refinement entries' 'refined/toy/hq' -> 'refined hq'."""
+    return ("refined " if metric.startswith("refined/") else "") + metric.split("/")[-1]
+
+
 def cell(mean: float, std: float, n: int) -> str:
     return f"{mean:.3g} ± {std:.2g}" if n > 1 else f"{mean:.3g}"  # one seed has no spread to show
 
@@ -93,7 +113,7 @@ def markdown(summary: dict) -> str:
         metrics.append("seconds")  # every entry's metrics in order of appearance, then the time per run
         lines += [f"**{task}** (mean ± std over seeds of the final evaluation; EMA generator unless the entry "
                   "sets train.ema_decay=0)", "",
-                  "| entry | seeds | " + " | ".join(m.split("/")[-1] for m in metrics) + " |",
+                  "| entry | seeds | " + " | ".join(column_name(m) for m in metrics) + " |",
                   "|---" * (len(metrics) + 2) + "|"]
         for entry, values in sorted(entries.items()):
             cells = [cell(*values[m]) if m in values else "" for m in metrics]

@@ -60,3 +60,16 @@ def task_config(task: str, entry: str, seed: int, out_dir: str) -> dict:
 TASKS["precision"] = {f"digits-wgan-gp-{p}": deep_merge(load_preset("digits-wgan-gp"), {**T2_EVAL, "train": {"precision": p}})
                       for p in ("fp32", "bf16")}
 HEADLINE["precision"] = "digits/fd"
+
+# T3 (benchmarks.md section 8): energy models, MEG, and refinement of a trained GAN by `gankit refine`.
+# REFINE names the entries whose trained run is refined after training (the same eval z); their records keep
+# the metrics before ("final") and after ("refined"), with the sampler settings.
+TASKS["t3-ring"] = {n: load_preset(n) for n in ("ring8-ebm", "ring8-meg")}
+TASKS["t3-grid"] = {f"grid25-{n}": deep_merge(load_preset(f"ring8-{n}"), {"data": {"name": "grid25"}}) for n in ("ebm", "meg")}
+TASKS["t3-digits"] = {n: deep_merge(load_preset(n), T2_EVAL) for n in ("digits-ebm", "digits-meg")}
+TASKS["t3-refine-ring"] = {"ring8-wgan-gp": deep_merge(load_preset("ring8-wgan-gp"), {"train": {"steps": 1000}})}
+TASKS["t3-refine-digits"] = {"t2-wgan-gp": deep_merge(deep_merge(T2_BASE, T2_OBJECTIVES["wgan-gp"]), {"train": {"steps": 3000}})}
+HEADLINE.update({"t3-ring": "toy/hq", "t3-grid": "toy/hq", "t3-digits": "digits/fd", "t3-refine-ring": "toy/hq",
+                 "t3-refine-digits": "digits/fd"})
+REFINE = {("t3-refine-ring", "ring8-wgan-gp"): {"sampler": "langevin", "steps": 50, "step_size": 0.01, "beta": 5.0},
+          ("t3-refine-digits", "t2-wgan-gp"): {"sampler": "langevin", "steps": 20, "step_size": 0.01, "beta": 1.0}}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from pathlib import Path
 
@@ -28,6 +29,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
     return value
 
 
@@ -103,6 +115,22 @@ def add_generator_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=seed_int, default=0, help="seed of the latent codes (default 0)")
     p.add_argument("--no-ema", action="store_true", help="use the trained generator instead of its EMA copy")
     p.add_argument("--device", default=None, help="torch device (default: the run's)")
+
+
+def add_chain_option(p: argparse.ArgumentParser) -> None:
+    """Where an energy model's sampling chains start (sample, eval, refine)."""
+    p.add_argument("--chains-from", choices=["noise", "buffer"], default=None,
+                   help="ebm runs: start the sampling chains from uniform noise or from replay-buffer states "
+                        "(default: the run's objective.options.sample_from)")
+
+
+def apply_chain_option(exp, value: str | None) -> None:
+    if value is None:
+        return
+    if not hasattr(exp.objective, "sample_from"):
+        raise ConfigError(f"--chains-from: objective {exp.cfg.objective.name!r} does not sample by Langevin chains "
+                          "(only ebm does)")
+    exp.objective.sample_from = value
 
 
 def add_run_and_data(p: argparse.ArgumentParser, data_help: str) -> None:

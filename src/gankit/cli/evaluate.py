@@ -8,7 +8,7 @@ import torch
 
 from ..errors import ConfigError
 from ..train.checkpoint import write_atomic
-from .common import add_generator_options, check_output, check_sample_count, dataset_of_run, positive_int, print_table, run_dir_of
+from .common import add_chain_option, add_generator_options, apply_chain_option, check_output, check_sample_count, dataset_of_run, positive_int, print_table, run_dir_of
 
 
 def eval_count(text: str) -> int:
@@ -58,6 +58,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not names and not with_encoder and args.features != "inception":
         raise ConfigError(f"dataset {exp.spec.name} lists no metrics; name some with --metrics (gankit list metrics)")
     dataset = dataset_of_run(exp, args.data, run_dir_of(meta))
+    apply_chain_option(exp, args.chains_from)
     use_ema = exp.has_ema and not args.no_ema
     seed = exp.cfg.seed + EVAL_SEED_OFFSET if args.seed is None else args.seed  # default: training's eval draw
     if names or args.features == "inception":
@@ -155,6 +156,7 @@ def add_parser(sub) -> None:
                    help="the pt_inception-2015-12-05 weights file for --features inception "
                         "(default: $GANKIT_INCEPTION_WEIGHTS, else ~/.cache/gankit/weights/)")
     add_generator_options(e)
+    add_chain_option(e)
     e.set_defaults(func=cmd_eval, seed=None)  # None: the latent draw of training's own evaluation (seed + 2)
     next(a for a in e._actions if a.dest == "seed").help = ("seed of the latent codes (default: the draw training "
                                                             "evaluated with, so the numbers match its log)")

@@ -12,6 +12,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ..objectives import CONSTRAINTS, OBJECTIVES, PENALTIES
     from ..presets import DEFAULT, preset_names, preset_summary
     from ..train.gradients import GRADIENT_TRANSFORMS
+    from ..samplers import SAMPLERS
     from ..train.schedule import SCHEDULES
     from ..autoencoders import QUANTIZERS
 
@@ -26,7 +27,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     tables = {"datasets": dataset_names(), "networks": networks, "objectives": OBJECTIVES.names(),
               "penalties": PENALTIES.names(), "constraints": CONSTRAINTS.names(),
               "schedules": SCHEDULES.names(), "gradient-transforms": GRADIENT_TRANSFORMS.names(),
-              "metrics": METRICS.names(), "quantizers": QUANTIZERS.names(), "presets": presets}
+              "samplers": SAMPLERS.names(), "metrics": METRICS.names(), "quantizers": QUANTIZERS.names(),
+              "presets": presets}
     for kind in [args.kind] if args.kind else tables:
         print(f"{kind}:")
         for name in tables[kind]:
@@ -38,6 +40,7 @@ def add_parser(sub) -> None:
     ls = sub.add_parser("list", help="list datasets, networks, objectives, penalties, presets, ...",
                         description="List the names the config and the CLI accept.")
     ls.add_argument("kind", nargs="?", choices=["datasets", "networks", "objectives", "penalties", "constraints",
-                                                "schedules", "gradient-transforms", "metrics", "quantizers", "presets"],
+                                                "schedules", "gradient-transforms", "samplers", "metrics", "quantizers",
+                                                "presets"],
                     help="one table only (networks: as G generator, D critic, E encoder, joint D BiGAN critic)")
     ls.set_defaults(func=cmd_list)

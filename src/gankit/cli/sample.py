@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError
-from .common import add_generator_options, check_output, check_sample_count, positive_int, run_dir_of, save_npz
+from .common import add_chain_option, add_generator_options, apply_chain_option, check_output, check_sample_count, positive_int, run_dir_of, save_npz
 
 SUFFIXES = (".png", ".npz")  # what -o writes; --out-dir writes one PNG per sample
 
@@ -24,6 +24,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     out = check_output(Path(args.output) if args.output else
                        run_dir_of(meta) / "samples" / f"sample-seed{args.seed}.png", SUFFIXES, make_folders=True)
     check_sample_count(args.n, exp.spec.shape, grid=not args.out_dir and out.suffix == ".png" and exp.spec.is_image)
+    apply_chain_option(exp, args.chains_from)
     use_ema = exp.has_ema and not args.no_ema
     which = "EMA generator" if use_ema else "generator"
     z = exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed))
@@ -96,4 +97,5 @@ def add_parser(sub) -> None:
     s.add_argument("--apply", type=positive_int, default=0, metavar="K",
                    help="IGN: apply f K times and write f(z), f(f(z)), ... one row each (and print how far each moves)")
     add_generator_options(s)
+    add_chain_option(s)
     s.set_defaults(func=cmd_sample)

@@ -8,7 +8,7 @@ from ..data import DataSpec
 from ..errors import ConfigError
 from ..nn import DATA_MAPS, DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS, build_network
 from ..registry import check_options
-from . import encoder_gans, gan, ign, qp  # noqa: F401  (registers the objectives)
+from . import encoder_gans, energy, gan, ign, meg, qp  # noqa: F401  (registers the objectives)
 from .base import OBJECTIVES, Batch, Objective, Phase
 from .. import autoencoders  # noqa: F401,E402  (registers vae, eae, dae, vq-vae)
 from .constraints import CONSTRAINTS

@@ -104,6 +104,11 @@ class Objective(nn.Module, ABC):
         """The critic as a module x -> [N] (what gankit inspect examines), or None when there is none."""
         return self.nets["D"] if "D" in self.nets else None
 
+    def critic_field(self, nets: Mapping[str, nn.Module]) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """The critic as a differentiable map x -> [N], high on real, built from the networks given (what
+        `gankit refine` climbs); None where the critic is no function of x alone."""
+        return nets["D"] if "D" in nets else None
+
     def encoder(self, E: nn.Module | None = None) -> nn.Module:
         """E when given (e.g. the EMA copy), else this objective's own nets["E"]."""
         return E if E is not None else self.nets["E"]

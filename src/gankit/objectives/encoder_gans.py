@@ -45,6 +45,9 @@ class JointObjective(Objective):
     def critic_module(self):
         return None  # D takes (x, z); there is no field over x alone to inspect
 
+    def critic_field(self, nets):
+        return None  # D(x, z) scores pairs; D(x, E(x)) would make refinement follow the encoder, not the data
+
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:
         """D(x, E(x)): the critic along the encoder's codes, drawn as the landscape of 2-D runs."""
@@ -169,6 +172,9 @@ class OGAN(Objective):
 
     def critic_module(self):
         return None  # the critic is avg E(x), not a module of its own
+
+    def critic_field(self, nets):
+        return lambda x: -nets["E"](x).mean(1)  # -avg E(x), as critic_value
 
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,105 @@
+"""The energy-based model: its loss, its replay buffer in the checkpoint (bit-exact resume), its sampling."""
+import pytest
+import torch
+
+from gankit.data import load_dataset
+from gankit.errors import ConfigError
+from gankit.experiment import build_experiment, experiment_from_checkpoint
+from gankit.objectives.energy import igebm_loss
+from gankit.objectives.replay import ReplayBuffer
+
+from ..conftest import tiny
+from ..train.test_trainer import assert_bit_identical, full_state, make_trainer
+
+TINY_EBM_TOY = {
+    "name": "tiny-ebm", "data": {"name": "ring8", "batch_size": 16},
+    "model": {"z_dim": 2, "U": {"name": "mlp", "options": {"hidden": 16, "depth": 2, "activation": "silu"}}},
+    "objective": {"name": "ebm", "options": {"steps": 4, "step_size": 0.05, "noise_scale": 0.01, "clip_grad": 1.0,
+                                             "buffer_size": 40, "reinit_prob": 0.3, "init_range": 2.0,
+                                             "sample_steps": 5}},
+    "optim": {"U": {"name": "adam", "lr": 1e-3, "betas": [0.0, 0.999]}},
+    "train": {"steps": 6, "n_critic": 1, "ema_decay": 0.0, "threads": 1},
+    "log": {"log_every": 1, "sample_every": 0, "eval_every": 0, "checkpoint_every": 3, "eval_samples": 50,
+            "progress": False, "keep_checkpoints": 10},
+}
+TINY_EBM_DIGITS = {**TINY_EBM_TOY, "data": {"name": "digits", "batch_size": 16},
+                   "model": {"z_dim": 2, "U": {"name": "dcgan", "options": {"width": 8, "norm": "none"}}},
+                   "constraints": [{"name": "spectral-norm", "network": "U"}],
+                   "objective": {"name": "ebm", "options": {"steps": 3, "mala": True, "buffer_size": 40,
+                                                            "sample_steps": 2}},
+                   "log": {**TINY_EBM_TOY["log"], "num_samples": 4}}
+
+
+def test_igebm_loss_adds_both_squares():
+    e_real, e_fake = torch.tensor([1.0, -1.0]), torch.tensor([2.0, 4.0])
+    terms = igebm_loss(e_real, e_fake, alpha=0.5)
+    torch.testing.assert_close(terms["ebm_loss"], torch.tensor(0.0 - 3.0))
+    torch.testing.assert_close(terms["l2"], torch.tensor(0.5 * (1.0 + 10.0)))
+
+
+def test_replay_buffer_is_a_fifo_that_restarts_from_noise():
+    buffer = ReplayBuffer(capacity=5, reinit_prob=0.0)
+    fresh = torch.full((3, 2), -7.0)
+    assert torch.equal(buffer.draw(fresh), fresh)  # empty: all noise
+    buffer.push(torch.arange(8.0).repeat(2, 1).T)  # rows 0..7, capacity 5 keeps 3..7
+    assert buffer.size == 5 and set(buffer.states[:, 0].tolist()) == {3.0, 4.0, 5.0, 6.0, 7.0}
+    assert set(buffer.draw(fresh)[:, 0].tolist()) <= {3.0, 4.0, 5.0, 6.0, 7.0}
+    buffer.reinit_prob = 1.0
+    assert torch.equal(buffer.draw(fresh), fresh)
+
+
+@pytest.mark.parametrize("base", [TINY_EBM_TOY, TINY_EBM_DIGITS], ids=["ring8-mlp-ula", "digits-sn-dcgan-mala"])
+def test_resume_restores_weights_and_buffer_bit_identically(tmp_path, base):
+    straight = make_trainer(tiny(base, tmp_path), tmp_path / "straight")
+    straight.fit()
+    first = make_trainer(tiny(base, tmp_path, "train.steps=3"), tmp_path / "resumed")
+    first.fit()
+    second = make_trainer(tiny(base, tmp_path), tmp_path / "resumed")
+    second.resume()
+    buffer = second.exp.objective.buffer
+    assert (buffer.size, buffer.position) == (40, 3 * 16 - 40)  # 3 batches of 16 in a buffer of 40
+    second.fit()
+    state = full_state(straight)
+    assert state["objective.buffer.states"].shape[0] == 40
+    assert_bit_identical(state, full_state(second))
+
+
+def test_energy_of_real_and_chains_is_logged_and_samples_come_from_chains(tmp_path):
+    trainer = make_trainer(tiny(TINY_EBM_TOY, tmp_path), tmp_path / "run")
+    result = trainer.fit()
+    lines = [r for r in trainer.log.read() if "U/total" in r]
+    assert {"energy_real", "energy_fake", "energy_chain_start"} <= set(lines[-1])
+    exp, _ = experiment_from_checkpoint(result["checkpoint"])
+    assert exp.objective.buffer.size == 40 and not exp.ema
+    z = exp.objective.sample_z(30, torch.Generator().manual_seed(0))
+    assert z.shape == (30, 2) and z.abs().max() <= 2.0
+    a, b = (exp.generate(z, generator=torch.Generator().manual_seed(1)) for _ in range(2))
+    assert torch.equal(a, b) and not torch.allclose(a, z)
+    exp.objective.sample_from = "buffer"
+    from_buffer = exp.generate(z, generator=torch.Generator().manual_seed(1))
+    stored = exp.objective.buffer.states
+    assert from_buffer.shape == (30, 2) and not torch.allclose(from_buffer, a)
+    assert torch.cdist(from_buffer, stored).min(1).values.max() < 1.0  # a few short steps from stored states
+
+
+def test_bad_sampling_option_is_one_line(tmp_path):
+    cfg = tiny({**TINY_EBM_TOY, "objective": {"name": "ebm", "options": {"sample_from": "buffr"}}}, tmp_path)
+    with pytest.raises(ConfigError, match="sample_from"):
+        build_experiment(cfg, load_dataset("ring8").spec)
+
+
+def test_sample_and_eval_start_chains_from_noise_or_the_buffer(tmp_path, capsys):
+    import numpy as np
+
+    from ..test_cli import config_file, run, run_dir_of
+
+    code, out, _ = run(capsys, "train", "--config", config_file(tmp_path, TINY_EBM_TOY))
+    run_dir = run_dir_of(out)
+    for start in ("noise", "buffer"):
+        target = tmp_path / f"{start}.npz"
+        assert run(capsys, "sample", run_dir, "-n", "20", "--chains-from", start, "-o", str(target))[0] == 0
+        assert np.load(target)["x"].shape == (20, 2)
+    code, out, _ = run(capsys, "eval", run_dir, "-n", "100", "--chains-from", "buffer")
+    assert code == 0 and "hq" in out
+    with pytest.raises(SystemExit):  # argparse names the choices
+        run(capsys, "sample", run_dir, "--chains-from", "nois")
