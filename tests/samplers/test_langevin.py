@@ -106,3 +106,28 @@ def test_annealed_schedules_and_bad_lengths():
     assert info["energy"].shape == (6,)
     with pytest.raises(ConfigError, match="3 values for 5 steps"):
         langevin(mixture_energy, broad_start(10), 5, [0.1, 0.1, 0.1])
+
+
+def test_score_field_runs_the_denoisers_annealed_langevin_exactly():
+    """The DAE generator's sampler is the shared Langevin on a score field: the same chain as the explicit
+    recursion x <- x + eps (r(x) - x) / 2 + sqrt(eps) sigma_t xi (algorithms.md section 14)."""
+    from gankit.autoencoders.dae import annealed_langevin, geometric_levels
+
+    def r(x):  # a denoiser pulling towards 0.5
+        return 0.5 + 0.8 * (x - 0.5)
+
+    x0 = torch.randn(16, 3, generator=torch.Generator().manual_seed(1))
+    levels, eps = geometric_levels(1.0, 0.05, 12), 0.1
+    x, info = annealed_langevin(r, x0, levels, eps, torch.Generator().manual_seed(2))
+    expected, noise = x0.clone(), torch.Generator().manual_seed(2)
+    for sigma in levels.tolist():
+        expected = expected + 0.5 * eps * (r(expected) - expected) + math.sqrt(eps) * sigma * torch.randn(16, 3, generator=noise)
+    torch.testing.assert_close(x, expected)
+    assert torch.isnan(info["energy"]).all()  # a score field has no energy to trace
+
+
+def test_mala_refuses_a_score_field():
+    from gankit.samplers import ScoreField
+
+    with pytest.raises(ConfigError, match="MALA needs the energy itself"):
+        langevin(ScoreField(lambda x: -x), torch.zeros(4, 2), 3, 0.1, mala=True)

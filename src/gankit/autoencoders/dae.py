@@ -13,6 +13,7 @@ from torch import nn
 from ..data import DataSpec
 from ..errors import ConfigError
 from ..objectives.base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, with_total
+from ..samplers import ScoreField, langevin
 
 
 def geometric_levels(sigma_max: float, sigma_min: float, steps: int) -> torch.Tensor:
@@ -20,20 +21,15 @@ def geometric_levels(sigma_max: float, sigma_min: float, steps: int) -> torch.Te
     return torch.exp(torch.linspace(math.log(sigma_max), math.log(sigma_min), steps))
 
 
-# To be replaced by gankit.samplers.langevin (the energy issue's shared sampler module) once merged.
-@torch.no_grad()
 def annealed_langevin(denoiser: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, levels: torch.Tensor,
                       step_scale: float, generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
     """Annealed Langevin dynamics (Song & Ermon 2019) with the score of level sigma_t read from a denoiser,
-    (r(x) - x) / sigma_t^2, and step step_scale sigma_t^2: x <- x + step_scale (r(x) - x) / 2 + sqrt(step_scale)
-    sigma_t xi for each level given. Returns x and {"drift": mean |r(x) - x| at the last step}."""
-    x = x0.clone()
-    drift = torch.zeros_like(x)
-    for sigma in levels.tolist():
-        drift = denoiser(x) - x
-        noise = torch.randn(x.shape, generator=generator).to(x.device)
-        x = x + 0.5 * step_scale * drift + math.sqrt(step_scale) * sigma * noise
-    return x, {"drift": float(drift.flatten(1).norm(dim=1).mean())}
+    (r(x) - x) / sigma_t^2, and step step_scale sigma_t^2 / 2: x <- x + step_scale (r(x) - x) / 2 +
+    sqrt(step_scale) sigma_t xi for each level given. The drift is level-free, so this is the shared
+    `samplers.langevin` on the score field r(x) - x with step step_scale / 2 and noise sqrt(step_scale) sigma_t."""
+    noise = [math.sqrt(step_scale) * sigma for sigma in levels.tolist()]
+    return langevin(ScoreField(lambda x: denoiser(x) - x), x0, len(noise), 0.5 * step_scale, noise,
+                    generator=generator)
 
 
 @OBJECTIVES.register("dae")

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from ..registry import Registry
-from .langevin import langevin, mala
+from .langevin import ScoreField, langevin, mala
 from .schedules import ANNEALING, anneal
 
 SAMPLERS: Registry = Registry("samplers")
 SAMPLERS.register("langevin")(langevin)
 SAMPLERS.register("mala")(mala)
 
-__all__ = ["SAMPLERS", "ANNEALING", "anneal", "langevin", "mala"]
+__all__ = ["SAMPLERS", "ANNEALING", "ScoreField", "anneal", "langevin", "mala"]

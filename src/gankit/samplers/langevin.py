@@ -49,12 +49,25 @@ def per_step(value: Schedule, steps: int, name: str) -> list[float]:
     return values
 
 
-def energy_and_grad(energy: Energy, x: torch.Tensor, clip_grad: float | None) -> tuple[torch.Tensor, torch.Tensor]:
+class ScoreField:
+    """An energy known only through its score s(x) = -grad U(x), e.g. a denoiser's (r(x) - x) / sigma^2
+    (algorithms.md section 14). The unadjusted samplers run on it; U itself is unknown, so the energy trace
+    is NaN and MALA, whose acceptance test needs U, refuses it."""
+
+    def __init__(self, score: Callable[[torch.Tensor], torch.Tensor]):
+        self.score = score
+
+
+def energy_and_grad(energy: Energy | ScoreField, x: torch.Tensor,
+                    clip_grad: float | None) -> tuple[torch.Tensor, torch.Tensor]:
     """U(x) [N] and dU/dx (clipped elementwise when asked), both detached from any graph."""
-    with torch.enable_grad():
-        x = x.detach().requires_grad_(True)
-        u = energy(x)
-        (g,) = torch.autograd.grad(u.sum(), x)
+    if isinstance(energy, ScoreField):
+        u, g = torch.full((len(x),), float("nan"), device=x.device), -energy.score(x.detach()).detach()
+    else:
+        with torch.enable_grad():
+            x = x.detach().requires_grad_(True)
+            u = energy(x)
+            (g,) = torch.autograd.grad(u.sum(), x)
     if clip_grad is not None:
         g = g.clamp(-clip_grad, clip_grad)
     return u.detach(), g
@@ -130,6 +143,8 @@ def langevin(energy: Energy, x0: torch.Tensor, steps: int, step_size: Schedule, 
     Implements x' = x - alpha grad U(x) + sigma xi (Welling & Teh 2011; MALA: Roberts & Tweedie 1996)."""
     if steps < 0:
         raise ConfigError(f"sampler steps must be >= 0, got {steps}")
+    if mala and isinstance(energy, ScoreField):
+        raise ConfigError("MALA needs the energy itself for its acceptance test; a score field has none (use langevin)")
     alphas = per_step(step_size, steps, "step_size")
     sigmas = ([(2 * a) ** 0.5 for a in alphas] if noise_scale is None
               else per_step(noise_scale, steps, "noise_scale"))
