@@ -25,6 +25,8 @@ _EXPORTS = {
     "GENERATORS": "nn", "DISCRIMINATORS": "nn", "ENCODERS": "nn", "JOINT_CRITICS": "nn",
     "METRICS": "metrics", "evaluate": "metrics",
     "Registry": "registry", "preset_names": "presets", "load_preset": "presets",
+    "SAMPLERS": "samplers", "langevin": "samplers", "mala": "samplers", "ScoreField": "samplers",
+    "QUANTIZERS": "autoencoders", "GRADIENT_TRANSFORMS": "train.gradients",
     "ConfigError": "errors", "DataError": "errors", "CheckpointError": "errors",
 }
 # subpackages reachable as attributes (gankit.samplers, gankit.autoencoders where installed with them)
