@@ -81,3 +81,16 @@ def test_building_blocks_from_the_top_level():
     assert callable(gankit.train) and gankit.train.trainer.Trainer is gankit.Trainer
     with pytest.raises(AttributeError):
         gankit.no_such_thing
+
+
+def test_training_into_a_folder_that_holds_a_run_is_refused(tmp_path):
+    run = gankit.train(TINY_TOY, run_dir=tmp_path / "run", **{"train.steps": 3, "log.progress": False})
+    with pytest.raises(gankit.CheckpointError, match="already holds a run's checkpoints"):
+        gankit.train(TINY_TOY, run_dir=run.run_dir, **{"train.steps": 3, "log.progress": False})
+
+
+def test_run_evaluate_reproduces_the_logged_evaluation(tmp_path):
+    run = gankit.train(TINY_TOY, run_dir=tmp_path / "run", **{"train.steps": 3, "log.progress": False,
+                                                               "log.eval_every": 3})
+    logged = next(r for r in run.metrics() if "toy/hq" in r)
+    assert gankit.load(run.run_dir).evaluate()["toy/hq"] == logged["toy/hq"]

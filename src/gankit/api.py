@@ -66,12 +66,15 @@ def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = Fals
     from .data import absolute_data_name, dataset_for
     from .experiment import build_experiment, check_shapes_before_building
     from .train import distributed
-    from .train.checkpoint import newest_loadable
+    from .train.checkpoint import list_checkpoints, newest_loadable
     from .train.trainer import Trainer, require_resumable
 
     distributed.setup(cfg)
     if resume:
         require_resumable(Path(run_dir))
+    elif run_dir is not None and list_checkpoints(Path(run_dir)):
+        raise CheckpointError(f"{run_dir} already holds a run's checkpoints; resume it (resume=, --resume) or train "
+                              "into a new folder")
     else:
         cfg.data.name = absolute_data_name(cfg.data.name)  # eval / inspect / resume from any directory
     dataset = dataset_for(cfg.data)
@@ -145,11 +148,20 @@ class Run:
 
     @property
     def dataset(self):
+        """The run's dataset, read as `gankit eval` reads it (a file path named by a checkpoint not trained
+        here needs `Run.use_data(name)` first)."""
         if self._dataset is None:
-            from .data import load_dataset
+            from .cli.common import dataset_of_run
 
-            self._dataset = load_dataset(self.config.data.name, self.config.data.resolution)
+            self._dataset = dataset_of_run(self.experiment, None, self.run_dir, option="Run.use_data")
         return self._dataset
+
+    def use_data(self, name: str) -> "Run":
+        """Names the dataset to compare with (consent for a file path of a run from elsewhere)."""
+        from .cli.common import dataset_of_run
+
+        self._dataset = dataset_of_run(self.experiment, name, self.run_dir)
+        return self
 
     def sample(self, n: int = 64, seed: int = 0, use_ema: bool = True) -> torch.Tensor:
         """n samples [n, *shape] on the CPU, from the EMA copy unless use_ema is False, seeded."""
@@ -163,15 +175,21 @@ class Run:
     def reconstruct(self, x: torch.Tensor, use_ema: bool = True) -> torch.Tensor:
         return self.experiment.reconstruct(x, use_ema and self.experiment.has_ema)
 
-    def evaluate(self, n: int | None = None, seed: int = 0, use_ema: bool = True) -> dict[str, float]:
+    def evaluate(self, n: int | None = None, seed: int | None = None, use_ema: bool = True) -> dict[str, float]:
         """The dataset's metrics (and the encoder metrics where there is an encoder) on n samples
-        (default log.eval_samples), as `gankit eval` computes them."""
+        (default log.eval_samples), as `gankit eval` computes them: by default on the latent draw training
+        evaluated with (seed + 2), class-conditional samples with their requested classes."""
         from .metrics import evaluate
         from .metrics.encoder import encoder_metrics
+        from .train.outputs import EVAL_SEED_OFFSET
 
         use_ema = use_ema and self.experiment.has_ema
+        seed = self.config.seed + EVAL_SEED_OFFSET if seed is None else seed
+        objective = self.experiment.objective
         with torch.random.fork_rng(devices=[]):
-            results = evaluate(self.sample(n or self.config.log.eval_samples, seed, use_ema), self.dataset)
+            z = objective.sample_z(n or self.config.log.eval_samples, torch.Generator().manual_seed(seed))
+            results = evaluate(self.experiment.generate(z, use_ema), self.dataset, objective.requested_classes(z)) \
+                if objective.can_generate else {}
             if self.experiment.objective.has_encoder:
                 metrics = encoder_metrics(self.experiment, self.dataset, use_ema)
                 results.update({f"encoder/{k}": v for k, v in metrics.items()})

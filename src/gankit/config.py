@@ -333,6 +333,9 @@ def validate(cfg: Config) -> Config:
         _check(opt.momentum >= 0, f"optim.{key}.momentum", "0 or more", opt.momentum)
         _check(0 <= opt.alpha <= 1, f"optim.{key}.alpha", "a value in [0, 1]", opt.alpha)
         _check(opt.weight_decay >= 0, f"optim.{key}.weight_decay", "0 or more", opt.weight_decay)
+        _check(0.0 <= opt.decay_factor <= 1.0, f"optim.{key}.decay_factor", "a value in [0, 1]", opt.decay_factor)
+        for i, group in enumerate(opt.groups):
+            _check(group.lr_scale > 0, f"optim.{key}.groups.{i}.lr_scale", "a positive number", group.lr_scale)
         if opt.lr_schedule not in LR_SCHEDULES:
             raise ConfigError(f"config field optim.{key}.lr_schedule: {opt.lr_schedule!r}"
                               f"{did_you_mean(opt.lr_schedule, list(LR_SCHEDULES))}; choose from {', '.join(LR_SCHEDULES)}")

@@ -166,14 +166,27 @@ def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     constraints = build_constraints(cfg, objective)  # spectral norm changes the parameters: before optimizers
     objective.to(cfg.train.device)
     updates = {}
+    steps = optimizer_steps(cfg, objective)
     for name, net in objective.nets.items():
         if name not in cfg.optim:
             raise ConfigError(f"objective {cfg.objective.name} has network {name} but the config has no optim.{name}")
-        updates[name] = NetworkUpdate(net, cfg.optim[name], f"optim.{name}", cfg.train.steps)
+        updates[name] = NetworkUpdate(net, cfg.optim[name], f"optim.{name}", steps[name])
     optimizers = {name: update.optimizer for name, update in updates.items()}
     ema = {name: EMA(objective.nets[name], cfg.train.ema_decay) for name in objective.ema_networks
            if name in objective.nets and cfg.train.ema_decay > 0}
     return Experiment(cfg, spec, objective, optimizers, constraints, ema, updates)
+
+
+def optimizer_steps(cfg: Config, objective: Objective) -> dict[str, int]:
+    """How many optimizer steps each network takes in train.steps iterations (a critic with n_critic 5 takes
+    5 per iteration): the length an lr schedule spans when its decay_steps is 0. It follows the config, so a
+    resume that raises train.steps stretches such a schedule from there on (set decay_steps to pin it)."""
+    from .train.schedule import SCHEDULES
+
+    schedule = SCHEDULES.get(cfg.train.schedule)(cfg.train)
+    plan = schedule.plan(schedule.phases(objective))
+    return {name: cfg.train.steps * max(1, sum(r for phase, r in plan if name in phase.networks))
+            for name in objective.nets}
 
 
 def experiment_from_checkpoint(run_or_file: Path, device: str | None = None) -> tuple[Experiment, dict]:

@@ -118,3 +118,19 @@ def test_resume_is_bit_identical_with_schedules_groups_and_transforms(tmp_path):
     second.fit()
     assert_bit_identical(full_state(straight), full_state(second))
     assert int(full_state(second)["lr_schedule.G"]) == 6
+
+
+def test_a_schedule_spans_each_networks_own_optimizer_steps(tmp_path):
+    """With n_critic 2, D steps twice per iteration: its cosine ends with the run, not half-way through."""
+    cfg = tiny(TINY_TOY, tmp_path, "train.steps=10", "optim.D.lr_schedule=cosine", "optim.D.decay_factor=0",
+               "optim.G.lr_schedule=cosine", "optim.G.decay_factor=0")
+    exp = build_experiment(cfg, load_dataset(cfg.data.name).spec)
+    assert exp.updates["D"].total_steps == 20 and exp.updates["G"].total_steps == 10
+    assert lr_factor(exp.updates["D"].cfg, 10, 20) == pytest.approx(0.5)  # half-way through the run
+
+
+def test_rollback_scale_multiplies_the_scheduled_rate(tmp_path):
+    cfg = tiny(TINY_TOY, tmp_path, "optim.D.lr=0.01")
+    exp = build_experiment(cfg, load_dataset(cfg.data.name).spec)
+    exp.updates["D"].scale_lr(0.25)
+    assert exp.optimizers["D"].param_groups[0]["lr"] == pytest.approx(0.0025)

@@ -43,6 +43,11 @@ def positive_float(text: str) -> float:
     return value
 
 
+def count_or_all(text: str) -> int:
+    """argparse type: 0 (all, or the command's default) or a number >= 1."""
+    return 0 if text.strip() == "0" else positive_int(text)
+
+
 def seed_int(text: str) -> int:
     """argparse type: a seed from 0 to MAX_SEED."""
     from ..config import MAX_SEED

@@ -7,7 +7,8 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError
-from .common import add_generator_options, add_run_and_data, data_for, positive_int, run_dir_of, save_npz
+from .common import (add_generator_options, add_run_and_data, count_or_all, data_for, positive_int, run_dir_of,
+                     save_npz, seed_int)
 
 def cmd_encode(args: argparse.Namespace) -> int:
     from ..experiment import experiment_from_checkpoint
@@ -90,9 +91,9 @@ def add_parser(sub) -> None:
                                      "write the "
                                      "codes (array z, and y when the data has labels) to an .npz file.")
     add_run_and_data(enc, "dataset to encode (gankit list datasets; folder:/npz: paths); default the run's")
-    enc.add_argument("-n", type=int, default=0, help="items to encode (default: all of a finite dataset, else 1000)")
+    enc.add_argument("-n", type=count_or_all, default=0, help="items to encode (default: all of a finite dataset, else 1000)")
     enc.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="output .npz")
-    enc.add_argument("--seed", type=int, default=0, help="seed of the draws from an infinite dataset (default 0)")
+    enc.add_argument("--seed", type=seed_int, default=0, help="seed of the draws from an infinite dataset (default 0)")
     enc.add_argument("--no-ema", action="store_true", help="use the trained encoder instead of its EMA copy")
     enc.add_argument("--device", default=None, help="torch device (default: the run's)")
     enc.set_defaults(func=cmd_encode)

@@ -92,6 +92,8 @@ def eval_likelihood(args: argparse.Namespace, exp, meta: dict) -> int:
     from ..autoencoders.likelihood import likelihood_report
     from ..metrics.encoder import held_out
 
+    out = check_output(Path(args.output) if args.output else
+                       run_dir_of(meta) / f"likelihood-step-{meta['step']:07d}.json", (".json",))
     x = held_out(dataset_of_run(exp, args.data, run_dir_of(meta)))[0]
     use_ema = exp.has_ema and not args.no_ema
     seed = 0 if args.seed is None else args.seed  # the dequantization and posterior draws
@@ -101,7 +103,6 @@ def eval_likelihood(args: argparse.Namespace, exp, meta: dict) -> int:
     print(f"units: {report['units']}")
     print(f"NLL {report['nll_nats']:.2f} nats per sample, {report['bits_per_dim']:.4f} bits per dim "
           f"(negative ELBO {report['neg_elbo_nats']:.2f} nats)")
-    out = Path(args.output) if args.output else Path(meta["path"]).parent.parent / f"likelihood-step-{meta['step']:07d}.json"
     record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "seed": seed, **report}
     write_atomic(out, lambda tmp: Path(tmp).write_text(json.dumps(record, indent=2) + "\n"))
     print(f"wrote {out}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .common import check_output
+
 
 def cmd_evaluator(args: argparse.Namespace) -> int:
     from ..data.digits import digits_arrays
@@ -11,9 +13,10 @@ def cmd_evaluator(args: argparse.Namespace) -> int:
     from ..metrics.evaluator import (WEIGHT_TOLERANCE, WEIGHTS, accuracy, compare_evaluators, load_evaluator,
                                      save_evaluator, train_evaluator, version_of)
 
+    out = Path(args.output) if args.output else WEIGHTS
+    check_output(out, (".safetensors",))  # before the training, not after
     model = train_evaluator()
     acc = accuracy(model, *digits_arrays("test"))
-    out = Path(args.output) if args.output else WEIGHTS
     shipped = load_evaluator(WEIGHTS)[0] if out != WEIGHTS else None
     version = save_evaluator(model, out)
     print(f"trained {version}: {acc:.2%} on the 797 held-out digits; wrote {out}")

@@ -34,6 +34,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     out = check_output(Path(args.output) if args.output else
                        Path(meta["path"]).parent.parent / f"lipschitz-step-{meta['step']:07d}.png", (".png",))
     check_sample_count(args.n, exp.spec.shape)
+    if exp.objective.critic_module() is None:
+        raise ConfigError(f"this run's objective {exp.cfg.objective.name!r} has no critic D(x) of its own to inspect")
     dataset = dataset_of_run(exp, args.data, run_dir_of(meta))
     real = dataset.sample(args.n, torch.Generator().manual_seed(args.seed)).to(exp.device)
     fake = exp.generate(exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed + 1)),

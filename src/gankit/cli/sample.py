@@ -21,8 +21,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.output:
         check_output(Path(args.output), SUFFIXES, make_folders=True)
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
-    out = check_output(Path(args.output) if args.output else
-                       run_dir_of(meta) / "samples" / f"sample-seed{args.seed}.png", SUFFIXES, make_folders=True)
+    out = Path(args.output) if args.output else run_dir_of(meta) / "samples" / f"sample-seed{args.seed}.png"
+    if not args.out_dir:
+        check_output(out, SUFFIXES, make_folders=True)
     check_sample_count(args.n, exp.spec.shape, grid=not args.out_dir and out.suffix == ".png" and exp.spec.is_image)
     apply_chain_option(exp, args.chains_from)
     use_ema = exp.has_ema and not args.no_ema

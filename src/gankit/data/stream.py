@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch.utils.data import DataLoader
 
+from ..errors import DataError
+
 from .base import BatchSource, Dataset, DataSpec
 from .decode import EncodedImages, decode, to_unit_range
 
@@ -48,7 +50,10 @@ class StreamBatches(BatchSource):
     see identical batches), with the decoding of the epoch's remaining batches done by a DataLoader."""
 
     def __init__(self, dataset: StreamedImages, batch_size: int):
-        self.dataset, self.batch_size = dataset, min(batch_size, len(dataset))
+        if batch_size > len(dataset):  # as TensorDataset: a batch larger than the data is a mistake, not a shrink
+            raise DataError(f"{dataset.spec.name}: data.batch_size {batch_size} is larger than the dataset "
+                            f"({len(dataset)} items); lower data.batch_size")
+        self.dataset, self.batch_size = dataset, batch_size
         self.perm = torch.randperm(len(dataset))
         self.pos = 0
         self._loader = None  # iterator over the batches from `pos` to the end of this epoch

@@ -75,6 +75,10 @@ def prepare_networks(exp) -> None:
     weights (they agree already when seeded alike; the broadcast makes it a guarantee)."""
     if world_size() == 1:
         return
+    if exp.objective.extra_state():
+        raise ConfigError(f"objective {exp.cfg.objective.name!r} keeps state of its own between steps (a replay "
+                          "buffer, codebook statistics) that each process would fill from its own shard, and gankit "
+                          "does not gather it yet: train it in one process")
     if exp.cfg.train.sync_batchnorm:  # the same Parameter objects move over, so the optimizers stay valid
         for name in list(exp.objective.nets):
             exp.objective.nets[name] = torch.nn.SyncBatchNorm.convert_sync_batchnorm(exp.objective.nets[name])

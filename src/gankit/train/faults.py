@@ -8,6 +8,7 @@ from typing import Callable
 from tqdm import tqdm
 
 from ..errors import TrainingDiverged
+from . import distributed
 from .checkpoint import list_checkpoints, newest_loadable
 from .divergence import Diverged
 from .logging import MetricsLog
@@ -64,6 +65,8 @@ def handle_divergence(trainer, err: Diverged) -> None:
         update.lr_scale = 1.0
         update.scale_lr(lowered[name])
     lrs = {name: update.optimizer.param_groups[0]["lr"] for name, update in trainer.exp.updates.items()}
+    if not distributed.is_main():  # every process rolls back; process 0 alone writes about it
+        return
     trainer.log.write({"step": trainer.step, "event": "divergence rollback", "quantity": err.quantity,
                        "diverged_at": err.step, "value": err.value, "level": err.level, "restored": source,
                        "lr": lrs})

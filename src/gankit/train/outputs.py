@@ -26,7 +26,7 @@ class RunOutputs:
 
     def write_samples(self) -> Path:
         path = self.run_dir / "samples" / f"step-{self.step:07d}.png"
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=self.rng_devices()):
             fake = self.exp.generate(self.fixed_z) if self.exp.objective.can_generate else self.reconstructions()
             if self.exp.spec.is_image:
                 save_image_grid(fake, path)
@@ -53,7 +53,7 @@ class RunOutputs:
         can_generate = self.exp.objective.can_generate
         if not (self.exp.spec.metrics and can_generate) and not self.exp.objective.has_encoder:
             return {}
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=self.rng_devices()):
             self.last_eval = evaluate(self.exp.generate(self.eval_z), self.dataset,
                                       self.exp.objective.requested_classes(self.eval_z)) if can_generate else {}
             if self.exp.objective.has_encoder:
@@ -69,3 +69,7 @@ class RunOutputs:
                 if f"{metric}/{key}" in self.last_eval:
                     shown[key] = self.last_eval[f"{metric}/{key}"]
         return {k: f"{v:.3g}" for k, v in shown.items()}
+
+    def rng_devices(self) -> list:
+        """The devices whose RNG side work (samples, evaluations, chains) forks, so it never moves training's."""
+        return [self.exp.device] if self.exp.device.type == "cuda" else []
