@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..train.precision import penalty_precision
 from .base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, with_total
 
 
@@ -21,8 +22,9 @@ def score_penalty(U: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """|grad_x U(x)|^2 per sample, the norm over all non-batch axes (the MEG code's norm over dim 1 only is
     a per-pixel channel norm for images; algorithms.md section 9). [N]"""
     x = x.detach().requires_grad_(True)
-    (grad,) = torch.autograd.grad(U(x).sum(), x, create_graph=True)
-    return grad.flatten(1).pow(2).sum(1)
+    with penalty_precision(x):  # fp32 under fp16 autocast: an unscaled inner gradient would underflow
+        (grad,) = torch.autograd.grad(U(x).sum(), x, create_graph=True)
+        return grad.flatten(1).pow(2).sum(1)
 
 
 def jsd_mi_loss(T: nn.Module, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:

@@ -34,6 +34,7 @@ from typing import Callable, Sequence
 import torch
 
 from ..errors import ConfigError
+from ..train.precision import penalty_precision
 
 Energy = Callable[[torch.Tensor], torch.Tensor]
 Schedule = float | Sequence[float] | torch.Tensor
@@ -64,7 +65,7 @@ def energy_and_grad(energy: Energy | ScoreField, x: torch.Tensor,
     if isinstance(energy, ScoreField):
         u, g = torch.full((len(x),), float("nan"), device=x.device), -energy.score(x.detach()).detach()
     else:
-        with torch.enable_grad():
+        with torch.enable_grad(), penalty_precision(x):  # out of fp16 autocast: unscaled, it would underflow
             x = x.detach().requires_grad_(True)
             u = energy(x)
             (g,) = torch.autograd.grad(u.sum(), x)
