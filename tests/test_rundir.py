@@ -28,3 +28,21 @@ def test_own_run_reads_its_data_file_and_a_copy_needs_data(tmp_path, capsys):
     assert cli.main(["inspect", "lipschitz", str(copy), "-o", str(tmp_path / "l.png")]) == 2
     assert "gankit reads it only if you name it: --data npz:" in capsys.readouterr().err
     assert cli.main(["inspect", "lipschitz", str(run), "-o", str(tmp_path / "l.png"), "-n", "50"]) == 0
+
+
+def test_resuming_a_copied_run_needs_its_data_named(tmp_path, capsys):
+    points = np.random.default_rng(0).normal(size=(300, 2)).astype(np.float32)
+    data = tmp_path / "points.npz"
+    np.savez(data, x=points)
+    out = tmp_path / "runs"
+    base = ["--set", f"out_dir={out}", "--set", f"data.name=npz:{data}", "--set", "train.steps=2",
+            "--set", "log.progress=false", "--set", "log.eval_every=0", "--set", "data.batch_size=32"]
+    assert cli.main(["train", "ring8-wgan-gp", *base]) == 0
+    copy = tmp_path / "elsewhere" / "run"
+    shutil.copytree(next(out.iterdir()), copy)
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", str(copy), "--set", "train.steps=3"]) == 2
+    assert f"gankit reads it only if you name it: --set data.name=npz:{data}" in capsys.readouterr().err
+    assert cli.main(["train", "--resume", str(copy), "--set", "data.name=npz:/other.npz"]) == 2
+    assert "data.name cannot change" in capsys.readouterr().err
+    assert cli.main(["train", "--resume", str(copy), "--set", "train.steps=3", "--set", f"data.name=npz:{data}"]) == 0

@@ -50,17 +50,33 @@ def config_for_resume(run_dir: Path, overrides: list[str]) -> Config:
 
     for text in overrides:
         key = text.split("=", 1)[0]
-        if not any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUME_CHANGEABLE):
+        if key != "data.name" and not any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUME_CHANGEABLE):
             raise ConfigError(f"--resume continues the run's own config; {key} cannot change "
                               f"(only {', '.join(k + '*' if k.endswith('.') else k for k in RESUME_CHANGEABLE)})")
     path, _, meta, _ = newest_loadable(run_dir)
     try:
-        return build_config(meta["config"], overrides=overrides)
+        cfg = build_config(meta["config"], overrides=overrides)
     except ConfigError as err:
         raise CheckpointError(f"{path}: its config is not valid for this gankit ({err})") from None
+    from .data import absolute_data_name
+
+    saved = meta["config"].get("data", {}).get("name")
+    if absolute_data_name(cfg.data.name) != saved:  # naming the same data is consent to read it, not a change
+        raise ConfigError(f"--resume continues the run's own config; data.name cannot change (the run's is {saved!r})")
+    return cfg
 
 
-def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = False):
+def check_data_consent(cfg: Config, run_dir: Path, named: bool) -> None:
+    """Resuming a run not trained here reads the file path its checkpoint names only when the user names it too
+    (--set data.name=SAME): a checkpoint from elsewhere must not make gankit read arbitrary files."""
+    from .rundir import is_trusted_run
+
+    if ":" in cfg.data.name and not named and not is_trusted_run(run_dir):
+        raise ConfigError(f"this run's data is {cfg.data.name!r}, a path from the metadata of a checkpoint not trained "
+                          f"here; gankit reads it only if you name it: --set data.name={cfg.data.name}")
+
+
+def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = False, data_named: bool = False):
     """A Trainer ready to fit: dataset, experiment, run directory (a new runs/<date>-<name>/ unless given;
     shared by every process of a torchrun launch) and, with resume, the state of its newest checkpoint."""
     from .data import absolute_data_name, dataset_for
@@ -72,6 +88,7 @@ def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = Fals
     distributed.setup(cfg)
     if resume:
         require_resumable(Path(run_dir))
+        check_data_consent(cfg, Path(run_dir), data_named)
     elif run_dir is not None and list_checkpoints(Path(run_dir)):
         raise CheckpointError(f"{run_dir} already holds a run's checkpoints; resume it (resume=, --resume) or train "
                               "into a new folder")
@@ -101,7 +118,8 @@ def train(config_or_preset: str | Path | dict | Config | None = None, *, run_dir
         cfg, run_dir = config_for_resume(Path(resume), sets), Path(resume)
     else:
         cfg = resolve_config(config_or_preset, overrides)
-    trainer = open_run(cfg, run_dir, resume=resume is not None)
+    trainer = open_run(cfg, run_dir, resume=resume is not None,
+                       data_named="data.name" in flatten_overrides(overrides) if resume is not None else False)
     summary = trainer.fit()
     return Run(trainer.exp, trainer.run_dir, summary, trainer.dataset)
 

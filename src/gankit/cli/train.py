@@ -24,7 +24,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg = recipe_config(args.preset, [Path(p) for p in args.config], args.set)
     else:
         cfg = build_config(load_preset(args.preset or DEFAULT), [Path(p) for p in args.config], args.set)
-    trainer = open_run(cfg, args.resume, resume=bool(args.resume))  # what gankit.train() runs too
+    named = any(text.split("=", 1)[0] == "data.name" for text in args.set)
+    trainer = open_run(cfg, args.resume, resume=bool(args.resume), data_named=named)  # what gankit.train() runs too
     say = print if distributed.is_main() else (lambda *a: None)  # under torchrun, rank 0 speaks
     if not trainer.exp.spec.metrics and not trainer.exp.objective.has_encoder:
         say(f"note: no metric applies to dataset {cfg.data.name} (metrics need images, toy modes or digits); "
