@@ -60,6 +60,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     dataset = dataset_of_run(exp, args.data, run_dir_of(meta))
     apply_chain_option(exp, args.chains_from)
     use_ema = exp.has_ema and not args.no_ema
+    if args.features == "inception":  # the weights file and the data's kind, before any sample is drawn
+        from ..metrics.inception import resolve_weights
+
+        if not dataset.spec.is_image:
+            raise ConfigError(f"--features inception needs image data; {dataset.spec.name} is vectors")
+        resolve_weights(args.inception_weights)
     seed = exp.cfg.seed + EVAL_SEED_OFFSET if args.seed is None else args.seed  # default: training's eval draw
     if names or args.features == "inception":
         z = exp.objective.sample_z(n, torch.Generator().manual_seed(seed))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from ..errors import ConfigError
 from ..train.checkpoint import write_atomic
 from .common import (add_chain_option, add_generator_options, apply_chain_option, check_output, check_sample_count,
                      dataset_of_run, positive_float, positive_int, print_table, run_dir_of, save_npz)
@@ -43,6 +44,8 @@ def cmd_refine(args: argparse.Namespace) -> int:
     out_dir = Path(args.output_dir) if args.output_dir else run_dir_of(meta) / "refine"
     check_output(out_dir / f"refine-seed{args.seed}.json", (".json",), "--output-dir", make_folders=True)
     dataset = dataset_of_run(exp, args.data, run_dir_of(meta)) if args.eval else None  # before the work
+    if dataset is not None and not dataset.spec.metrics:
+        raise ConfigError(f"--eval: dataset {dataset.spec.name} lists no metrics")
     settings = RefineSettings(args.sampler, args.steps, args.step_size, args.beta, args.noise_scale)
     apply_chain_option(exp, args.chains_from)
     use_ema = exp.has_ema and not args.no_ema
@@ -72,11 +75,8 @@ def cmd_refine(args: argparse.Namespace) -> int:
 
 def evaluate_pair(dataset, before: torch.Tensor, after: torch.Tensor) -> dict:
     """The dataset's metrics of both sample sets, printed side by side."""
-    from ..errors import ConfigError
     from ..metrics import evaluate
 
-    if not dataset.spec.metrics:
-        raise ConfigError(f"--eval: dataset {dataset.spec.name} lists no metrics")
     rows = {"before": evaluate(before, dataset), "after": evaluate(after, dataset)}
     print_table(rows)
     return rows
