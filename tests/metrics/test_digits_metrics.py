@@ -57,6 +57,8 @@ def test_stacked_digits_one_mode_and_real_data():
     assert m["modes"] == 1 and abs(m["kl"] - math.log(1000)) < 1e-9
     real = stacked_digits_metrics(ds.sample(10000, torch.Generator().manual_seed(1)))
     assert real["modes"] >= 995 and real["kl"] < uniform_kl_floor(10000) + 0.01
+    assert real["kl_corrected"] <= 0.01 and real["n"] == 10000  # the gate of issue 14: bias-corrected KL
+    assert real["confident_modes"] >= 950
 
 
 def test_stacked_labels_are_the_digit_triples():
@@ -66,3 +68,11 @@ def test_stacked_labels_are_the_digit_triples():
     pred = model(x.reshape(150, 1, 8, 8)).argmax(1).reshape(50, 3)
     agree = ((pred * torch.tensor([100, 10, 1])).sum(1) == y).double().mean()
     assert agree > 0.85  # ~0.966^3 with classifier errors
+
+
+def test_digits_record_names_its_conventions():
+    x, _ = digits_arrays("test")
+    m = digits_metrics(x[:400], is_splits=1)
+    assert m["n_real"] == 797 and m["n_fake"] == 400 and (m["pr_k"], m["dc_k"]) == (3, 5)
+    assert m["is_splits"] == 1 and m["is_std"] == 0.0
+    assert digits_metrics(x[:400])["is_splits"] == 10

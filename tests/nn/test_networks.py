@@ -140,3 +140,22 @@ def test_networks_build_at_256_pixels(name):
     D = build_network(DISCRIMINATORS, name, {"width": 16}, "D", spec=image_spec(3, 256), z_dim=4)
     x = G(torch.randn(2, 4))
     assert x.shape == (2, 3, 256, 256) and D(x).shape == (2,)
+
+
+def test_maxout_is_the_max_of_its_linear_pieces():
+    from gankit.nn.blocks import Maxout
+
+    layer = Maxout(3, 4, pieces=5)
+    x = torch.randn(6, 3)
+    pieces = (x @ layer.linear.weight.T + layer.linear.bias).view(6, 4, 5)
+    assert_close(layer(x), pieces.max(2).values)
+
+
+def test_mlp_maxout_critic_and_dcgan_init():
+    spec = DataSpec("toy", (2,), num_classes=0, bounded=False)
+    D = build_network(DISCRIMINATORS, "mlp", {"hidden": 200, "depth": 3, "activation": "maxout", "init": "dcgan"},
+                      "D", spec=spec, z_dim=2)
+    weights = torch.cat([m.weight.detach().flatten() for m in D.modules() if isinstance(m, torch.nn.Linear)])
+    assert D(torch.randn(7, 2)).shape == (7,) and abs(float(weights.std()) - 0.02) < 0.002
+    with pytest.raises(ConfigError, match="unknown init 'xavier'"):
+        build_network(GENERATORS, "mlp", {"init": "xavier"}, "G", spec=spec, z_dim=2)

@@ -83,6 +83,33 @@ def test_bigan_losses_on_fixed_tensors():
     assert_close(objective.generator_loss(batch)["ge_loss"], F.softplus(real) + F.softplus(-fake))
 
 
+class JointQuadratic(nn.Module):
+    """D(x, z) = w (||x||^2 / 2 + ||z||^2): grad_x = w x, grad_z = 2 w z."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor(1.5))
+
+    def forward(self, x, z):
+        return self.w * (0.5 * x.pow(2).sum(1) + z.pow(2).sum(1))
+
+
+def test_bigan_r1_on_real_pairs_by_hand():
+    """(gamma / 2) E ||(w x, 2 w E(x))||^2 over the real pairs, differentiable in D's weights only."""
+    x, z = torch.tensor([[1.0, -1.0], [0.5, 2.0]]), torch.zeros(2, 1)
+    E = nn.Linear(2, 1, bias=False)
+    nn.init.constant_(E.weight, 1.0)  # E(x) = x1 + x2: 0 and 2.5
+    D = JointQuadratic()
+    objective = BiGAN({"G": Constant(torch.zeros(2, 2)), "E": E, "D": D}, [], z_dim=1, r1=10.0)
+    losses = objective.critic_loss(Batch(x, None, z))
+    e = x.sum(1)
+    want = 0.5 * 10.0 * (1.5**2 * x.pow(2).sum(1) + (2 * 1.5 * e) ** 2).mean()
+    assert_close(losses["r1"], want)
+    losses["r1"].backward()
+    assert_close(D.w.grad, 2 * want / 1.5)  # the term is quadratic in w
+    assert E.weight.grad is None
+
+
 def test_ali_encodes_with_the_mean_and_trains_on_draws():
     E = nn.Linear(3, 4)
     objective = ALI({"G": nn.Linear(2, 3), "E": E, "D": JointSum()}, [], z_dim=2)

@@ -8,6 +8,7 @@ from torch.func import functional_call
 from torch.testing import assert_close
 
 from gankit.data import DataSpec
+from gankit.errors import ConfigError
 from gankit.nn import DISCRIMINATORS, build_network
 from gankit.nn.spectral import apply_spectral_norm, critic_outputs
 from gankit.objectives import PENALTIES
@@ -63,10 +64,39 @@ def test_penalties_of_quadratic_critic():
     assert_close(PENALTIES.get("gp-onesided")(weight=1.0)(D, x_r, x_r), torch.relu(a * x_r.norm(dim=1) - 1) ** 2)
 
 
-def test_dragan_perturbation_is_within_half_a_std_above():
+def reference_dragan_points(x, u, alpha, c=0.5):
+    """Transcription of the authors' DRAGAN.ipynb: X_p = X + c * X.std() * U[0, 1] (get_perturbed_batch),
+    interpolates = X + alpha * (X_p - X) with alpha ~ U[0, 1] of shape [batch, 1]."""
+    x_p = x + c * x.std() * u
+    return x + alpha * (x_p - x)
+
+
+def test_dragan_points_match_the_reference_code():
     x = torch.randn(64, 5)
-    delta = dragan_perturb(x, 0.5) - x
-    assert delta.min() >= 0 and delta.max() <= 0.5 * x.std() and delta.std() > 0
+    torch.manual_seed(3)
+    got = dragan_perturb(x, 0.5)
+    torch.manual_seed(3)
+    u = torch.rand_like(x)  # same draws in the same order: the noise, then alpha per sample
+    alpha = torch.rand(64, 1)
+    assert_close(got, reference_dragan_points(x, u, alpha))
+
+
+def test_dragan_perturbation_sizes():
+    """Per entry: offset c std U has mean c std / 2; the reference form halves it again (E alpha = 1/2)."""
+    x = torch.randn(4096, 8, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    interp, offset = dragan_perturb(x, 0.5) - x, dragan_perturb(x, 0.5, form="offset") - x
+    symmetric = dragan_perturb(x, 0.5, noise="symmetric") - x
+    std = float(x.std())
+    for delta in (interp, offset):
+        assert delta.min() >= 0 and delta.max() <= 0.5 * std * (1 + 1e-6)
+    assert abs(float(offset.mean()) - 0.25 * std) < 0.01 and abs(float(interp.mean()) - 0.125 * std) < 0.01
+    assert abs(float(symmetric.mean())) < 0.01 and symmetric.min() < 0 < symmetric.max()
+
+
+def test_dragan_rejects_unknown_options():
+    with pytest.raises(ConfigError, match="perturbation 'gauss'"):
+        PENALTIES.get("dragan")(weight=1.0, perturbation="gauss")
 
 
 def test_sn_regularization_of_known_singular_values():

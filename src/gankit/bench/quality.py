@@ -11,7 +11,10 @@ from pathlib import Path
 from ..train.checkpoint import write_atomic
 from .tasks import HEADLINE, REFINE, TASKS, task_config
 
-SKIP = ("evaluator",)  # string-valued entries are not averaged
+# Not averaged into the table: names (evaluator) and the conventions each record carries (sample counts,
+# k's, IS splits, KID subsets), which are the same in every seed; and the IS spread over splits.
+SKIP = ("evaluator", "extractor", "n", "n_real", "n_fake", "pr_k", "dc_k", "is_splits", "is_std",
+        "kid_subset_size", "kid_subsets")
 
 
 def run_one(job: tuple[str, str, int, str]) -> dict:

@@ -9,11 +9,14 @@ import torch
 from ..errors import DataError
 from .evaluator import load_evaluator
 from .fid import fd_of_features
+from .histogram import kl_to_uniform, miller_madow_kl_to_uniform
+from .inception_score import IS_SPLITS, inception_score
 from .prdc import density_coverage, precision_recall
 
 CLASS_SHARE = 0.05  # a class "appears" when it gets at least 5 % of the samples
 CONFIDENT = 0.9     # stacked digits: a channel's prediction counts as confident above this probability
 NUM_STACKED_MODES = 1000
+K_PR, K_DC = 3, 5   # neighbours for precision / recall and for density / coverage (benchmarks.md section 3)
 
 
 @torch.no_grad()
@@ -34,42 +37,42 @@ def held_out_features() -> torch.Tensor:
     return features_and_logits(digits_arrays("test")[0])[0]
 
 
-def class_histogram_metrics(logits: torch.Tensor, num_classes: int = 10) -> dict[str, float]:
+def class_histogram_metrics(logits: torch.Tensor, num_classes: int = 10, is_splits: int = IS_SPLITS) -> dict:
     """Classes getting >= 5 % of samples, KL(p || uniform) of the predicted-class histogram, and the
-    Inception Score exp(E_x KL(p(y|x) || p(y))) (Salimans et al. 2016) with this classifier."""
-    p = torch.bincount(logits.argmax(1), minlength=num_classes).double() / len(logits)
-    nz = p > 0
-    kl = float((p[nz] * (p[nz] * num_classes).log()).sum())
-    log_p_yx = logits.double().log_softmax(1)
-    log_p_y = log_p_yx.exp().mean(0).log()
-    score = float((log_p_yx.exp() * (log_p_yx - log_p_y)).sum(1).mean().exp())
-    return {"classes": int((p >= CLASS_SHARE).sum()), "class_kl": kl, "is": score}
+    Inception Score with this classifier over `is_splits` splits (recorded as is_splits)."""
+    counts = torch.bincount(logits.argmax(1), minlength=num_classes)
+    share = counts.double() / len(logits)
+    out = {"classes": int((share >= CLASS_SHARE).sum()), "class_kl": kl_to_uniform(counts)}
+    return out | inception_score(logits, min(is_splits, len(logits)))
 
 
-def digits_metrics(samples: torch.Tensor, reference: torch.Tensor | None = None) -> dict:
-    """FD, precision / recall (k=3), density / coverage (k=5), classes, in evaluator features."""
+def digits_metrics(samples: torch.Tensor, reference: torch.Tensor | None = None, is_splits: int = IS_SPLITS) -> dict:
+    """FD, precision / recall (k=3), density / coverage (k=5), classes and IS, in evaluator features; the
+    record names the evaluator, both sample counts, the k's and the IS splits."""
     real = held_out_features() if reference is None else features_and_logits(reference)[0]
     fake, logits = features_and_logits(samples)
     out = feature_set_metrics(real, fake)
-    out.update(class_histogram_metrics(logits))
+    out.update(class_histogram_metrics(logits, is_splits=is_splits))
     out["evaluator"] = load_evaluator()[1]
     return out
 
 
-def feature_set_metrics(real: torch.Tensor, fake: torch.Tensor, kid: bool = False) -> dict[str, float]:
-    """FD, precision / recall (k = 3), density / coverage (k = 5), and optionally KID, of two feature sets."""
+def feature_set_metrics(real: torch.Tensor, fake: torch.Tensor, kid: bool = False) -> dict:
+    """FD, precision / recall (k = 3), density / coverage (k = 5), and optionally KID, of two feature sets,
+    with the sample counts and k's they were computed with."""
     out = {"fd": fd_of_features(real, fake)}
-    out.update(precision_recall(real, fake, k=3))
-    out.update(density_coverage(real, fake, k=5))
+    out.update(precision_recall(real, fake, k=K_PR))
+    out.update(density_coverage(real, fake, k=K_DC))
     if kid:
         from .kid import kid_of_features
 
         out.update(kid_of_features(real, fake))
-    return out
+    return out | {"n_real": len(real), "n_fake": len(fake), "pr_k": K_PR, "dc_k": K_DC}
 
 
 def stacked_digits_metrics(samples: torch.Tensor) -> dict:
-    """Modes (digit triples over the 3 channels), KL(p || uniform over 1,000), confident modes."""
+    """Modes (digit triples over the 3 channels), KL(p || uniform over 1,000) plug-in and Miller-Madow
+    corrected, and the modes among samples whose three predictions are all confident (p >= 0.9)."""
     n, c = samples.shape[:2]
     if c != 3:
         raise DataError(f"stacked-digits metrics need 3x8x8 images; these samples are {list(samples.shape[1:])}")
@@ -77,11 +80,11 @@ def stacked_digits_metrics(samples: torch.Tensor) -> dict:
     probs = logits.softmax(1).reshape(n, 3, 10)
     conf, digit = probs.max(2)  # [n, 3]
     mode = digit[:, 0] * 100 + digit[:, 1] * 10 + digit[:, 2]
-    p = torch.bincount(mode, minlength=NUM_STACKED_MODES).double() / n
-    nz = p > 0
+    counts = torch.bincount(mode, minlength=NUM_STACKED_MODES)
     confident = (conf >= CONFIDENT).all(1)
-    return {"modes": int(nz.sum()), "kl": float((p[nz] * (p[nz] * NUM_STACKED_MODES).log()).sum()),
-            "confident_modes": int(torch.unique(mode[confident]).numel()),
+    return {"modes": int((counts > 0).sum()), "kl": kl_to_uniform(counts),
+            "kl_corrected": miller_madow_kl_to_uniform(counts),
+            "confident_modes": int(torch.unique(mode[confident]).numel()), "n": n,
             "evaluator": load_evaluator()[1]}
 
 

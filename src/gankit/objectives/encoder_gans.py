@@ -65,11 +65,19 @@ class JointObjective(Objective):
 @OBJECTIVES.register("bigan")
 class BiGAN(JointObjective):
     """BiGAN (Donahue et al. 2016): D tells (x, E(x)) from (G(z), z) with the GAN loss; G and E take the
-    non-saturating label swap. At the optimum E = G^-1."""
+    non-saturating label swap. At the optimum E = G^-1. `r1` > 0 adds R1 on the real pairs,
+    (r1 / 2) E ||grad_(x, z) D(x, E(x))||^2 (Mescheder et al. 2018's eq. 9 over both inputs of the joint critic)."""
+
+    def __init__(self, networks, penalties, z_dim, r1: float = 0.0):
+        super().__init__(networks, penalties, z_dim)
+        self.r1 = r1
 
     def critic_loss(self, batch: Batch) -> Losses:
-        real, fake, _, _ = self.pairs(batch, grad=False)
-        return with_total({"d_loss": (F.softplus(-real) + F.softplus(fake)).mean()}, d_real=real.mean(), d_fake=fake.mean())
+        real, fake, z_real, _ = self.pairs(batch, grad=False)
+        terms = {"d_loss": (F.softplus(-real) + F.softplus(fake)).mean()}
+        if self.r1 > 0:
+            terms["r1"] = 0.5 * self.r1 * joint_gradient_norm2(self.nets["D"], batch.x, z_real).mean()
+        return with_total(terms, d_real=real.mean(), d_fake=fake.mean())
 
     def generator_loss(self, batch: Batch) -> Losses:
         real, fake, _, _ = self.pairs(batch, grad=True)
@@ -118,6 +126,14 @@ class BiGANQP(JointObjective):
         return with_total({"ge_loss": (real - fake).mean(),
                            "z_rec": self.beta_z * z_reconstruction(E, x_fake, batch.z),
                            "x_rec": self.beta_x * x_reconstruction(G, z_real, batch.x)})
+
+
+def joint_gradient_norm2(D, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    """||grad_x D(x, z)||^2 + ||grad_z D(x, z)||^2 per pair [N], differentiable in D's weights; x and z are
+    detached first, so only D learns from it."""
+    x, z = x.detach().requires_grad_(True), z.detach().requires_grad_(True)
+    gx, gz = torch.autograd.grad(D(x, z).sum(), (x, z), create_graph=True)
+    return gx.flatten(1).pow(2).sum(1) + gz.pow(2).sum(1)
 
 
 def z_reconstruction(E, x_fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:

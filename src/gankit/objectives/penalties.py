@@ -60,9 +60,23 @@ def one_sided_gradient_penalty(D: nn.Module, x_real: torch.Tensor, x_fake: torch
     return F.relu(input_gradient_norm(D, interpolate(x_real, x_fake)) - 1.0) ** 2
 
 
-def dragan_perturb(x_real: torch.Tensor, scale: float) -> torch.Tensor:
-    """x_r + scale * std(x_r) * U[0, 1] per entry: the perturbation of the common DRAGAN code (Kodali et al. 2017)."""
-    return x_real + scale * x_real.std() * torch.rand_like(x_real)
+PERTURBATIONS = ("interpolate", "offset")
+NOISES = ("uniform", "symmetric")
+
+
+def dragan_perturb(x_real: torch.Tensor, scale: float, form: str = "interpolate", noise: str = "uniform") -> torch.Tensor:
+    """DRAGAN's penalty points (Kodali et al. 2017, the authors' DRAGAN.ipynb): x_p = x_r + scale * std(x_r) * u
+    with u ~ U[0, 1] per entry (std over the whole batch), then x_r + alpha (x_p - x_r) with alpha ~ U[0, 1] per
+    sample ("interpolate"); "offset" returns x_p itself (twice the mean distance). noise "symmetric" draws
+    u ~ U[-1, 1], the all-directions perturbation the authors' README says they meant."""
+    u = torch.rand_like(x_real)
+    if noise == "symmetric":
+        u = 2.0 * u - 1.0
+    x_p = x_real + scale * x_real.std() * u
+    if form == "offset":
+        return x_p
+    alpha = torch.rand(len(x_real), *([1] * (x_real.dim() - 1)), device=x_real.device)
+    return x_real + alpha * (x_p - x_real)
 
 
 def spectral_norms(module: nn.Module) -> list[torch.Tensor]:
@@ -127,7 +141,9 @@ class OneSidedGradientPenalty(Penalty):
 
 @PENALTIES.register("r1")
 class R1(Penalty):
-    """R1 = (gamma / 2) ||grad D(x_r)||^2 on real data, weight gamma (Mescheder et al. 2018)."""
+    """R1 = (gamma / 2) ||grad D(x_r)||^2 on real data, weight gamma (eq. 9 of Mescheder et al. 2018). The
+    authors' GAN_stability code multiplies E ||grad||^2 by its `reg_param` without the 1/2: their reg_param r is
+    weight 2 r here (reg_param 10 -> weight 20)."""
 
     name = "r1"
 
@@ -137,7 +153,8 @@ class R1(Penalty):
 
 @PENALTIES.register("r2")
 class R2(Penalty):
-    """R2 = (gamma / 2) ||grad D(x_f)||^2 on generated data, weight gamma (Mescheder et al. 2018)."""
+    """R2 = (gamma / 2) ||grad D(x_f)||^2 on generated data, weight gamma (Mescheder et al. 2018); as for R1,
+    GAN_stability's reg_param r is weight 2 r here."""
 
     name = "r2"
 
@@ -164,16 +181,26 @@ class ZeroCentredPenalty(Penalty):
 
 @PENALTIES.register("dragan")
 class DRAGAN(Penalty):
-    """(||grad D(x_r + delta)|| - k)^2 with delta = scale * std(x_r) * U[0, 1] (Kodali et al. 2017)."""
+    """(||grad D(x_hat)|| - k)^2 at x_hat = x_r + alpha (x_p - x_r), x_p = x_r + scale * std(x_r) * U[0, 1]
+    (Kodali et al. 2017, as their code perturbs). `scale` is the authors' c, the size of the local region:
+    their README asks for it to be set from the spread of the modes, so that perturbations leave the data
+    manifold; 0.5 is their MNIST value. `perturbation: offset` penalizes at x_p itself, `noise: symmetric`
+    draws U[-1, 1]."""
 
     name = "dragan"
 
-    def __init__(self, weight: float = 10.0, every: int = 1, k: float = 1.0, scale: float = 0.5):
+    def __init__(self, weight: float = 10.0, every: int = 1, k: float = 1.0, scale: float = 0.5,
+                 perturbation: str = "interpolate", noise: str = "uniform"):
         super().__init__(weight, every)
-        self.k, self.scale = k, scale
+        if perturbation not in PERTURBATIONS:
+            raise ConfigError(f"penalty dragan: perturbation {perturbation!r}; choose from {', '.join(PERTURBATIONS)}")
+        if noise not in NOISES:
+            raise ConfigError(f"penalty dragan: noise {noise!r}; choose from {', '.join(NOISES)}")
+        self.k, self.scale, self.perturbation, self.noise = k, scale, perturbation, noise
 
     def __call__(self, D, x_real, x_fake):
-        return (input_gradient_norm(D, dragan_perturb(x_real, self.scale)) - self.k) ** 2
+        x_hat = dragan_perturb(x_real, self.scale, self.perturbation, self.noise)
+        return (input_gradient_norm(D, x_hat) - self.k) ** 2
 
 
 @PENALTIES.register("wgan-div")
