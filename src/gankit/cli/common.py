@@ -159,12 +159,17 @@ def data_for(exp, name: str | None, n: int, seed: int, run_dir: Path | None = No
 
 def print_table(rows: dict[str, dict]) -> None:
     """One row per entry, one column per metric (strings such as the evaluator version go below)."""
+    from ..bench.quality import SKIP  # the conventions a record carries (sample counts, k, splits): not columns
+
     first = next(iter(rows.values()))
-    numeric = [k for k, v in first.items() if not isinstance(v, str)]
+    numeric = [k for k, v in first.items() if not isinstance(v, str) and k.split("/")[-1] not in SKIP]
     width = max([len(r) for r in rows] + [6])
     print(f"{'':<{width}}  " + "  ".join(f"{k.split('/')[-1]:>10}" for k in numeric))
     for name, row in rows.items():
         print(f"{name:<{width}}  " + "  ".join(f"{row[k]:>10.4g}" for k in numeric))
+    notes = [f"{k.split('/')[-1]} {v}" for k, v in first.items() if k not in numeric and not isinstance(v, str)]
+    if notes:
+        print("conventions: " + ", ".join(notes))
     for k, v in first.items():
         if isinstance(v, str):
             print(f"{k}: {v}")
