@@ -20,8 +20,25 @@ def igebm_loss(e_real: torch.Tensor, e_fake: torch.Tensor, alpha: float) -> dict
     return {"ebm_loss": e_real.mean() - e_fake.mean(), "l2": alpha * (e_real.pow(2).mean() + e_fake.pow(2).mean())}
 
 
+class EnergyCritic:
+    """For objectives whose critic is an energy network U (low on real data): the critic gankit draws,
+    inspects and refines with is -U."""
+
+    @torch.no_grad()
+    def critic_value(self, x: torch.Tensor) -> torch.Tensor:
+        """-U(x): high on real, as every critic gankit draws."""
+        with evaluating(self.nets["U"]):
+            return -self.nets["U"](x)
+
+    def critic_module(self) -> nn.Module:
+        return self.nets["U"]
+
+    def critic_field(self, nets: Mapping[str, nn.Module]):
+        return lambda x: -nets["U"](x)
+
+
 @OBJECTIVES.register("ebm")
-class EnergyBasedModel(Objective):
+class EnergyBasedModel(EnergyCritic, Objective):
     """An energy U(x) [N] with p(x) ~ exp(-U(x)); negatives x- come from `steps` Langevin steps started from
     the replay buffer; samples are longer chains from uniform noise (or from the buffer)."""
 
@@ -86,15 +103,3 @@ class EnergyBasedModel(Objective):
     def load_extra_state(self, tensors: dict[str, torch.Tensor]) -> None:
         device = next(self.nets["U"].parameters()).device
         self.buffer.load_state({k[len("buffer."):]: v for k, v in tensors.items() if k.startswith("buffer.")}, device)
-
-    @torch.no_grad()
-    def critic_value(self, x: torch.Tensor) -> torch.Tensor:
-        """-U(x): high on real, as every critic gankit draws."""
-        with evaluating(self.nets["U"]):
-            return -self.nets["U"](x)
-
-    def critic_module(self) -> nn.Module:
-        return self.nets["U"]
-
-    def critic_field(self, nets: Mapping[str, nn.Module]):
-        return lambda x: -nets["U"](x)

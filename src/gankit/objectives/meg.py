@@ -8,14 +8,13 @@ InfoMax with the statistics network T (objective `meg`), or by the InfoGAN bound
 encoder E (objective `meg-infogan`, Su's alternative)."""
 from __future__ import annotations
 
-from typing import Mapping
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..train.precision import penalty_precision
-from .base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, with_total
+from .base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
+from .energy import EnergyCritic
 
 
 def score_penalty(U: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -36,7 +35,7 @@ def jsd_mi_loss(T: nn.Module, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, labels)
 
 
-class EnergyWithGenerator(Objective):
+class EnergyWithGenerator(EnergyCritic, Objective):
     """U trained against G's samples with the score penalty; G trained on U plus an entropy surrogate."""
 
     needs = {"U": "discriminator", "G": "generator"}
@@ -62,18 +61,6 @@ class EnergyWithGenerator(Objective):
         x_fake = self.nets["G"](batch.z)
         mi = self.entropy_loss(x_fake, batch.z)
         return with_total({"g_loss": self.nets["U"](x_fake).mean(), "mi_loss": self.mi_weight * mi})
-
-    @torch.no_grad()
-    def critic_value(self, x: torch.Tensor) -> torch.Tensor:
-        """-U(x): high on real, as every critic gankit draws."""
-        with evaluating(self.nets["U"]):
-            return -self.nets["U"](x)
-
-    def critic_module(self) -> nn.Module:
-        return self.nets["U"]
-
-    def critic_field(self, nets: Mapping[str, nn.Module]):
-        return lambda x: -nets["U"](x)
 
 
 @OBJECTIVES.register("meg")
