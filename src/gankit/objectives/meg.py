@@ -8,6 +8,8 @@ InfoMax with the statistics network T (objective `meg`), or by the InfoGAN bound
 encoder E (objective `meg-infogan`, Su's alternative)."""
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -54,8 +56,9 @@ class EnergyWithGenerator(EnergyCritic, Objective):
         terms.update(self.penalty_terms(U, batch.x, x_fake, batch.phase_step))
         return with_total(terms, energy_real=e_real.mean(), energy_fake=e_fake.mean())
 
+    @abstractmethod
     def entropy_loss(self, x_fake: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """The estimate of -I(x; z) of the generator's pairs that G lowers (its entropy surrogate). [scalar]"""
 
     def generator_loss(self, batch: Batch) -> Losses:
         x_fake = self.nets["G"](batch.z)

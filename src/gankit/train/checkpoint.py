@@ -134,7 +134,7 @@ _LEFTOVER = re.compile(r"^(\..+\.tmp|\.tmp[A-Za-z0-9_]{6})$")  # write_atomic's,
 
 def remove_leftovers(run_dir: Path) -> list[str]:
     """Deletes temporary files a process killed mid-write left in the run directory, checkpoints/ and samples/
-    (write_atomic's .NAME.tmp, safetensors' own .tmpXXXXXX); call it holding the run's lock. Returns them."""
+    (write_atomic's .NAME.tmp files and the .tmp-prefixed names of safetensors' own writer); call it holding the run's lock. Returns them."""
     run_dir = Path(run_dir)
     found = [p for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples") if folder.is_dir()
              for p in folder.glob(".*") if _LEFTOVER.match(p.name) and p.is_file()]
