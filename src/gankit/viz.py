@@ -86,10 +86,15 @@ def plot_points(fake: torch.Tensor, path: Path, real: torch.Tensor | None = None
     ax.scatter(fake[:, 0], fake[:, 1], s=4, c="royalblue", label="generated", alpha=0.5)
     if real is not None:  # on top and smaller, so both stay visible where they overlap
         ax.scatter(real[:, 0], real[:, 1], s=1, c="orange", label="real", alpha=0.9)
+    save_square_plot(fig, ax, lo, hi, title, path, markerscale=4)
+
+
+def save_square_plot(fig, ax, lo, hi, title: str, path: Path, markerscale: float) -> None:
+    """Equal axes over [lo, hi], legend and title, then the PNG written atomically (2-D pictures)."""
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_aspect("equal")
-    ax.legend(loc="upper right", markerscale=4)
+    ax.legend(loc="upper right", markerscale=markerscale)
     ax.set_title(title)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     write_atomic(Path(path), lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))

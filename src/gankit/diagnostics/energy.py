@@ -8,8 +8,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..train.checkpoint import write_atomic
-from ..viz import image_grid, save_png
+from ..viz import image_grid, save_png, save_square_plot
 
 
 def plot_chains(states: torch.Tensor, path: Path, critic: Callable[[torch.Tensor], torch.Tensor] | None = None,
@@ -41,13 +40,7 @@ def plot_chains(states: torch.Tensor, path: Path, critic: Callable[[torch.Tensor
         ax.plot(paths[:, i, 0], paths[:, i, 1], lw=0.7, c="white", alpha=0.8)
     ax.scatter(paths[0, :, 0], paths[0, :, 1], s=8, c="grey", label="chain start", zorder=3)
     ax.scatter(paths[-1, :, 0], paths[-1, :, 1], s=8, c="crimson", label="chain end", zorder=3)
-    ax.set_xlim(lo[0], hi[0])
-    ax.set_ylim(lo[1], hi[1])
-    ax.set_aspect("equal")
-    ax.legend(loc="upper right", markerscale=2)
-    ax.set_title(title)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(Path(path), lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
+    save_square_plot(fig, ax, lo, hi, title, path, markerscale=2)
     plt.close(fig)
 
 
