@@ -2,6 +2,7 @@
 `folder:` dataset read, written chunk by chunk so that 50,000 samples never sit in memory at once."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch
@@ -29,6 +30,8 @@ def write_png_folder(exp, z: torch.Tensor, out_dir: Path, use_ema: bool = True, 
         for start in range(0, n, chunk):
             pixels = to_uint8(exp.generate(z[start : start + chunk], use_ema))  # [c, H, W(, 3)]
             for i, a in enumerate(pixels):
-                Image.fromarray(a).save(out_dir / f"{start + i:0{width}d}.png", format="PNG")
+                name = f"{start + i:0{width}d}.png"  # via a hidden temporary: a kill never leaves half a PNG
+                Image.fromarray(a).save(out_dir / f".{name}.tmp", format="PNG")
+                os.replace(out_dir / f".{name}.tmp", out_dir / name)
             bar.update(len(pixels))
     return n
