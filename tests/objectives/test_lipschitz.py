@@ -252,11 +252,22 @@ def test_concatenated_forward_equals_two_forwards_sharing_sigma():
         assert_close(value, reference.state_dict()[key])
 
 
-def test_plain_critic_uses_two_forwards_with_the_same_result():
+def test_plain_critic_shares_one_forward_with_the_result_of_two():
     D = build_network(DISCRIMINATORS, "mlp", {"hidden": 16}, "D", spec=DataSpec("v", (3,)), z_dim=2)
     x_r, x_f = torch.randn(8, 3), torch.randn(8, 3)
     real, fake = critic_outputs(D, x_r, x_f)
+    assert_close(real, D(x_r))
+    assert_close(fake, D(x_f))
+
+
+def test_batchnorm_critic_keeps_two_forwards():
+    """BatchNorm's statistics would mix real and fake in one forward: the two batches stay apart."""
+    D = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))
+    x_r, x_f = torch.randn(8, 3), 5 + torch.randn(8, 3)
+    real, fake = critic_outputs(D, x_r, x_f)
     assert torch.equal(real, D(x_r)) and torch.equal(fake, D(x_f))
+    mixed = D(torch.cat([x_r, x_f]))[:8]
+    assert (mixed - real).abs().max() > 1e-2  # what one forward would have given instead
 
 
 def test_frobenius_clip_bounds_each_weight_matrix():
@@ -276,6 +287,7 @@ def test_objective_decides_the_shared_forward_once():
     with_sn = HingeGAN(nets(sn_critic()), [], z_dim=2)
     plain = HingeGAN(nets(build_network(DISCRIMINATORS, "mlp", {"hidden": 8}, "D", spec=DataSpec("v", (3,)), z_dim=2)),
                      [], z_dim=2)
-    assert with_sn.one_critic_forward and not plain.one_critic_forward
+    batch_norm = HingeGAN(nets(nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))), [], z_dim=2)
+    assert with_sn.one_critic_forward and plain.one_critic_forward and not batch_norm.one_critic_forward
     batch = Batch(torch.randn(4, 3), None, torch.randn(4, 2))
     assert torch.isfinite(with_sn.critic_loss(batch)["total"])

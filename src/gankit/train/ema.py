@@ -24,8 +24,7 @@ class EMA:
     def update(self, module: nn.Module) -> None:
         weight = 1.0 - self.current_decay()
         self.num_updates += 1
-        for avg, p in zip(self.module.parameters(), module.parameters()):
-            avg.lerp_(p, weight)
+        torch._foreach_lerp_(list(self.module.parameters()), list(module.parameters()), weight)  # one fused call
         for avg, b in zip(self.module.buffers(), module.buffers()):
             if avg.is_floating_point():
                 avg.lerp_(b, weight)
