@@ -27,22 +27,17 @@ class Diverged(TrainingDiverged):
         super().__init__(f"{quantity} = {value:.3g} at step {step}, over {factor:g}x its running level {level:.3g}")
 
 
-def phase_health(phase_name: str, losses: dict[str, torch.Tensor], nets: dict[str, nn.Module]) -> dict[str, torch.Tensor]:
+@torch.no_grad()
+def phase_health(phase_name: str, losses: dict[str, torch.Tensor],
+                 params: dict[str, list[nn.Parameter]]) -> dict[str, torch.Tensor]:
     """The quantities watched in one phase, as 0-d tensors: its total loss, and the gradient and weight norms
-    of the networks it updates (read after backward, before the step). One fused norm over all tensors."""
-    names, groups, tensors = [], [], []
-    for name, net in nets.items():
-        params = [p for p in net.parameters() if p.requires_grad]
-        grads = [p.grad for p in params if p.grad is not None]
-        for label, group in ((f"grad_norm/{name}", grads), (f"weight_norm/{name}", [p.detach() for p in params])):
-            if group:
-                names.append(label)
-                groups.append(len(group))
-                tensors += group
+    of the networks it updates (read after backward, before the step; `params`: each network's parameters)."""
     out = {f"{phase_name}/total": losses["total"].detach()}
-    if tensors:
-        squares = torch.stack(torch._foreach_norm(tensors)).float().square().split(groups)  # the fused kernel clip_grad_norm_ uses
-        out.update({label: part.sum().sqrt() for label, part in zip(names, squares)})
+    for name, group in params.items():
+        grads = [p.grad for p in group if p.grad is not None]
+        for label, tensors in ((f"grad_norm/{name}", grads), (f"weight_norm/{name}", group)):
+            if tensors:  # the norm of the per-tensor norms: one fused kernel, as clip_grad_norm_ does
+                out[label] = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(tensors)).float())
     return out
 
 

@@ -54,6 +54,7 @@ class Trainer(RunOutputs, CheckpointState):
         self.painter = Painter()  # 2-D plots are drawn off the training thread
         self._sums: dict[str, torch.Tensor] = {}
         self._counts: dict[str, int] = {}
+        self._parameters: dict[str, dict[str, list[torch.nn.Parameter]]] = {}
         seed = self.cfg.seed
         n_fixed = self.cfg.log.num_samples if exp.spec.is_image else self.cfg.log.eval_samples
         self.fixed_z = exp.objective.sample_z(n_fixed, torch.Generator().manual_seed(seed + SAMPLE_SEED_OFFSET))
@@ -175,13 +176,20 @@ class Trainer(RunOutputs, CheckpointState):
         torchrun every process takes the same decision (losses differ between processes)."""
         failure = None
         try:
-            self.watch.observe(phase_health(phase.name, losses, {n: self.exp.objective.nets[n] for n in phase.networks}),
+            self.watch.observe(phase_health(phase.name, losses, self.parameters_of(phase)),
                                self.step + 1)
         except Diverged as err:
             failure = err
         if not distributed.all_ranks(failure is None):
             raise failure or Diverged("a watched quantity of another process", self.step + 1, float("nan"),
                                       float("nan"), self.watch.factor)
+
+    def parameters_of(self, phase: Phase) -> dict[str, list[torch.nn.Parameter]]:
+        """The parameters of each network a phase updates (listed once: walking the modules every phase costs)."""
+        if phase.name not in self._parameters:
+            nets = self.exp.objective.nets
+            self._parameters[phase.name] = {n: list(nets[n].parameters()) for n in phase.networks}
+        return self._parameters[phase.name]
 
     def open_run_dir(self) -> None:
         """The run directory's folders and config.yaml (where missing: a Trainer may be given any path), and
