@@ -86,3 +86,16 @@ def test_schedule_trainers_differ_only_in_the_schedule(tmp_path):
     assert alternating.schedule.repeats == {"critic": 1, "generator": 1}
     a, b = simultaneous.exp.objective.nets.state_dict(), alternating.exp.objective.nets.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_precision_ratio_compares_the_same_preset_in_two_precisions(tmp_path):
+    from gankit.bench.speed import preset_trainer
+
+    bf16 = preset_trainer("digits-wgan-gp", tmp_path, "train.precision=bf16")
+    fp32 = preset_trainer("digits-wgan-gp", tmp_path, "train.precision=fp32")
+    assert (bf16.precision.dtype, fp32.precision.dtype) == (torch.bfloat16, None)
+    for name in ("G", "D"):  # the same seed, so the same starting weights: only the precision differs
+        for a, b in zip(bf16.exp.objective.nets[name].parameters(), fp32.exp.objective.nets[name].parameters()):
+            assert torch.equal(a, b)
+    bf16.train_iteration()
+    assert bf16.phase_steps == {"D": 5, "G": 1}

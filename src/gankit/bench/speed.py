@@ -188,6 +188,20 @@ def single_loss_ratio(workdir: Path, repeats: int, iterations: int) -> dict[str,
     return out
 
 
+def preset_trainer(preset: str, workdir: Path, *overrides: str) -> Trainer:
+    cfg = build_config(load_preset(preset), overrides=["log.progress=false", f"out_dir={workdir}", *overrides])
+    dataset = load_dataset(cfg.data.name)
+    return Trainer(build_experiment(cfg, dataset.spec), dataset, workdir / "-".join([preset, *overrides]))
+
+
+def precision_ratio(workdir: Path, repeats: int, iterations: int) -> dict[str, float]:
+    """Time per digits-wgan-gp iteration (penalty included) in bf16 autocast over fp32."""
+    bf16 = preset_trainer("digits-wgan-gp", workdir, "train.precision=bf16")
+    fp32 = preset_trainer("digits-wgan-gp", workdir, "train.precision=fp32")
+    return {"digits-wgan-gp: bf16 / fp32 per iteration": interleaved_ratio(
+        bf16.train_iteration, fp32.train_iteration, repeats, iterations)}
+
+
 SPEED_PRESETS = ("ring8-wgan-gp", "digits-wgan-gp")  # the issue's targets: <= 0.95x on ring8, <= 1.0x on digits
 
 
@@ -210,6 +224,7 @@ def run_speed(repeats: int = 15, iterations: int = 20, threads: int = 1,
             with_gp.train_iteration, without_gp.train_iteration, repeats, iterations)
         out.update(critic_overheads(Path(tmp), repeats, iterations))
         out.update(single_loss_ratio(Path(tmp), repeats, iterations))
+        out.update(precision_ratio(Path(tmp), repeats, iterations))
     return out
 
 
