@@ -116,6 +116,28 @@ def test_rollback_before_the_first_checkpoint_goes_back_to_the_start(tmp_path):
     assert event["step"] == 0 and event["restored"] == "the initial state"
 
 
+class NaNBatches(InterruptingBatches):
+    """NaN data for one batch only (the at-th drawn), as a rare bad batch does."""
+
+    def next(self):
+        self.calls += 1
+        x, y = self.inner.next()
+        return (x * float("nan"), y) if self.calls == self.at else (x, y)
+
+
+def test_a_nan_loss_rolls_back_like_an_explosion(tmp_path):
+    cfg = tiny(TINY_TOY, tmp_path, "train.on_divergence=rollback", "train.rollback_lr_factor=0.5")
+    trainer = make_trainer(cfg, tmp_path / "run")
+    trainer.batches = NaNBatches(trainer.batches, at=2 * 4 + 1)  # the first batch of iteration 5
+    result = trainer.fit()
+    assert result["step"] == 6 and trainer.rollbacks == 1
+    (event,) = events(tmp_path / "run")
+    assert event["quantity"] == "loss d_loss of phase D" and event["diverged_at"] == 5 and event["step"] == 3
+    assert all(opt.param_groups[0]["lr"] == pytest.approx(0.5 * cfg.optim[n].lr) for n, opt in trainer.exp.optimizers.items())
+    tensors, _ = load_checkpoint(result["checkpoint"])
+    assert all(torch.isfinite(t).all() for t in tensors.values() if t.is_floating_point())
+
+
 def test_the_detector_state_travels_in_checkpoints_so_resume_stays_exact(tmp_path):
     straight = make_trainer(tiny(TINY_TOY, tmp_path), tmp_path / "straight")
     straight.fit()

@@ -27,6 +27,14 @@ class Diverged(TrainingDiverged):
         super().__init__(f"{quantity} = {value:.3g} at step {step}, over {factor:g}x its running level {level:.3g}")
 
 
+class NonFinite(Diverged):
+    """A loss became NaN or infinite: handled as a divergence (stop, or roll back under train.on_divergence)."""
+
+    def __init__(self, quantity: str, step: int, value: float):
+        self.quantity, self.step, self.value, self.level = quantity, step, value, float("nan")
+        TrainingDiverged.__init__(self, f"{quantity} became {value} at step {step}")
+
+
 @torch.no_grad()
 def phase_health(phase_name: str, losses: dict[str, torch.Tensor],
                  params: dict[str, list[nn.Parameter]]) -> dict[str, torch.Tensor]:

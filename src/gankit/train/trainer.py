@@ -3,6 +3,7 @@ that calls backward() and step(); it never branches on the algorithm."""
 from __future__ import annotations
 
 import contextlib
+import math
 import signal
 import threading
 from pathlib import Path
@@ -11,14 +12,14 @@ import torch
 from tqdm import tqdm
 
 from ..data import Dataset
-from ..errors import CheckpointError, TrainingDiverged
+from ..errors import CheckpointError
 from ..experiment import Experiment
 from ..objectives import Batch, Phase
 from ..rundir import prepare_run_dir
 from ..viz import Painter
 from . import distributed
 from .checkpoint import checkpoint_path, list_checkpoints, remove_leftovers
-from .divergence import DivergenceDetector, Diverged, phase_health
+from .divergence import DivergenceDetector, Diverged, NonFinite, phase_health
 from .faults import attempt, handle_divergence, snapshot
 from .lock import RunLock
 from .logging import MetricsLog
@@ -103,13 +104,13 @@ class Trainer(RunOutputs, CheckpointState):
                      self.phase_steps[phase.name])
 
     def check_finite(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
+        """A NaN or inf loss (on any process) is a divergence, before its backward touches the weights."""
         if distributed.all_ranks(bool(torch.isfinite(losses["total"]))):
             return
         bad = next((k for k, v in losses.items() if k != "total" and not torch.isfinite(v)), "total")
-        kept = list_checkpoints(self.run_dir)
-        where = f"the last good checkpoint is {kept[-1]}" if kept else "no checkpoint was written yet"
-        raise TrainingDiverged(f"loss {bad} of phase {phase.name} became {float(losses[bad].detach())} at step {self.step + 1}; "
-                               f"stopped, {where} (try a lower learning rate)")
+        value = float(losses[bad].detach())
+        raise NonFinite(f"loss {bad} of phase {phase.name}", self.step + 1,
+                        value if not math.isfinite(value) else "non-finite on another process")
 
     def accumulate(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
         for key, value in losses.items():
