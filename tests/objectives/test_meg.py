@@ -52,3 +52,16 @@ def test_meg_trains_its_three_networks(tmp_path, name, phase):
     last = [r for r in trainer.log.read() if f"{phase}/total" in r][-1]
     assert {"energy_real", "energy_fake", "score", "mi_loss", "g_loss"} <= set(last)
     assert "G" in trainer.exp.ema  # samples come from the EMA generator, as for GANs
+
+
+@pytest.mark.parametrize("name", ["meg", "meg-infogan"])
+def test_meg_generator_phase_draws_no_real_batch(tmp_path, name):
+    """The generator phase reads only z, so the trainer draws real data for the energy phase alone."""
+    trainer = make_trainer(tiny(meg_config(name), tmp_path, "train.steps=3"), tmp_path / "run")
+    energy, generator = trainer.phases
+    assert energy.uses_real and not generator.uses_real
+    drawn = []
+    inner = trainer.batches.next
+    trainer.batches.next = lambda: drawn.append(1) or inner()
+    trainer.fit()
+    assert len(drawn) == 3 * trainer.cfg.train.n_critic  # one per energy step, none for the 3 generator steps

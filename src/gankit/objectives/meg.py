@@ -74,7 +74,7 @@ class MEG(EnergyWithGenerator):
 
     def phases(self) -> list[Phase]:
         return [Phase("U", ("U",), "critic", self.energy_loss),
-                Phase("GT", ("G", "T"), "generator", self.generator_loss)]
+                Phase("GT", ("G", "T"), "generator", self.generator_loss, uses_real=False)]
 
     def entropy_loss(self, x_fake, z):
         return jsd_mi_loss(self.nets["T"], x_fake, z)
@@ -88,7 +88,7 @@ class MEGInfoGAN(EnergyWithGenerator):
 
     def phases(self) -> list[Phase]:
         return [Phase("U", ("U",), "critic", self.energy_loss),
-                Phase("GE", ("G", "E"), "generator", self.generator_loss)]
+                Phase("GE", ("G", "E"), "generator", self.generator_loss, uses_real=False)]
 
     def entropy_loss(self, x_fake, z):
         return (z - self.nets["E"](x_fake)).pow(2).sum(1).mean()
