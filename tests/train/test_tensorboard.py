@@ -43,3 +43,20 @@ def test_a_resumed_run_shows_each_step_once(tmp_path):
     records = [r for r in MetricsLog(tmp_path / "run" / "metrics.jsonl").read() if "D/total" in r]
     assert [e.step for e in events.Scalars("D/total")] == [r["step"] for r in records] == [1, 2, 3, 4, 5, 6]
     assert [e.value for e in events.Scalars("D/total")] == pytest.approx([r["D/total"] for r in records], rel=1e-6)
+
+
+def test_a_rollback_purges_the_events_it_undid(tmp_path):
+    """Diverged at step 5, rolled back to the checkpoint of step 3: TensorBoard shows each step once, the
+    values of the run that went on, as metrics.jsonl does."""
+    from .test_faults import ExplodingBatches
+
+    cfg = tiny(TINY_TOY, tmp_path, "log.tensorboard=true", "train.on_divergence=rollback")
+    trainer = make_trainer(cfg, tmp_path / "run")
+    trainer.batches = ExplodingBatches(trainer.batches, at=2 * 4 + 1)
+    trainer.fit()
+    events = event_accumulator.EventAccumulator(str(tmp_path / "run" / "tensorboard"))
+    events.Reload()
+    records = [r for r in MetricsLog(tmp_path / "run" / "metrics.jsonl").read() if "D/total" in r]
+    logged = events.Scalars("D/total")
+    assert [e.step for e in logged] == [r["step"] for r in records] == [1, 2, 3, 4, 5, 6]  # step 4 once, not twice
+    assert [e.value for e in logged] == pytest.approx([r["D/total"] for r in records], rel=1e-6)

@@ -67,6 +67,7 @@ def handle_divergence(trainer, err: Diverged) -> None:
     lrs = {name: update.optimizer.param_groups[0]["lr"] for name, update in trainer.exp.updates.items()}
     if not distributed.is_main():  # every process rolls back; process 0 alone writes about it
         return
+    trainer.log.rewind(trainer.step)
     trainer.log.write({"step": trainer.step, "event": "divergence rollback", "quantity": err.quantity,
                        "diverged_at": err.step, "value": err.value, "level": err.level, "restored": source,
                        "lr": lrs})

@@ -24,6 +24,12 @@ class MetricsLog:
         for sink in self.sinks:
             sink.image(tag, png, step)
 
+    def rewind(self, step: int) -> None:
+        """Training went back to `step` (a divergence rollback): sinks that can drop what followed do."""
+        for sink in self.sinks:
+            if hasattr(sink, "rewind"):
+                sink.rewind(step)
+
     def close(self) -> None:
         for sink in self.sinks:
             sink.close()
