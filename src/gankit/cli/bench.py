@@ -81,7 +81,8 @@ def add_parser(sub) -> None:
                        description="quality: train every benchmark task's entries for N seeds (two at a time) and "
                                    "write results/*.json, results/quality.md and a plot per task. speed: gankit's "
                                    "iteration against a plain PyTorch loop, interleaved in one process (T2 networks, "
-                                   "shipped presets as users run them, D-step overheads), then time to a digits FD "
+                                   "shipped presets as users run them, D-step overheads, the single-loss schedule, bf16 "
+                                   "against fp32), then time to a digits FD "
                                    "against the plain WGAN-GP loop. threads: ms per digits iteration per torch thread "
                                    "count, idle and beside a competing 2-thread job.")
     b.add_argument("suite", choices=["quality", "speed", "threads"], help="which benchmark")
