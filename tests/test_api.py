@@ -78,7 +78,9 @@ def test_encode_needs_an_encoder(tmp_path):
 
 def test_building_blocks_from_the_top_level():
     assert "wgan-gp" in gankit.OBJECTIVES.names() and "r1" in gankit.PENALTIES.names()
-    assert callable(gankit.train) and gankit.train.trainer.Trainer is gankit.Trainer
+    trainer_class = gankit.Trainer
+    assert callable(gankit.train) and gankit.training.trainer.Trainer is trainer_class
+    assert gankit.train is gankit.api.train
     with pytest.raises(AttributeError):
         gankit.no_such_thing
 

@@ -99,7 +99,7 @@ def test_incompatible_checkpoint(tmp_path, capsys):
     from gankit.data import load_dataset
     from gankit.errors import CheckpointError
     from gankit.experiment import build_experiment
-    from gankit.train.checkpoint import find_checkpoint, load_checkpoint
+    from gankit.training.checkpoint import find_checkpoint, load_checkpoint
 
     cfg = build_config(TINY_TOY, overrides=["model.D.options.hidden=8"])
     exp = build_experiment(cfg, load_dataset("ring8").spec)

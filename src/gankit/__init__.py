@@ -7,18 +7,18 @@
     run = gankit.load("runs/20261121-101500-ring8-wgan-gp")            # later, from its checkpoint
 
 The building blocks are importable from here too (gankit.OBJECTIVES, gankit.PENALTIES, gankit.Trainer, ...);
-they are imported on first use, so `import gankit` stays light. `gankit.train` is the training package
-(gankit.train.trainer, ...) and, called, gankit.api.train.
+they are imported on first use, so `import gankit` stays light. The training machinery itself is the
+package gankit.training (gankit.training.trainer, ...).
 """
 
 __version__ = "0.1.0"
 
 # name -> module that defines it; looked up on first access (PEP 562)
 _EXPORTS = {
-    "load": "api", "Run": "api", "resolve_config": "api",
+    "train": "api", "load": "api", "Run": "api", "resolve_config": "api",
     "Config": "config", "build_config": "config",
     "Experiment": "experiment", "build_experiment": "experiment", "experiment_from_checkpoint": "experiment",
-    "Trainer": "train.trainer", "SCHEDULES": "train.schedule", "EMA": "train.ema",
+    "Trainer": "training.trainer", "SCHEDULES": "training.schedule", "EMA": "training.ema",
     "OBJECTIVES": "objectives", "PENALTIES": "objectives", "CONSTRAINTS": "objectives",
     "Objective": "objectives", "Phase": "objectives", "Batch": "objectives",
     "DATASETS": "data", "Dataset": "data", "DataSpec": "data", "TensorDataset": "data", "load_dataset": "data",
@@ -26,14 +26,14 @@ _EXPORTS = {
     "METRICS": "metrics", "evaluate": "metrics",
     "Registry": "registry", "preset_names": "presets", "load_preset": "presets",
     "SAMPLERS": "samplers", "langevin": "samplers", "mala": "samplers", "ScoreField": "samplers",
-    "QUANTIZERS": "autoencoders", "GRADIENT_TRANSFORMS": "train.gradients",
+    "QUANTIZERS": "autoencoders", "GRADIENT_TRANSFORMS": "training.gradients",
     "ConfigError": "errors", "DataError": "errors", "CheckpointError": "errors",
 }
 # subpackages reachable as attributes (gankit.samplers, gankit.autoencoders where installed with them)
-_SUBMODULES = ("api", "config", "data", "nn", "objectives", "metrics", "train", "bench", "presets", "samplers",
+_SUBMODULES = ("api", "config", "data", "nn", "objectives", "metrics", "training", "bench", "presets", "samplers",
                "autoencoders", "viz", "latent")
 
-__all__ = ["__version__", "train", *_EXPORTS]
+__all__ = ["__version__", *_EXPORTS]
 
 
 def __getattr__(name: str):

@@ -46,7 +46,7 @@ RESUME_CHANGEABLE = ("train.steps", "train.device", "train.threads", "train.dive
 
 def config_for_resume(run_dir: Path, overrides: list[str]) -> Config:
     """The config of a run's newest checkpoint that loads, with --set style overrides of what a resume may change."""
-    from .train.checkpoint import newest_loadable
+    from .training.checkpoint import newest_loadable
 
     for text in overrides:
         key = text.split("=", 1)[0]
@@ -81,9 +81,9 @@ def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = Fals
     shared by every process of a torchrun launch) and, with resume, the state of its newest checkpoint."""
     from .data import absolute_data_name, dataset_for
     from .experiment import build_experiment, check_shapes_before_building
-    from .train import distributed
-    from .train.checkpoint import list_checkpoints, newest_loadable
-    from .train.trainer import Trainer, require_resumable
+    from .training import distributed
+    from .training.checkpoint import list_checkpoints, newest_loadable
+    from .training.trainer import Trainer, require_resumable
 
     distributed.setup(cfg)
     if resume:
@@ -199,7 +199,7 @@ class Run:
         evaluated with (seed + 2), class-conditional samples with their requested classes."""
         from .metrics import evaluate
         from .metrics.encoder import encoder_metrics
-        from .train.outputs import EVAL_SEED_OFFSET
+        from .training.outputs import EVAL_SEED_OFFSET
 
         use_ema = use_ema and self.experiment.has_ema
         seed = self.config.seed + EVAL_SEED_OFFSET if seed is None else seed
@@ -215,6 +215,6 @@ class Run:
 
     def metrics(self) -> list[dict]:
         """The records of metrics.jsonl (losses every log_every steps, metrics every eval_every)."""
-        from .train.logging import MetricsLog
+        from .training.logging import MetricsLog
 
         return MetricsLog(self.run_dir / "metrics.jsonl").read()

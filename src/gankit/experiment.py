@@ -14,9 +14,9 @@ from .errors import CheckpointError, ConfigError
 from .objectives import Objective, build_constraints, build_objective
 from .objectives.augment import attach_diffaugment
 from .objectives.base import evaluating
-from .train.checkpoint import find_checkpoint, flatten_optimizer, load_checkpoint, restore_optimizer
-from .train.ema import EMA
-from .train.optim import NetworkUpdate
+from .training.checkpoint import find_checkpoint, flatten_optimizer, load_checkpoint, restore_optimizer
+from .training.ema import EMA
+from .training.optim import NetworkUpdate
 
 def ema_keys(name: str) -> tuple[str, str]:
     """Checkpoint keys of a network's EMA copy: (prefix of its tensors, its update counter); G keeps the
@@ -181,7 +181,7 @@ def optimizer_steps(cfg: Config, objective: Objective) -> dict[str, int]:
     """How many optimizer steps each network takes in train.steps iterations (a critic with n_critic 5 takes
     5 per iteration): the length an lr schedule spans when its decay_steps is 0. It follows the config, so a
     resume that raises train.steps stretches such a schedule from there on (set decay_steps to pin it)."""
-    from .train.schedule import SCHEDULES
+    from .training.schedule import SCHEDULES
 
     schedule = SCHEDULES.get(cfg.train.schedule)(cfg.train)
     plan = schedule.plan(schedule.phases(objective))

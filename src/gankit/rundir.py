@@ -25,7 +25,7 @@ def prepare_run_dir(path: Path, cfg: Config) -> None:
     on resume, where train.steps or log.* may have changed)."""
     import yaml
 
-    from .train.checkpoint import write_atomic
+    from .training.checkpoint import write_atomic
 
     for folder in ("samples", "checkpoints"):
         (Path(path) / folder).mkdir(parents=True, exist_ok=True)

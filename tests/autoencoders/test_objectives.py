@@ -10,7 +10,7 @@ from gankit.experiment import experiment_from_checkpoint
 
 from ..conftest import tiny
 from ..test_cli import config_file, run, run_dir_of
-from ..train.test_trainer import assert_bit_identical, full_state, make_trainer
+from ..training.test_trainer import assert_bit_identical, full_state, make_trainer
 
 MLP = {"name": "mlp", "options": {"hidden": 16, "depth": 1}}
 ADAM = {"name": "adam", "lr": 1e-3}

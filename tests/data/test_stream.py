@@ -7,10 +7,10 @@ from PIL import Image
 from gankit.data import dataset_for, load_dataset
 from gankit.data.stream import StreamedImages
 from gankit.experiment import build_experiment
-from gankit.train.trainer import Trainer
+from gankit.training.trainer import Trainer
 
 from ..conftest import TINY_DIGITS, tiny
-from ..train.test_trainer import assert_bit_identical, full_state
+from ..training.test_trainer import assert_bit_identical, full_state
 
 
 def make_folder(root, n=20, size=8):

@@ -6,7 +6,7 @@ from gankit.errors import ConfigError
 from gankit.objectives.augment import attach_diffaugment, color, cutout, diffaugment, parse_policy, translation
 
 from ..conftest import TINY_DIGITS, tiny
-from ..train.test_trainer import assert_bit_identical, full_state, make_trainer
+from ..training.test_trainer import assert_bit_identical, full_state, make_trainer
 
 
 def test_translation_moves_a_dot_by_at_most_an_eighth():

@@ -9,7 +9,7 @@ from gankit.objectives.energy import igebm_loss
 from gankit.objectives.replay import ReplayBuffer
 
 from ..conftest import tiny
-from ..train.test_trainer import assert_bit_identical, full_state, make_trainer
+from ..training.test_trainer import assert_bit_identical, full_state, make_trainer
 
 TINY_EBM_TOY = {
     "name": "tiny-ebm", "data": {"name": "ring8", "batch_size": 16},

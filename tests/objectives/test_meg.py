@@ -8,7 +8,7 @@ from torch import nn
 from gankit.objectives.meg import jsd_mi_loss, score_penalty
 
 from ..conftest import TINY_TOY, tiny
-from ..train.test_trainer import make_trainer
+from ..training.test_trainer import make_trainer
 
 
 class Linear(nn.Module):

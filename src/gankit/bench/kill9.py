@@ -51,8 +51,8 @@ def temporaries(run_dir: Path) -> list[str]:
 
 
 def final_state(run_dir: Path) -> tuple[dict, list]:
-    from gankit.train.checkpoint import list_checkpoints, load_checkpoint
-    from gankit.train.logging import MetricsLog
+    from gankit.training.checkpoint import list_checkpoints, load_checkpoint
+    from gankit.training.logging import MetricsLog
 
     tensors, meta = load_checkpoint(list_checkpoints(run_dir)[-1])
     losses = [r for r in MetricsLog(run_dir / "metrics.jsonl").read() if "D/total" in r]

@@ -17,7 +17,7 @@ from ..config import build_config, deep_merge
 from ..data import load_dataset
 from ..experiment import build_experiment
 from ..objectives.penalties import gradient_penalty
-from ..train.trainer import Trainer
+from ..training.trainer import Trainer
 from ..presets import load_preset
 from .tasks import T2_BASE, T2_OBJECTIVES
 

@@ -23,7 +23,7 @@ def digits_trainer(workdir: Path):
     from ..data import load_dataset
     from ..experiment import build_experiment
     from ..presets import DEFAULT, load_preset
-    from ..train.trainer import Trainer
+    from ..training.trainer import Trainer
 
     cfg = build_config(load_preset(DEFAULT), overrides=["log.progress=false", f"out_dir={workdir}",
                                                          "train.threads=0"])

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
-from ..train.checkpoint import write_atomic
+from ..training.checkpoint import write_atomic
 
 
 def save_npz(path: Path, **arrays: np.ndarray) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError
-from ..train.checkpoint import write_atomic
+from ..training.checkpoint import write_atomic
 from .common import add_chain_option, add_generator_options, apply_chain_option, check_output, check_sample_count, dataset_of_run, positive_int, print_table, run_dir_of
 
 
@@ -30,7 +30,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     from ..experiment import experiment_from_checkpoint
     from ..metrics import METRICS, evaluate
-    from ..train.outputs import EVAL_SEED_OFFSET
+    from ..training.outputs import EVAL_SEED_OFFSET
 
     if args.output:
         check_output(Path(args.output), (".json",))

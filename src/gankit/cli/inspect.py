@@ -8,7 +8,7 @@ import torch
 
 from ..config import Config
 from ..errors import ConfigError
-from ..train.checkpoint import write_atomic
+from ..training.checkpoint import write_atomic
 from .common import check_output, check_sample_count, dataset_of_run, positive_int, print_table, run_dir_of, seed_int
 
 def lipschitz_setup(cfg: Config) -> str:

@@ -11,9 +11,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ..nn import DATA_MAPS, DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS
     from ..objectives import CONSTRAINTS, OBJECTIVES, PENALTIES
     from ..presets import DEFAULT, preset_names, preset_summary
-    from ..train.gradients import GRADIENT_TRANSFORMS
+    from ..training.gradients import GRADIENT_TRANSFORMS
     from ..samplers import SAMPLERS
-    from ..train.schedule import SCHEDULES
+    from ..training.schedule import SCHEDULES
     from ..autoencoders import QUANTIZERS
 
     from ..recipes import recipe_names, recipe_summary

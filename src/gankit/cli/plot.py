@@ -28,7 +28,7 @@ def plot_curves(losses: dict[str, list], metrics: dict[str, list], path: Path, t
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..train.checkpoint import write_atomic
+    from ..training.checkpoint import write_atomic
 
     totals = {k: v for k, v in losses.items() if k.endswith("/total")}
     terms = {k: v for k, v in losses.items() if k not in totals}
@@ -56,7 +56,7 @@ def plot_curves(losses: dict[str, list], metrics: dict[str, list], path: Path, t
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from ..train.logging import MetricsLog
+    from ..training.logging import MetricsLog
 
     run = Path(args.run)
     records = MetricsLog(run / "metrics.jsonl").read()

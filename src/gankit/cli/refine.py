@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError
-from ..train.checkpoint import write_atomic
+from ..training.checkpoint import write_atomic
 from .common import (add_chain_option, add_generator_options, apply_chain_option, check_output, check_sample_count,
                      dataset_of_run, positive_float, positive_int, print_table, run_dir_of, save_npz)
 

@@ -12,8 +12,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ..api import config_for_resume, open_run
     from ..presets import DEFAULT, load_preset
     from ..recipes import is_recipe, recipe_config
-    from ..train import distributed
-    from ..train.trainer import require_resumable
+    from ..training import distributed
+    from ..training.trainer import require_resumable
 
     if args.resume:
         if args.preset or args.config:

@@ -14,7 +14,7 @@ from safetensors.torch import load_file, save
 from torch import nn
 
 from ..errors import CheckpointError
-from ..train.checkpoint import write_atomic, write_bytes
+from ..training.checkpoint import write_atomic, write_bytes
 
 RECIPE = "digits-mlp-v1"  # bump when the recipe or architecture changes
 WEIGHTS = Path(__file__).with_name("digits_evaluator.safetensors")

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..train.precision import penalty_precision
+from ..training.precision import penalty_precision
 from .base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
 from .energy import EnergyCritic
 

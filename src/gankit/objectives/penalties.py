@@ -10,7 +10,7 @@ from torch import nn
 
 from ..errors import ConfigError
 from ..registry import Registry
-from ..train.precision import penalty_precision
+from ..training.precision import penalty_precision
 
 PENALTIES: Registry = Registry("penalties")
 

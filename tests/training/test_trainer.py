@@ -7,9 +7,9 @@ import torch
 from gankit.data import load_dataset
 from gankit.errors import TrainingDiverged
 from gankit.experiment import build_experiment
-from gankit.train.checkpoint import list_checkpoints, load_checkpoint
-from gankit.train.logging import MetricsLog
-from gankit.train.trainer import Trainer
+from gankit.training.checkpoint import list_checkpoints, load_checkpoint
+from gankit.training.logging import MetricsLog
+from gankit.training.trainer import Trainer
 
 from ..conftest import TINY_BIGAN, TINY_DIGITS, TINY_TOY, tiny
 

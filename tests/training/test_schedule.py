@@ -7,7 +7,7 @@ from gankit.data import load_dataset
 from gankit.errors import ConfigError
 from gankit.experiment import build_experiment
 from gankit.objectives import Batch
-from gankit.train.trainer import Trainer
+from gankit.training.trainer import Trainer
 
 from ..conftest import TINY_BIGAN, TINY_DIGITS, TINY_TOY, tiny
 from .test_trainer import make_trainer

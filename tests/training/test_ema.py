@@ -2,7 +2,7 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from gankit.train.ema import EMA
+from gankit.training.ema import EMA
 
 
 def test_ema_matches_closed_form_average():

@@ -1,7 +1,7 @@
 """Data-parallel training under torchrun: 2 gloo processes on the CPU match one process with the same global
 batch, only rank 0 writes, resume is exact and refuses another number of processes. The two processes are
 started as torchrun starts its workers (RANK, WORLD_SIZE, MASTER_ADDR / PORT), without its agent process;
-`torchrun --standalone --nproc_per_node=2 tests/train/distributed_script.py CONFIG OUT` runs the same."""
+`torchrun --standalone --nproc_per_node=2 tests/training/distributed_script.py CONFIG OUT` runs the same."""
 import os
 import socket
 import subprocess
@@ -14,8 +14,8 @@ import yaml
 
 import gankit
 from gankit.cli import main
-from gankit.train.checkpoint import list_checkpoints, load_checkpoint
-from gankit.train.logging import MetricsLog
+from gankit.training.checkpoint import list_checkpoints, load_checkpoint
+from gankit.training.logging import MetricsLog
 
 from ..conftest import TINY_TOY
 

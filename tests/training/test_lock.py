@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from gankit.errors import CheckpointError
-from gankit.train.lock import LOCK_NAME, RunLock
+from gankit.training.lock import LOCK_NAME, RunLock
 
 from ..conftest import TINY_TOY, tiny
 from .test_trainer import make_trainer

@@ -9,7 +9,7 @@ from gankit.config import OptimizerConfig, ParamGroupConfig, TransformConfig
 from gankit.errors import ConfigError
 from gankit.experiment import build_experiment
 from gankit.data import load_dataset
-from gankit.train.optim import NetworkUpdate, lr_factor
+from gankit.training.optim import NetworkUpdate, lr_factor
 
 from ..conftest import TINY_TOY, tiny
 from .test_trainer import assert_bit_identical, full_state, make_trainer

@@ -9,8 +9,8 @@ import torch
 from tqdm import tqdm
 
 from gankit.errors import TrainingDiverged
-from gankit.train.checkpoint import list_checkpoints, load_checkpoint
-from gankit.train.logging import MetricsLog
+from gankit.training.checkpoint import list_checkpoints, load_checkpoint
+from gankit.training.logging import MetricsLog
 
 from ..conftest import TINY_TOY, tiny
 from .test_trainer import InterruptingBatches, assert_bit_identical, full_state, make_trainer

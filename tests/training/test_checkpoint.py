@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from gankit.errors import CheckpointError
-from gankit.train import checkpoint as ckpt
+from gankit.training import checkpoint as ckpt
 
 
 def write(path, value, step):

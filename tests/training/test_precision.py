@@ -7,8 +7,8 @@ from torch import nn
 
 from gankit.errors import ConfigError
 from gankit.objectives.penalties import gradient_penalty, input_gradient_norm
-from gankit.train.checkpoint import list_checkpoints, load_checkpoint
-from gankit.train.logging import MetricsLog
+from gankit.training.checkpoint import list_checkpoints, load_checkpoint
+from gankit.training.logging import MetricsLog
 
 from ..conftest import TINY_DIGITS, TINY_TOY, tiny
 from .test_trainer import assert_bit_identical, full_state, make_trainer
@@ -84,7 +84,7 @@ def test_unknown_precision_is_a_config_error(tmp_path):
 
 
 def test_unscale_gives_true_gradients_under_fp16():
-    from gankit.train.precision import Precision
+    from gankit.training.precision import Precision
 
     w = nn.Parameter(torch.ones(3))
     opt = torch.optim.SGD([w], lr=0.1)

@@ -1,4 +1,4 @@
-"""Run by tests/train/test_distributed.py in 2 processes (as torchrun starts them): `gankit train` straight to 6 steps
+"""Run by tests/training/test_distributed.py in 2 processes (as torchrun starts them): `gankit train` straight to 6 steps
 into OUT/straight, then to 3 steps into OUT/resumed and resumed there to 6, all through the command line."""
 import sys
 from pathlib import Path

@@ -1,7 +1,7 @@
 """log.tensorboard: the event file holds the metrics.jsonl scalars and the sample pictures."""
 import pytest
 
-from gankit.train.logging import MetricsLog
+from gankit.training.logging import MetricsLog
 
 from ..conftest import TINY_DIGITS, TINY_TOY, tiny
 from .test_trainer import make_trainer
