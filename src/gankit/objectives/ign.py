@@ -13,6 +13,7 @@ from ..errors import ConfigError
 from .base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, frozen, with_total
 
 DISTANCES = ("l1", "l2")
+CLAMP_SCALES = ("noise", "real")
 
 
 def distance(a: torch.Tensor, b: torch.Tensor, kind: str) -> torch.Tensor:
@@ -24,24 +25,30 @@ def distance(a: torch.Tensor, b: torch.Tensor, kind: str) -> torch.Tensor:
 @OBJECTIVES.register("ign")
 class IGN(Objective):
     """L = lambda_rec D(f(x), x) + lambda_idem D(f'(f(z)), f(z)) - lambda_tight D(f(sg f(z)), sg f(z)), the tightness
-    term clamped per sample to tanh(L_t / (a L_rec)) a L_rec with the paired real sample's detached L_rec
-    (Shocher et al. 2023, eqs. 5-8 and section 3.2; lambdas 20 / 20 / 2.5, a = 1.5). z ~ N(0, I) shaped like
-    the data; sampling is f(z), applied `applications` times."""
+    term clamped per sample to tanh(L_t(z) / (a L_rec(z))) a L_rec(z) (Shocher et al. 2023, eqs. 5-8 and section
+    3.2; lambdas 20 / 20 / 2.5, a = 1.5). L_rec(z) is read as the reconstruction loss of z itself, sg D(f(z), z)
+    (clamp_scale noise); clamp_scale real takes the paired real sample's sg D(f(x), x) instead, which shrinks as f
+    learns the data and switches the tightness off (the digits collapse). z ~ N(0, I) shaped like the data;
+    sampling is f(z), applied `applications` times."""
 
     needs = {"G": "data map"}
     ema_networks = ("G",)
 
     def __init__(self, networks, penalties, z_dim, lambda_rec: float = 20.0, lambda_idem: float = 20.0,
-                 lambda_tight: float = 2.5, tight_clamp: float = 1.5, distance: str = "l1", applications: int = 1):
+                 lambda_tight: float = 2.5, tight_clamp: float = 1.5, clamp_scale: str = "noise", distance: str = "l1",
+                 applications: int = 1):
         super().__init__(networks, penalties, z_dim)
         if penalties:
             raise ConfigError("objective ign takes no critic penalties (its critic is f itself); remove penalties")
         if distance not in DISTANCES:
             raise ConfigError(f"objective.options.distance: {distance!r}; choose from {', '.join(DISTANCES)}")
+        if clamp_scale not in CLAMP_SCALES:
+            raise ConfigError(f"objective.options.clamp_scale: {clamp_scale!r}; choose from {', '.join(CLAMP_SCALES)}")
         if applications < 1:
             raise ConfigError(f"objective.options.applications: expected 1 or more, got {applications}")
         self.weights = {"rec": lambda_rec, "idem": lambda_idem, "tight": lambda_tight}
-        self.tight_clamp, self.distance, self.applications = tight_clamp, distance, applications
+        self.tight_clamp, self.clamp_scale = tight_clamp, clamp_scale
+        self.distance, self.applications = distance, applications
         self.shape = tuple(networks["G"].shape)
 
     def phases(self) -> list[Phase]:
@@ -56,7 +63,8 @@ class IGN(Objective):
         idem = distance(frozen(f)(f_z), f_z, self.distance)  # f' = the paper's re-synced copy: gradient through f(z) only
         tight = -distance(f(f_z_stopped), f_z_stopped, self.distance)  # gradient through the outer f only
         if self.tight_clamp > 0:
-            scale = self.tight_clamp * rec.detach()
+            reference = distance(f_z_stopped, z, self.distance) if self.clamp_scale == "noise" else rec.detach()
+            scale = self.tight_clamp * reference
             tight = torch.tanh(tight / scale) * scale
         return {"rec": rec, "idem": idem, "tight": tight}
 
