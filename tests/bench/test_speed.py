@@ -65,10 +65,11 @@ def test_race_stops_the_clock_while_evaluating():
 
 
 def test_time_to_quality_of_the_plain_loop_is_its_own_reference():
-    from gankit.bench.ttq import PLAIN, run_time_to_quality
+    from gankit.bench.ttq import GANKIT_T2, PLAIN, run_time_to_quality
 
     rows = run_time_to_quality((), threshold=1e9, eval_every=1, max_steps=2)
     assert rows[PLAIN]["step"] == 1 and rows[PLAIN]["ratio"] == 1.0
+    assert rows[GANKIT_T2]["step"] == 1 and rows[GANKIT_T2]["ratio"] > 0  # gankit on the same networks, beside it
 
 
 def test_time_to_quality_takes_digits_presets_only(capsys):

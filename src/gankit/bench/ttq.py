@@ -20,6 +20,7 @@ from .tasks import T2_BASE, T2_OBJECTIVES
 THRESHOLD, EVAL_EVERY, MAX_STEPS = 5.0, 250, 6000
 TTQ_PRESETS = ("digits-wgan-gp", "digits-sngan")  # digits-sngan ends at FD 2.45 (README results)
 PLAIN = "plain WGAN-GP loop (T2 networks)"
+GANKIT_T2 = "gankit, the same T2 WGAN-GP (EMA off, as the plain loop)"
 
 
 def fd(samples: torch.Tensor) -> float:
@@ -42,12 +43,17 @@ def race(step_once, evaluate, threshold: float, eval_every: int, max_steps: int)
 
 
 def preset_race(preset: str, workdir: Path, threshold: float, eval_every: int, max_steps: int) -> dict:
+    return config_race(load_preset(preset), preset, workdir, threshold, eval_every, max_steps)
+
+
+def config_race(config: dict, name: str, workdir: Path, threshold: float, eval_every: int, max_steps: int,
+                *overrides: str) -> dict:
     from tqdm import tqdm
 
-    cfg = build_config(load_preset(preset), overrides=[
+    cfg = build_config(config, overrides=[
         "log.progress=false", "log.eval_every=0", f"log.eval_samples={DIGITS_SAMPLES}", f"out_dir={workdir}",
-        f"train.steps={max_steps}"])
-    trainer, _ = pair_for(cfg, workdir / preset)
+        f"train.steps={max_steps}", *overrides])
+    trainer, _ = pair_for(cfg, workdir / name)
     trainer.open_run_dir()
     bar = tqdm(disable=True)
 
@@ -76,7 +82,9 @@ def run_time_to_quality(presets=TTQ_PRESETS, threshold: float = THRESHOLD, eval_
     """{name: {seconds, step, fd, ratio to the plain loop}}; seconds None where FD never got there."""
     torch.set_num_threads(threads)
     with tempfile.TemporaryDirectory() as tmp:
-        rows = {PLAIN: plain_race(Path(tmp), threshold, eval_every, max_steps)}
+        rows = {PLAIN: plain_race(Path(tmp), threshold, eval_every, max_steps),
+                GANKIT_T2: config_race(deep_merge(T2_BASE, T2_OBJECTIVES["wgan-gp"]), "t2-wgan-gp", Path(tmp),
+                                       threshold, eval_every, max_steps, "train.ema_decay=0")}
         for preset in presets:
             rows[preset] = preset_race(preset, Path(tmp), threshold, eval_every, max_steps)
     reference = rows[PLAIN]["seconds"]
