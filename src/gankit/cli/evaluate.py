@@ -8,7 +8,8 @@ import torch
 
 from ..errors import ConfigError
 from ..train.checkpoint import write_atomic
-from .common import add_chain_option, add_generator_options, add_is_splits_option, apply_chain_option, check_is_splits, check_output, check_sample_count, dataset_of_run, positive_int, print_table, run_dir_of
+from .common import (add_chain_option, add_generator_options, add_is_splits_option, apply_chain_option, check_is_splits,
+                     check_output, check_sample_count, dataset_of_run, positive_int, print_table, run_dir_of)
 
 
 def eval_count(text: str) -> int:
@@ -138,7 +139,8 @@ def eval_baselines(args: argparse.Namespace) -> int:
 
     if args.is_splits is not None and args.is_splits > N:
         raise ConfigError(f"--is-splits {args.is_splits}: the ladder scores {N} samples; expected at most {N} splits")
-    rows = {name: digits_metrics(sampler(N, args.seed or 0), is_splits=args.is_splits) for name, sampler in BASELINES.items()}
+    rows = {name: digits_metrics(sampler(N, args.seed or 0), is_splits=args.is_splits)
+            for name, sampler in BASELINES.items()}
     print_table(rows)
     if args.output:
         text = json.dumps(rows, indent=2) + "\n"

@@ -9,7 +9,8 @@ import torch
 from ..errors import ConfigError
 from ..train.checkpoint import write_atomic
 from .common import (add_chain_option, add_generator_options, add_is_splits_option, apply_chain_option, check_is_splits,
-                     check_output, check_sample_count, dataset_of_run, positive_float, positive_int, print_table, run_dir_of, save_npz)
+                     check_output, check_sample_count, dataset_of_run, positive_float, positive_int, print_table,
+                     run_dir_of, save_npz)
 
 
 def write_pictures(exp, before, after, info, out_dir: Path, seed: int) -> list[Path]:
@@ -81,7 +82,7 @@ def evaluate_pair(dataset, before: torch.Tensor, after: torch.Tensor, is_splits:
     """The dataset's metrics of both sample sets, printed side by side."""
     from ..metrics import evaluate
 
-    rows = {"before": evaluate(before, dataset, is_splits=is_splits), "after": evaluate(after, dataset, is_splits=is_splits)}
+    rows = {name: evaluate(x, dataset, is_splits=is_splits) for name, x in (("before", before), ("after", after))}
     print_table(rows)
     return rows
 

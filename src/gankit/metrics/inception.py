@@ -107,7 +107,8 @@ def cached_features(images: torch.Tensor, extract: Callable, extractor_id: str) 
     return features
 
 
-def inception_metrics(samples: torch.Tensor, real: torch.Tensor, weights: str | None, is_splits: int = IS_SPLITS) -> dict:
+def inception_metrics(samples: torch.Tensor, real: torch.Tensor, weights: str | None,
+                      is_splits: int = IS_SPLITS) -> dict:
     """FD (= FID), KID, IS over the network's 1008 outputs (`is_splits` splits, recorded), precision / recall,
     density / coverage of samples vs real images in Inception features, with the weights' checksum under 'extractor'."""
     from .digits import feature_set_metrics
