@@ -13,7 +13,7 @@ from gankit.metrics.digits import features_and_logits
 
 from ..conftest import TINY_DIGITS
 from ..metrics.test_inception_score import reference_is
-from ..test_cli import config_file, run, run_dir_of
+from ..test_cli import config_file, run
 
 
 @pytest.fixture(scope="module")
