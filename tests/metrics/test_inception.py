@@ -99,7 +99,7 @@ def test_real_features_are_computed_once_per_fingerprint(tmp_path, monkeypatch):
 
 
 def test_inception_score_bounds():
-    assert inception.inception_score(torch.zeros(8, NUM_LOGITS)) == pytest.approx(1.0)
+    assert inception.inception_score(torch.zeros(8, NUM_LOGITS), 1)["is"] == pytest.approx(1.0)
     peaked = torch.full((4, NUM_LOGITS), -50.0)
     peaked[torch.arange(4), torch.arange(4)] = 50.0
-    assert inception.inception_score(peaked) == pytest.approx(4.0, rel=1e-6)
+    assert inception.inception_score(peaked, 1)["is"] == pytest.approx(4.0, rel=1e-6)

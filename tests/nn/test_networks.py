@@ -134,6 +134,26 @@ def test_encoders_and_joint_critics_output_codes_and_scores():
     assert E(x).shape == (3, 10) and D(x, torch.randn(3, 5)).shape == (3,)
 
 
+def test_joint_critic_dropout_acts_in_training_only_and_keeps_the_weight_names():
+    """ALI's critic drops the image and every fusing layer's input in training; in eval mode it is the plain
+    critic with the same weights."""
+    from gankit.nn import JOINT_CRITICS
+
+    spec, options = image_spec(1, 8), {"width": 16, "joint_hidden": 12, "features": 20}
+    torch.manual_seed(0)
+    plain = build_network(JOINT_CRITICS, "dcgan", options, "D", spec=spec, z_dim=5)
+    dropped = build_network(JOINT_CRITICS, "dcgan", {**options, "dropout": 0.5}, "D", spec=spec, z_dim=5)
+    assert list(dropped.state_dict()) == list(plain.state_dict())
+    dropped.load_state_dict(plain.state_dict())
+    x, z = torch.randn(64, 1, 8, 8), torch.randn(64, 5)
+    plain.eval(), dropped.eval()
+    assert_close(dropped(x, z), plain(x, z))
+    dropped.train()
+    assert not torch.allclose(dropped(x, z), dropped(x, z))
+    with pytest.raises(ConfigError, match="dropout"):
+        build_network(JOINT_CRITICS, "dcgan", {**options, "dropout": 1.0}, "D", spec=spec, z_dim=5)
+
+
 @pytest.mark.parametrize("name", ["dcgan", "sngan-cnn"])
 def test_networks_build_at_256_pixels(name):
     G = build_network(GENERATORS, name, {"width": 16}, "G", spec=image_spec(3, 256), z_dim=4)

@@ -122,6 +122,30 @@ def add_generator_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default=None, help="torch device (default: the run's)")
 
 
+def add_is_splits_option(p: argparse.ArgumentParser) -> None:
+    """The Inception Score's split count (eval, refine --eval): recorded next to the value."""
+    p.add_argument("--is-splits", type=positive_int, default=None, metavar="K",
+                   help="Inception Score over K splits of consecutive samples (default 10, the convention of "
+                        "openai/improved-gan, torch-fidelity and torchmetrics; 1: the whole set); at most one per "
+                        "sample scored (digits metrics score 797)")
+
+
+def check_is_splits(splits: int | None, n: int, names: list[str], inception: bool) -> None:
+    """Before any sampling: --is-splits applies to a metric that reports IS, with at most one split per sample
+    it scores (the digits metrics score the first 797, Inception features all n)."""
+    from ..metrics import DIGITS_SAMPLES, IS_METRICS
+
+    if splits is None:
+        return
+    if not inception and not any(name in IS_METRICS for name in names):
+        raise ConfigError(f"--is-splits: none of the metrics {','.join(names) or '(encoder only)'} reports an "
+                          f"Inception Score; {', '.join(IS_METRICS)} and --features inception do")
+    scored = n if inception else min(n, DIGITS_SAMPLES)
+    if splits > scored:
+        raise ConfigError(f"--is-splits {splits}: the Inception Score is computed on {scored} samples; "
+                          f"expected at most {scored} splits")
+
+
 def add_chain_option(p: argparse.ArgumentParser) -> None:
     """Where an energy model's sampling chains start (sample, eval, refine)."""
     p.add_argument("--chains-from", choices=["noise", "buffer"], default=None,

@@ -8,7 +8,8 @@ import torch
 
 from ..errors import ConfigError
 from ..training.checkpoint import write_atomic
-from .common import add_chain_option, add_generator_options, apply_chain_option, check_output, check_sample_count, dataset_of_run, positive_int, print_table, run_dir_of
+from .common import (add_chain_option, add_generator_options, add_is_splits_option, apply_chain_option, check_is_splits,
+                     check_output, check_sample_count, dataset_of_run, positive_int, print_table, run_dir_of)
 
 
 def eval_count(text: str) -> int:
@@ -66,6 +67,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if not dataset.spec.is_image:
             raise ConfigError(f"--features inception needs image data; {dataset.spec.name} is vectors")
         resolve_weights(args.inception_weights)
+    check_is_splits(args.is_splits, n, names, args.features == "inception")
     seed = exp.cfg.seed + EVAL_SEED_OFFSET if args.seed is None else args.seed  # default: training's eval draw
     if names or args.features == "inception":
         z = exp.objective.sample_z(n, torch.Generator().manual_seed(seed))
@@ -76,9 +78,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"evaluating the {'EMA ' if use_ema else ''}encoder at step {meta['step']} ({meta['path']})")
     results = {}
     if args.features == "inception":
-        results.update(inception_metrics(samples, dataset, args.inception_weights))
+        results.update(inception_metrics(samples, dataset, args.inception_weights, args.is_splits))
     elif names:
-        results.update(evaluate(samples, dataset, exp.objective.requested_classes(z), names))
+        results.update(evaluate(samples, dataset, exp.objective.requested_classes(z), names, args.is_splits))
     if with_encoder:
         from ..metrics.encoder import encoder_metrics
 
@@ -115,14 +117,17 @@ def eval_likelihood(args: argparse.Namespace, exp, meta: dict) -> int:
     return 0
 
 
-def inception_metrics(samples: torch.Tensor, dataset, weights: str | None) -> dict:
-    """FD, KID, IS, precision / recall, density / coverage in Inception features against as many real images."""
+def inception_metrics(samples: torch.Tensor, dataset, weights: str | None, is_splits: int | None = None) -> dict:
+    """FD, KID, IS (over is_splits splits, default 10), precision / recall, density / coverage in Inception
+    features against as many real images."""
     from ..metrics.inception import inception_metrics as measure
+    from ..metrics.inception_score import IS_SPLITS
 
     if not dataset.spec.is_image:
         raise ConfigError(f"--features inception needs image data; {dataset.spec.name} is vectors")
     real = dataset.sample(len(samples), torch.Generator().manual_seed(0))
-    return {f"inception/{k}": v for k, v in measure(samples, real, weights).items()}
+    splits = min(IS_SPLITS, len(samples)) if is_splits is None else is_splits
+    return {f"inception/{k}": v for k, v in measure(samples, real, weights, splits).items()}
 
 
 def eval_baselines(args: argparse.Namespace) -> int:
@@ -132,7 +137,10 @@ def eval_baselines(args: argparse.Namespace) -> int:
     from ..metrics import digits_metrics
     from ..metrics.baselines import BASELINES, N
 
-    rows = {name: digits_metrics(sampler(N, args.seed or 0)) for name, sampler in BASELINES.items()}
+    if args.is_splits is not None and args.is_splits > N:
+        raise ConfigError(f"--is-splits {args.is_splits}: the ladder scores {N} samples; expected at most {N} splits")
+    rows = {name: digits_metrics(sampler(N, args.seed or 0), is_splits=args.is_splits)
+            for name, sampler in BASELINES.items()}
     print_table(rows)
     if args.output:
         text = json.dumps(rows, indent=2) + "\n"
@@ -162,6 +170,7 @@ def add_parser(sub) -> None:
     e.add_argument("--inception-weights", metavar="PATH",
                    help="the pt_inception-2015-12-05 weights file for --features inception "
                         "(default: $GANKIT_INCEPTION_WEIGHTS, else ~/.cache/gankit/weights/)")
+    add_is_splits_option(e)
     add_generator_options(e)
     add_chain_option(e)
     e.set_defaults(func=cmd_eval, seed=None)  # None: the latent draw of training's own evaluation (seed + 2)

@@ -8,8 +8,9 @@ import torch
 
 from ..errors import ConfigError
 from ..training.checkpoint import write_atomic
-from .common import (add_chain_option, add_generator_options, apply_chain_option, check_output, check_sample_count,
-                     dataset_of_run, positive_float, positive_int, print_table, run_dir_of, save_npz)
+from .common import (add_chain_option, add_generator_options, add_is_splits_option, apply_chain_option, check_is_splits,
+                     check_output, check_sample_count, dataset_of_run, positive_float, positive_int, print_table,
+                     run_dir_of, save_npz)
 
 
 def write_pictures(exp, before, after, info, out_dir: Path, seed: int) -> list[Path]:
@@ -46,6 +47,10 @@ def cmd_refine(args: argparse.Namespace) -> int:
     dataset = dataset_of_run(exp, args.data, run_dir_of(meta)) if args.eval else None  # before the work
     if dataset is not None and not dataset.spec.metrics:
         raise ConfigError(f"--eval: dataset {dataset.spec.name} lists no metrics")
+    if args.is_splits is not None and dataset is None:
+        raise ConfigError("--is-splits sets the Inception Score of --eval; add --eval")
+    if dataset is not None:
+        check_is_splits(args.is_splits, args.n, list(dataset.spec.metrics), inception=False)
     settings = RefineSettings(args.sampler, args.steps, args.step_size, args.beta, args.noise_scale)
     apply_chain_option(exp, args.chains_from)
     use_ema = exp.has_ema and not args.no_ema
@@ -66,18 +71,18 @@ def cmd_refine(args: argparse.Namespace) -> int:
               "settings": settings.to_dict(), "space": info["space"], "acceptance": info.get("acceptance"),
               "energy_trace": info["energy"].tolist(), "pictures": [str(p) for p in pictures]}
     if args.eval:
-        record["metrics"] = evaluate_pair(dataset, before, after)
+        record["metrics"] = evaluate_pair(dataset, before, after, args.is_splits)
     out = out_dir / f"refine-seed{args.seed}.json"
     write_atomic(out, lambda tmp: Path(tmp).write_text(json.dumps(record, indent=2) + "\n"))
     print(f"wrote {out}")
     return 0
 
 
-def evaluate_pair(dataset, before: torch.Tensor, after: torch.Tensor) -> dict:
+def evaluate_pair(dataset, before: torch.Tensor, after: torch.Tensor, is_splits: int | None = None) -> dict:
     """The dataset's metrics of both sample sets, printed side by side."""
     from ..metrics import evaluate
 
-    rows = {"before": evaluate(before, dataset), "after": evaluate(after, dataset)}
+    rows = {name: evaluate(x, dataset, is_splits=is_splits) for name, x in (("before", before), ("after", after))}
     print_table(rows)
     return rows
 
@@ -103,6 +108,7 @@ def add_parser(sub) -> None:
     r.add_argument("--from-noise", action="store_true", help="ebm runs: start the chains at uniform noise instead "
                                                              "of the model's samples (pictures the sampler itself)")
     r.add_argument("--output-dir", metavar="DIR", help="where to write (default RUN/refine)")
+    add_is_splits_option(r)
     add_generator_options(r)
     add_chain_option(r)
     r.set_defaults(func=cmd_refine)

@@ -15,6 +15,7 @@ METRICS: Registry = Registry("metrics")
 HEADLINE = {"toy": ("modes", "hq"), "digits": ("fd", "recall"), "stacked-digits": ("modes", "kl"),
             "swd": ("avg",)}  # progress bar
 DIGITS_SAMPLES = 797  # benchmarks.md section 3: 797 generated vs the 797 held-out digits
+IS_METRICS = ("digits",)  # the metrics that report an Inception Score (and take is_splits)
 
 
 @METRICS.register("toy")
@@ -29,9 +30,10 @@ def toy(samples: torch.Tensor, dataset: Dataset) -> dict[str, float]:
 
 
 @METRICS.register("digits")
-def digits(samples: torch.Tensor, dataset: Dataset) -> dict:
-    """FD, precision, recall, density, coverage, classes of 797 samples vs the 797 held-out digits."""
-    return digits_metrics(samples[:DIGITS_SAMPLES])
+def digits(samples: torch.Tensor, dataset: Dataset, is_splits: int | None = None) -> dict:
+    """FD, precision, recall, density, coverage, classes and IS (is_splits splits, default 10) of 797 samples
+    vs the 797 held-out digits."""
+    return digits_metrics(samples[:DIGITS_SAMPLES], is_splits=is_splits)
 
 
 @METRICS.register("stacked-digits")
@@ -50,16 +52,18 @@ def swd(samples: torch.Tensor, dataset: Dataset) -> dict:
 
 
 def evaluate(samples: torch.Tensor, dataset: Dataset, classes: torch.Tensor | None = None,
-             names: list[str] | None = None) -> dict[str, float]:
+             names: list[str] | None = None, is_splits: int | None = None) -> dict[str, float]:
     """Every metric the dataset lists (or those named), prefixed by the metric's name. Class-conditional
     samples come with their requested `classes` [N]: they are interleaved by class first (so the 797 the digits
-    metrics read are balanced), and the digits metrics add class_acc and the within-class FD."""
+    metrics read are balanced), and the digits metrics add class_acc and the within-class FD. `is_splits`
+    goes to the metrics of IS_METRICS (None: their default, 10)."""
     out = {}
     if classes is not None:
         order = interleave_by_class(classes)
         samples, classes = samples[order], classes[order]
     for name in dataset.spec.metrics if names is None else names:
-        for key, value in METRICS.get(name)(samples, dataset).items():
+        options = {"is_splits": is_splits} if name in IS_METRICS and is_splits is not None else {}
+        for key, value in METRICS.get(name)(samples, dataset, **options).items():
             out[f"{name}/{key}"] = value
         if name == "digits" and classes is not None:
             extra = class_conditional_digits_metrics(samples[:DIGITS_SAMPLES], classes[:DIGITS_SAMPLES])
@@ -67,4 +71,4 @@ def evaluate(samples: torch.Tensor, dataset: Dataset, classes: torch.Tensor | No
     return out
 
 
-__all__ = ["METRICS", "HEADLINE", "evaluate", "toy_metrics", "digits_metrics", "stacked_digits_metrics"]
+__all__ = ["METRICS", "HEADLINE", "IS_METRICS", "evaluate", "toy_metrics", "digits_metrics", "stacked_digits_metrics"]

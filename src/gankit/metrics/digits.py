@@ -37,18 +37,19 @@ def held_out_features() -> torch.Tensor:
     return features_and_logits(digits_arrays("test")[0])[0]
 
 
-def class_histogram_metrics(logits: torch.Tensor, num_classes: int = 10, is_splits: int = IS_SPLITS) -> dict:
+def class_histogram_metrics(logits: torch.Tensor, num_classes: int = 10, is_splits: int | None = None) -> dict:
     """Classes getting >= 5 % of samples, KL(p || uniform) of the predicted-class histogram, and the
-    Inception Score with this classifier over `is_splits` splits (recorded as is_splits)."""
+    Inception Score with this classifier over `is_splits` splits (recorded as is_splits). None: the convention's
+    10, or one per sample below 10 samples; a number given is used as it is (a ConfigError above the samples)."""
     counts = torch.bincount(logits.argmax(1), minlength=num_classes)
     share = counts.double() / len(logits)
     out = {"classes": int((share >= CLASS_SHARE).sum()), "class_kl": kl_to_uniform(counts)}
-    return out | inception_score(logits, min(is_splits, len(logits)))
+    return out | inception_score(logits, min(IS_SPLITS, len(logits)) if is_splits is None else is_splits)
 
 
-def digits_metrics(samples: torch.Tensor, reference: torch.Tensor | None = None, is_splits: int = IS_SPLITS) -> dict:
-    """FD, precision / recall (k=3), density / coverage (k=5), classes and IS, in evaluator features; the
-    record names the evaluator, both sample counts, the k's and the IS splits."""
+def digits_metrics(samples: torch.Tensor, reference: torch.Tensor | None = None, is_splits: int | None = None) -> dict:
+    """FD, precision / recall (k=3), density / coverage (k=5), classes and IS (over `is_splits` splits, default
+    10), in evaluator features; the record names the evaluator, both sample counts, the k's and the IS splits."""
     real = held_out_features() if reference is None else features_and_logits(reference)[0]
     fake, logits = features_and_logits(samples)
     out = feature_set_metrics(real, fake)

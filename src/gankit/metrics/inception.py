@@ -13,6 +13,7 @@ from safetensors.torch import load_file, save_file
 
 from ..errors import GankitError
 from ..training.checkpoint import write_atomic
+from .inception_score import IS_SPLITS, inception_score
 
 WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
 WEIGHTS_ENV = "GANKIT_INCEPTION_WEIGHTS"
@@ -106,21 +107,15 @@ def cached_features(images: torch.Tensor, extract: Callable, extractor_id: str) 
     return features
 
 
-def inception_score(logits: torch.Tensor) -> float:
-    """exp(E_x KL(p(y|x) || p(y))) over the network's 1008 outputs (Salimans et al. 2016)."""
-    log_p_yx = logits.double().log_softmax(1)
-    log_p_y = log_p_yx.exp().mean(0).log()
-    return float((log_p_yx.exp() * (log_p_yx - log_p_y)).sum(1).mean().exp())
-
-
-def inception_metrics(samples: torch.Tensor, real: torch.Tensor, weights: str | None) -> dict:
-    """FD (= FID), KID, IS, precision / recall, density / coverage of samples vs real images in Inception
-    features, with the weights' checksum under 'extractor'."""
+def inception_metrics(samples: torch.Tensor, real: torch.Tensor, weights: str | None,
+                      is_splits: int = IS_SPLITS) -> dict:
+    """FD (= FID), KID, IS over the network's 1008 outputs (`is_splits` splits, recorded), precision / recall,
+    density / coverage of samples vs real images in Inception features, with the weights' checksum under 'extractor'."""
     from .digits import feature_set_metrics
 
     extract, wid = inception_extractor(weights)
     real_features = cached_features(real, lambda x: extract(x)[0], wid)
     fake_features, fake_logits = extract(samples)
     out = feature_set_metrics(real_features, fake_features, kid=True)
-    out["is"] = inception_score(fake_logits)
+    out.update(inception_score(fake_logits, is_splits))
     return {**out, "extractor": wid}

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from ..data import DataSpec
+from ..errors import ConfigError
 from .dcgan import DCGANDiscriminator
 from .mlp import MLPCritic
 from .registry import ENCODERS, JOINT_CRITICS
@@ -26,11 +27,14 @@ def dcgan_encoder(spec: DataSpec, z_dim: int, outputs: int, width: int = 256, ke
 
 class JointCritic(nn.Module):
     """T(x, z) = MLP([x_branch(x), z]) -> [N]: an x-branch, the code, and LeakyReLU layers fusing them
-    (Donahue et al. 2016; Dumoulin et al. 2016; the layout of Su's BiGAN-QP code)."""
+    (Donahue et al. 2016; Dumoulin et al. 2016; the layout of Su's BiGAN-QP code). dropout > 0 drops the image
+    and the input of every fusing layer in training, as ALI's critic (Dumoulin et al.'s code: 0.2)."""
 
-    def __init__(self, x_branch: nn.Module, features: int, z_dim: int, hidden: int, depth: int):
+    def __init__(self, x_branch: nn.Module, features: int, z_dim: int, hidden: int, depth: int, dropout: float = 0.0):
         super().__init__()
-        self.x_branch = x_branch
+        if not 0.0 <= dropout < 1.0:
+            raise ConfigError(f"model.D.options.dropout: expected a rate in [0, 1); got {dropout}")
+        self.x_branch, self.drop = x_branch, nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         layers, width = [], features + z_dim
         for _ in range(depth):
             layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2)]
@@ -38,22 +42,27 @@ class JointCritic(nn.Module):
         self.fuse = nn.Sequential(*layers, nn.Linear(width, 1))
 
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        return self.fuse(torch.cat([self.x_branch(x), z], dim=1)).squeeze(1)
+        h = torch.cat([self.x_branch(self.drop(x)), z], dim=1)
+        for layer in self.fuse:  # the dropout outside the Sequential keeps its weights' names
+            h = layer(self.drop(h) if isinstance(layer, nn.Linear) else h)
+        return h.squeeze(1)
 
 
 @JOINT_CRITICS.register("mlp")
 def joint_mlp(spec: DataSpec, z_dim: int, hidden: int = 256, depth: int = 2, features: int = 0,
-              joint_hidden: int = 512, joint_depth: int = 2, activation: str = "leaky_relu") -> JointCritic:
+              joint_hidden: int = 512, joint_depth: int = 2, activation: str = "leaky_relu",
+              dropout: float = 0.0) -> JointCritic:
     """MLP x-branch to `features` (default z_dim), fused with z by joint_depth layers of joint_hidden."""
     features = features or z_dim
     branch = MLPCritic(spec, z_dim, hidden, depth, activation, "none", outputs=features)
-    return JointCritic(branch, features, z_dim, joint_hidden, joint_depth)
+    return JointCritic(branch, features, z_dim, joint_hidden, joint_depth, dropout)
 
 
 @JOINT_CRITICS.register("dcgan")
 def joint_dcgan(spec: DataSpec, z_dim: int, width: int = 128, kernel_size: int = 4, norm: str = "layer",
-                features: int = 0, joint_hidden: int = 512, joint_depth: int = 2) -> JointCritic:
-    """DCGAN conv x-branch to `features` (default z_dim), fused with z (Su's code: 1024 x 2 at 128 px)."""
+                features: int = 0, joint_hidden: int = 512, joint_depth: int = 2, dropout: float = 0.0) -> JointCritic:
+    """DCGAN conv x-branch to `features` (default z_dim), fused with z (Su's code: 1024 x 2 at 128 px; ALI's
+    code: 512 x-features, 1024 x 2)."""
     features = features or z_dim
     branch = DCGANDiscriminator(spec, z_dim, width, kernel_size, norm, outputs=features)
-    return JointCritic(branch, features, z_dim, joint_hidden, joint_depth)
+    return JointCritic(branch, features, z_dim, joint_hidden, joint_depth, dropout)
