@@ -22,6 +22,14 @@ def config_file(tmp_path, base, **extra):
     return str(path)
 
 
+def trained_run(tmp_path, base, steps: int = 2):
+    """The run directory of `gankit train` on a tiny config for a few steps."""
+    from gankit import cli
+
+    assert cli.main(["train", "--config", config_file(tmp_path, base), "--set", f"train.steps={steps}"]) == 0
+    return next((tmp_path / "runs").iterdir())
+
+
 def run_dir_of(out):
     line = next(l for l in out.splitlines() if l.startswith("run directory:"))
     return line.split(": ", 1)[1]

@@ -4,18 +4,12 @@ import pytest
 from PIL import Image
 
 from .conftest import TINY_BIGAN, TINY_DIGITS
-from .test_cli import config_file, run, run_dir_of
+from .test_cli import config_file, run, run_dir_of, trained_run
 
 
 @pytest.fixture(scope="module")
 def bigan_run(tmp_path_factory):
-
-    tmp = tmp_path_factory.mktemp("bigan")
-    from gankit import cli
-
-    code = cli.main(["train", "--config", config_file(tmp, TINY_BIGAN), "--set", "train.steps=2"])
-    assert code == 0
-    return next((tmp / "runs").iterdir())
+    return trained_run(tmp_path_factory.mktemp("bigan"), TINY_BIGAN)
 
 
 def test_encode_writes_codes_and_labels(bigan_run, tmp_path, capsys):

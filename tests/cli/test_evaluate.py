@@ -13,17 +13,12 @@ from gankit.metrics.digits import features_and_logits
 
 from ..conftest import TINY_DIGITS
 from ..metrics.test_inception_score import reference_is
-from ..test_cli import config_file, run
+from ..test_cli import run, trained_run
 
 
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp("is-splits")
-    from gankit import cli
-
-    code = cli.main(["train", "--config", config_file(tmp_path, TINY_DIGITS), "--set", "train.steps=2"])
-    assert code == 0
-    return next((tmp_path / "runs").iterdir())
+    return trained_run(tmp_path_factory.mktemp("is-splits"), TINY_DIGITS)
 
 
 def test_is_splits_give_the_reference_values_through_the_cli(digits_run, capsys):
