@@ -291,3 +291,19 @@ def test_objective_decides_the_shared_forward_once():
     assert with_sn.one_critic_forward and plain.one_critic_forward and not batch_norm.one_critic_forward
     batch = Batch(torch.randn(4, 3), None, torch.randn(4, 2))
     assert torch.isfinite(with_sn.critic_loss(batch)["total"])
+
+
+def test_a_critic_that_mixes_samples_keeps_two_forwards():
+    """A module of one's own that looks at the rest of the batch says so, and is scored batch by batch."""
+
+    class MinibatchStd(nn.Module):
+        mixes_samples = True
+
+        def forward(self, x):
+            return torch.cat([x, x.std(0, keepdim=True).expand(len(x), -1)], dim=1)
+
+    D = nn.Sequential(MinibatchStd(), nn.Linear(6, 1))
+    x_r, x_f = torch.randn(8, 3), 5 * torch.randn(8, 3)
+    real, fake = critic_outputs(D, x_r, x_f)
+    assert torch.equal(real, D(x_r)) and torch.equal(fake, D(x_f))
+    assert not HingeGAN({"G": nn.Linear(2, 3), "D": D}, [], z_dim=2).one_critic_forward

@@ -27,3 +27,11 @@ def test_ema_averages_batchnorm_statistics_and_copies_counters():
     ema.update(net)
     assert_close(ema.module.running_mean, net.running_mean)
     assert ema.module.num_batches_tracked == net.num_batches_tracked == 1
+
+
+def test_a_network_without_parameters_is_averaged_without_error():
+    from torch import nn
+
+    ema = EMA(nn.ReLU(), decay=0.9)
+    ema.update(nn.ReLU())
+    assert ema.num_updates == 1

@@ -133,6 +133,9 @@ def test_a_nan_loss_rolls_back_like_an_explosion(tmp_path):
     assert result["step"] == 6 and trainer.rollbacks == 1
     (event,) = events(tmp_path / "run")
     assert event["quantity"] == "loss d_loss of phase D" and event["diverged_at"] == 5 and event["step"] == 3
+    assert event["value"] == "nan" and event["level"] == "nan"  # strict JSON: no NaN token in the file
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert all(json.loads(line, parse_constant=lambda c: pytest.fail(f"{c} in metrics.jsonl")) for line in lines)
     assert all(opt.param_groups[0]["lr"] == pytest.approx(0.5 * cfg.optim[n].lr) for n, opt in trainer.exp.optimizers.items())
     tensors, _ = load_checkpoint(result["checkpoint"])
     assert all(torch.isfinite(t).all() for t in tensors.values() if t.is_floating_point())

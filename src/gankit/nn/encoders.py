@@ -28,7 +28,7 @@ def dcgan_encoder(spec: DataSpec, z_dim: int, outputs: int, width: int = 256, ke
 class JointCritic(nn.Module):
     """T(x, z) = MLP([x_branch(x), z]) -> [N]: an x-branch, the code, and LeakyReLU layers fusing them
     (Donahue et al. 2016; Dumoulin et al. 2016; the layout of Su's BiGAN-QP code). dropout > 0 drops the image
-    and the input of every fusing layer in training, as ALI's critic (Dumoulin et al.'s code: 0.2)."""
+    and the input of every fusing layer in training (ALI's code uses 0.2 there, and also inside its x-branch)."""
 
     def __init__(self, x_branch: nn.Module, features: int, z_dim: int, hidden: int, depth: int, dropout: float = 0.0):
         super().__init__()

@@ -26,8 +26,9 @@ def is_spectrally_normalized(module: nn.Module) -> bool:
 
 
 def has_batch_statistics(module: nn.Module) -> bool:
-    """True when an output depends on the rest of the batch (BatchNorm in training mode)."""
-    return any(isinstance(m, _BatchNorm) for m in module.modules())
+    """True when an output depends on the rest of the batch: BatchNorm, or any module of one's own that says so
+    with `mixes_samples = True` (minibatch standard deviation, packing)."""
+    return any(isinstance(m, _BatchNorm) or getattr(m, "mixes_samples", False) for m in module.modules())
 
 
 def one_forward_is_exact(D: nn.Module) -> bool:

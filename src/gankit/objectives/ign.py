@@ -64,7 +64,7 @@ class IGN(Objective):
         tight = -distance(f(f_z_stopped), f_z_stopped, self.distance)  # gradient through the outer f only
         if self.tight_clamp > 0:
             reference = distance(f_z_stopped, z, self.distance) if self.clamp_scale == "noise" else rec.detach()
-            scale = self.tight_clamp * reference
+            scale = self.tight_clamp * reference.clamp_min(1e-8)  # f(z) = z exactly would divide by 0
             tight = torch.tanh(tight / scale) * scale
         return {"rec": rec, "idem": idem, "tight": tight}
 

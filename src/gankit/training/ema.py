@@ -24,7 +24,9 @@ class EMA:
     def update(self, module: nn.Module) -> None:
         weight = 1.0 - self.current_decay()
         self.num_updates += 1
-        torch._foreach_lerp_(list(self.module.parameters()), list(module.parameters()), weight)  # one fused call
+        averages, current = list(self.module.parameters()), list(module.parameters())
+        if averages:  # one fused call (it refuses empty lists)
+            torch._foreach_lerp_(averages, current, weight)
         for avg, b in zip(self.module.buffers(), module.buffers()):
             if avg.is_floating_point():
                 avg.lerp_(b, weight)

@@ -3,6 +3,7 @@ and logged while training goes on; a divergence stops the run or rolls it back t
 from __future__ import annotations
 
 import copy
+import math
 from typing import Callable
 
 from tqdm import tqdm
@@ -10,7 +11,7 @@ from tqdm import tqdm
 from ..errors import TrainingDiverged
 from . import distributed
 from .checkpoint import list_checkpoints, newest_loadable
-from .divergence import Diverged
+from .divergence import Diverged, NonFinite
 from .logging import MetricsLog
 
 
@@ -31,6 +32,11 @@ def attempt(what: str, step: int, log: MetricsLog, work: Callable[[], object]) -
         return None
 
 
+def json_number(value):
+    """A finite float as itself, anything else (NaN, inf, a note) as a string: metrics.jsonl stays strict JSON."""
+    return value if isinstance(value, (int, float)) and math.isfinite(value) else str(value)
+
+
 def snapshot(trainer) -> tuple[dict, dict]:
     """A copy of the trainer's full state, to roll back to before any checkpoint exists."""
     tensors, meta = trainer.state()  # the live tensors: copy them
@@ -45,9 +51,12 @@ def handle_divergence(trainer, err: Diverged) -> None:
     kept = list_checkpoints(trainer.run_dir)
     if train.on_divergence != "rollback":
         where = f"the last good checkpoint is {kept[-1]}" if kept else "no checkpoint was written yet"
+        # a NaN / inf loss is always fatal to the step, so only the explosion check can be turned off
+        off = "lower the learning rates" if isinstance(err, NonFinite) else \
+            "train.divergence_factor=0 to turn the check off"
         raise TrainingDiverged(f"training diverged: {err}; stopped (train.on_divergence={train.on_divergence}), "
                                f"{where}. Set train.on_divergence=rollback to restart from the last good checkpoint "
-                               "with lower learning rates, or train.divergence_factor=0 to turn the check off") from None
+                               f"with lower learning rates, or {off}") from None
     if trainer.rollbacks >= train.max_rollbacks:
         raise TrainingDiverged(f"training diverged again: {err}; stopped after {trainer.rollbacks} rollback(s) "
                                f"(train.max_rollbacks={train.max_rollbacks})") from None
@@ -69,7 +78,8 @@ def handle_divergence(trainer, err: Diverged) -> None:
         return
     trainer.log.rewind(trainer.step)
     trainer.log.write({"step": trainer.step, "event": "divergence rollback", "quantity": err.quantity,
-                       "diverged_at": err.step, "value": err.value, "level": err.level, "restored": source,
+                       "diverged_at": err.step, "value": json_number(err.value), "level": json_number(err.level),
+                       "restored": source,
                        "lr": lrs})
     tqdm.write(f"gankit: {err}; rolled back to step {trainer.step} ({source}), learning rates now "
                + ", ".join(f"{k} {v:.3g}" for k, v in lrs.items()))

@@ -28,6 +28,8 @@ class TensorBoardSink:
         self.writer = self.writer_class(log_dir=self.log_dir, purge_step=step + 1)
 
     def scalars(self, record: dict) -> None:
+        if "event" in record:  # a rollback or a failed evaluation: metrics.jsonl tells it; no curve to draw
+            return
         step = int(record["step"])
         for key, value in record.items():
             if key != "step" and isinstance(value, (int, float)) and not isinstance(value, bool):

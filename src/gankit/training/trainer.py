@@ -186,7 +186,8 @@ class Trainer(RunOutputs, CheckpointState):
                                       float("nan"), self.watch.factor)
 
     def parameters_of(self, phase: Phase) -> dict[str, list[torch.nn.Parameter]]:
-        """The parameters of each network a phase updates (listed once: walking the modules every phase costs)."""
+        """The parameters of each network a phase updates (listed once: walking the modules every phase costs).
+        They stay the live ones because every load (resume, rollback, load_extra_state) copies in place."""
         if phase.name not in self._parameters:
             nets = self.exp.objective.nets
             self._parameters[phase.name] = {n: list(nets[n].parameters()) for n in phase.networks}
