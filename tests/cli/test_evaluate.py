@@ -45,6 +45,7 @@ def test_is_splits_give_the_reference_values_through_the_cli(digits_run, capsys)
     (["--is-splits", "two"], "expected a whole number, got 'two'"),
     (["-n", "1000", "--is-splits", "798"], "computed on 797 samples; expected at most 797 splits"),
     (["--metrics", "swd", "--is-splits", "2"], "none of the metrics swd reports an Inception Score"),
+    (["--likelihood", "4", "--is-splits", "2"], "--likelihood reports a log-likelihood, no inception score"),
 ])
 def test_bad_split_counts_get_one_line(digits_run, capsys, argv, message):
     from gankit import cli

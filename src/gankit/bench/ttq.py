@@ -65,9 +65,10 @@ def config_race(config: dict, name: str, workdir: Path, threshold: float, eval_e
 
 
 def plain_race(workdir: Path, threshold: float, eval_every: int, max_steps: int) -> dict:
-    cfg = build_config(deep_merge(T2_BASE, T2_OBJECTIVES["wgan-gp"]), overrides=[f"out_dir={workdir}"])
-    _, plain = pair_for(cfg, workdir / "plain")
-    z = torch.randn(DIGITS_SAMPLES, cfg.model.z_dim, generator=torch.Generator().manual_seed(cfg.seed))
+    cfg = build_config(deep_merge(T2_BASE, T2_OBJECTIVES["wgan-gp"]), overrides=[
+        f"out_dir={workdir}", f"log.eval_samples={DIGITS_SAMPLES}"])
+    trainer, plain = pair_for(cfg, workdir / "plain")
+    z = trainer.eval_z  # the evaluation noise gankit's own race scores: the same FD yardstick on both sides
 
     @torch.no_grad()
     def evaluate():

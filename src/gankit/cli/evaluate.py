@@ -35,6 +35,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if args.output:
         check_output(Path(args.output), (".json",))
+    if args.likelihood and args.is_splits is not None:
+        raise ConfigError("--is-splits: --likelihood reports a log-likelihood, no inception score; drop one of them")
     if args.target == "baselines":
         return eval_baselines(args)
     exp, meta = experiment_from_checkpoint(Path(args.target), device=args.device)
