@@ -100,3 +100,16 @@ def test_precision_ratio_compares_the_same_preset_in_two_precisions(tmp_path):
             assert torch.equal(a, b)
     bf16.train_iteration()
     assert bf16.phase_steps == {"D": 5, "G": 1}
+
+
+def test_trainers_keep_the_thread_count_the_bench_runs_with(tmp_path):
+    """A preset's train.threads (1) must not undo `gankit bench speed --threads N`."""
+    from gankit.bench.speed import preset_trainer
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        trainer = preset_trainer("ring8-wgan-gp", tmp_path)
+        assert torch.get_num_threads() == 2 and trainer.cfg.train.threads == 2
+    finally:
+        torch.set_num_threads(before)

@@ -59,6 +59,13 @@ class PlainLoop:
         self.opt_g.step()
 
 
+def bench_trainer(cfg, run_dir: Path) -> Trainer:
+    """A trainer of cfg on the thread count the benchmark runs with (a config's train.threads would reset it)."""
+    cfg.train.threads = torch.get_num_threads()
+    dataset = load_dataset(cfg.data.name, cfg.data.resolution)
+    return Trainer(build_experiment(cfg, dataset.spec), dataset, run_dir)
+
+
 def make_pair(objective: str, workdir: Path, *overrides: str) -> tuple[Trainer, PlainLoop]:
     """A gankit trainer (EMA off, as the plain loop has none) and the plain loop on copies of its networks."""
     cfg = build_config(deep_merge(T2_BASE, T2_OBJECTIVES[objective]),
@@ -69,9 +76,8 @@ def make_pair(objective: str, workdir: Path, *overrides: str) -> tuple[Trainer, 
 def pair_for(cfg, run_dir: Path) -> tuple[Trainer, PlainLoop]:
     """A gankit trainer of cfg and the plain loop on copies of its networks, with the optimizers a user
     writes (the same class and hyperparameters, PyTorch's default implementation)."""
-    dataset = load_dataset(cfg.data.name, cfg.data.resolution)
-    exp = build_experiment(cfg, dataset.spec)
-    trainer = Trainer(exp, dataset, run_dir)
+    trainer = bench_trainer(cfg, run_dir)
+    exp, dataset = trainer.exp, trainer.dataset
     G, D = copy.deepcopy(exp.objective.nets["G"]), copy.deepcopy(exp.objective.nets["D"])
     plain_options = lambda opt: {k: v for k, v in opt.defaults.items() if k not in ("fused", "foreach")}  # noqa: E731
     opt_g = type(exp.optimizers["G"])(G.parameters(), **plain_options(exp.optimizers["G"]))
@@ -150,8 +156,7 @@ def critic_trainer(workdir: Path, name: str, *overrides: str) -> Trainer:
     cfg = build_config(load_preset("digits-wgan-gp"), overrides=[
         "objective.name=wgan", "objective.options={}", "train.ema_decay=0", "log.progress=false",
         f"out_dir={workdir}", *overrides])
-    dataset = load_dataset(cfg.data.name)
-    return Trainer(build_experiment(cfg, dataset.spec), dataset, workdir / name)
+    return bench_trainer(cfg, workdir / name)
 
 
 def critic_step(trainer: Trainer):
@@ -172,8 +177,7 @@ def schedule_trainer(workdir: Path, schedule: str, *overrides: str) -> Trainer:
     EMA off, under the given schedule (alternating: 1:1, the schedule the single loss is equivalent to)."""
     cfg = build_config(load_preset("digits-single-loss"), overrides=[
         f"train.schedule={schedule}", "train.ema_decay=0", "log.progress=false", f"out_dir={workdir}", *overrides])
-    dataset = load_dataset(cfg.data.name)
-    return Trainer(build_experiment(cfg, dataset.spec), dataset, workdir / schedule)
+    return bench_trainer(cfg, workdir / schedule)
 
 
 def single_loss_ratio(workdir: Path, repeats: int, iterations: int) -> dict[str, float]:
@@ -190,8 +194,7 @@ def single_loss_ratio(workdir: Path, repeats: int, iterations: int) -> dict[str,
 
 def preset_trainer(preset: str, workdir: Path, *overrides: str) -> Trainer:
     cfg = build_config(load_preset(preset), overrides=["log.progress=false", f"out_dir={workdir}", *overrides])
-    dataset = load_dataset(cfg.data.name)
-    return Trainer(build_experiment(cfg, dataset.spec), dataset, workdir / "-".join([preset, *overrides]))
+    return bench_trainer(cfg, workdir / "-".join([preset, *overrides]))
 
 
 def precision_ratio(workdir: Path, repeats: int, iterations: int) -> dict[str, float]:
