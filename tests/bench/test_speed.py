@@ -102,6 +102,13 @@ def test_precision_ratio_compares_the_same_preset_in_two_precisions(tmp_path):
     assert bf16.phase_steps == {"D": 5, "G": 1}
 
 
+def test_precision_ratio_reports_one_row(tmp_path):
+    from gankit.bench.speed import precision_ratio
+
+    (label, ratio), = precision_ratio(tmp_path, repeats=1, iterations=1).items()
+    assert label == "digits-wgan-gp: bf16 / fp32 per iteration" and 0.1 < ratio < 10
+
+
 def test_trainers_keep_the_thread_count_the_bench_runs_with(tmp_path):
     """A preset's train.threads (1) must not undo `gankit bench speed --threads N`."""
     from gankit.bench.speed import preset_trainer
