@@ -26,3 +26,9 @@ def test_plot_writes_a_png(tmp_path, capsys):
 def test_plot_of_an_empty_folder_is_a_one_line_error(tmp_path, capsys):
     assert main(["plot", str(tmp_path)]) == 2
     assert "no metrics.jsonl records" in capsys.readouterr().err
+
+
+def test_a_bad_output_name_is_refused_before_reading_the_run(tmp_path, capsys):
+    assert main(["plot", str(tmp_path / "no-such-run"), "-o", str(tmp_path / "curves.jpg")]) == 2
+    err = capsys.readouterr().err
+    assert "expected a file ending in .png" in err and len(err.strip().splitlines()) == 1

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import DataError
+from .common import check_output
 
 
 def split_series(records: list[dict]) -> tuple[dict[str, list], dict[str, list]]:
@@ -59,11 +60,11 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from ..training.logging import MetricsLog
 
     run = Path(args.run)
+    out = check_output(Path(args.output), (".png",)) if args.output else run / "curves.png"  # before any work
     records = MetricsLog(run / "metrics.jsonl").read()
     if not records:
         raise DataError(f"{run}: no metrics.jsonl records to plot (is it a run directory?)")
     losses, metrics = split_series(records)
-    out = Path(args.output) if args.output else run / "curves.png"
     plot_curves(losses, metrics, out, f"{run.name}: losses and metrics over steps")
     print(f"wrote {out}")
     return 0
