@@ -61,3 +61,10 @@ def test_bad_split_counts_get_one_line(digits_run, capsys, argv, message):
 def test_baselines_take_the_split_count(capsys):
     code, text, _ = run(capsys, "eval", "baselines", "--is-splits", "1")
     assert code == 0 and "is_splits 1" in text
+
+
+def test_baselines_refuse_more_splits_than_samples(capsys):
+    from gankit.metrics.baselines import N
+
+    code, _, err = run(capsys, "eval", "baselines", "--is-splits", str(N + 1))
+    assert code == 2 and f"expected at most {N} splits" in err and len(err.strip().splitlines()) == 1

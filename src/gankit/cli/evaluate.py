@@ -139,8 +139,7 @@ def eval_baselines(args: argparse.Namespace) -> int:
     from ..metrics import digits_metrics
     from ..metrics.baselines import BASELINES, N
 
-    if args.is_splits is not None and args.is_splits > N:
-        raise ConfigError(f"--is-splits {args.is_splits}: the ladder scores {N} samples; expected at most {N} splits")
+    check_is_splits(args.is_splits, N, ["digits"], inception=False)  # the ladder scores N digits
     rows = {name: digits_metrics(sampler(N, args.seed or 0), is_splits=args.is_splits)
             for name, sampler in BASELINES.items()}
     print_table(rows)
