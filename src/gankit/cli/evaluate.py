@@ -123,13 +123,11 @@ def inception_metrics(samples: torch.Tensor, dataset, weights: str | None, is_sp
     """FD, KID, IS (over is_splits splits, default 10), precision / recall, density / coverage in Inception
     features against as many real images."""
     from ..metrics.inception import inception_metrics as measure
-    from ..metrics.inception_score import IS_SPLITS
 
     if not dataset.spec.is_image:
         raise ConfigError(f"--features inception needs image data; {dataset.spec.name} is vectors")
     real = dataset.sample(len(samples), torch.Generator().manual_seed(0))
-    splits = min(IS_SPLITS, len(samples)) if is_splits is None else is_splits
-    return {f"inception/{k}": v for k, v in measure(samples, real, weights, splits).items()}
+    return {f"inception/{k}": v for k, v in measure(samples, real, weights, is_splits).items()}
 
 
 def eval_baselines(args: argparse.Namespace) -> int:

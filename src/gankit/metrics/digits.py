@@ -10,7 +10,7 @@ from ..errors import DataError
 from .evaluator import load_evaluator
 from .fid import fd_of_features
 from .histogram import kl_to_uniform, miller_madow_kl_to_uniform
-from .inception_score import IS_SPLITS, inception_score
+from .inception_score import inception_score
 from .prdc import density_coverage, precision_recall
 
 CLASS_SHARE = 0.05  # a class "appears" when it gets at least 5 % of the samples
@@ -44,7 +44,7 @@ def class_histogram_metrics(logits: torch.Tensor, num_classes: int = 10, is_spli
     counts = torch.bincount(logits.argmax(1), minlength=num_classes)
     share = counts.double() / len(logits)
     out = {"classes": int((share >= CLASS_SHARE).sum()), "class_kl": kl_to_uniform(counts)}
-    return out | inception_score(logits, min(IS_SPLITS, len(logits)) if is_splits is None else is_splits)
+    return out | inception_score(logits, is_splits)
 
 
 def digits_metrics(samples: torch.Tensor, reference: torch.Tensor | None = None, is_splits: int | None = None) -> dict:

@@ -13,7 +13,7 @@ from safetensors.torch import load_file, save_file
 
 from ..errors import GankitError
 from ..training.checkpoint import write_atomic
-from .inception_score import IS_SPLITS, inception_score
+from .inception_score import inception_score
 
 WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
 WEIGHTS_ENV = "GANKIT_INCEPTION_WEIGHTS"
@@ -108,7 +108,7 @@ def cached_features(images: torch.Tensor, extract: Callable, extractor_id: str) 
 
 
 def inception_metrics(samples: torch.Tensor, real: torch.Tensor, weights: str | None,
-                      is_splits: int = IS_SPLITS) -> dict:
+                      is_splits: int | None = None) -> dict:
     """FD (= FID), KID, IS over the network's 1008 outputs (`is_splits` splits, recorded), precision / recall,
     density / coverage of samples vs real images in Inception features, with the weights' checksum under 'extractor'."""
     from .digits import feature_set_metrics

@@ -8,11 +8,13 @@ from ..errors import ConfigError
 IS_SPLITS = 10  # the convention of openai/improved-gan, torch-fidelity and torchmetrics
 
 
-def inception_score(logits: torch.Tensor, splits: int = IS_SPLITS) -> dict[str, float]:
+def inception_score(logits: torch.Tensor, splits: int | None = None) -> dict[str, float]:
     """Mean and std over `splits` consecutive parts (rows i N // splits to (i + 1) N // splits, as the
     reference code cuts them) of exp(mean_x KL(p(y|x) || p_part(y))), with p_part the part's mean prediction.
-    splits = 1 is the score of the whole set."""
+    splits = 1 is the score of the whole set; None is the convention's 10 (one per sample below 10 samples),
+    while a number given is used as it is."""
     n = len(logits)
+    splits = min(IS_SPLITS, n) if splits is None else splits
     if not 1 <= splits <= n:
         raise ConfigError(f"inception score splits must be between 1 and the {n} samples; got {splits}")
     log_p_yx = logits.double().log_softmax(1)  # [N, C]
