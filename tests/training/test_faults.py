@@ -169,3 +169,13 @@ def test_a_resume_between_two_loss_lines_logs_them_as_a_run_never_stopped(tmp_pa
     resumed.fit()
     lines = [[r for r in MetricsLog(d / "metrics.jsonl").read() if "D/total" in r] for d in (tmp_path / "straight", tmp_path / "resumed")]
     assert lines[0] == lines[1] and [r["step"] for r in lines[0]] == [4, 6]
+
+
+def test_metrics_log_writes_non_finite_numbers_as_strings(tmp_path):
+    """A NaN metric anywhere in a record (here FD of a broken generator, and a nested value) keeps the file
+    strict JSON, and reads back as the strings."""
+    log = MetricsLog(tmp_path / "metrics.jsonl")
+    log.write({"step": 1, "digits/fd": float("nan"), "lr": {"D": float("inf"), "G": 1e-4}, "ok": 2.5})
+    line = (tmp_path / "metrics.jsonl").read_text()
+    record = json.loads(line, parse_constant=lambda c: pytest.fail(f"{c} in metrics.jsonl"))
+    assert record == {"step": 1, "digits/fd": "nan", "lr": {"D": "inf", "G": 1e-4}, "ok": 2.5}

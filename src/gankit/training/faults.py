@@ -3,7 +3,6 @@ and logged while training goes on; a divergence stops the run or rolls it back t
 from __future__ import annotations
 
 import copy
-import math
 from typing import Callable
 
 from tqdm import tqdm
@@ -30,11 +29,6 @@ def attempt(what: str, step: int, log: MetricsLog, work: Callable[[], object]) -
         tqdm.write(f"gankit: warning: {what} failed at step {step} ({one_line(err)}); training goes on")
         log.write({"step": step, "event": f"{what} failed", "error": one_line(err)})
         return None
-
-
-def json_number(value):
-    """A finite float as itself, anything else (NaN, inf, a note) as a string: metrics.jsonl stays strict JSON."""
-    return value if isinstance(value, (int, float)) and math.isfinite(value) else str(value)
 
 
 def snapshot(trainer) -> tuple[dict, dict]:
@@ -78,7 +72,7 @@ def handle_divergence(trainer, err: Diverged) -> None:
         return
     trainer.log.rewind(trainer.step)
     trainer.log.write({"step": trainer.step, "event": "divergence rollback", "quantity": err.quantity,
-                       "diverged_at": err.step, "value": json_number(err.value), "level": json_number(err.level),
+                       "diverged_at": err.step, "value": err.value, "level": err.level,
                        "restored": source,
                        "lr": lrs})
     tqdm.write(f"gankit: {err}; rolled back to step {trainer.step} ({source}), learning rates now "

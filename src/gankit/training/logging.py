@@ -3,9 +3,19 @@ Sinks (TensorBoard) get a copy of every record and every sample picture."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from .checkpoint import write_atomic
+
+
+def strict_json(value):
+    """value with NaN and inf (at any depth) as the strings "nan", "inf", "-inf"."""
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
 
 
 class MetricsLog:
@@ -14,8 +24,10 @@ class MetricsLog:
         self.sinks: list = []  # objects with scalars(record) and image(tag, png_path, step), e.g. TensorBoard's
 
     def write(self, record: dict) -> None:
+        """Appends one record; a non-finite number (a NaN metric, a rollback's NaN loss) is written as a string,
+        so the file stays strict JSON for jq and JavaScript."""
         with open(self.path, "a") as f:
-            f.write(json.dumps(record) + "\n")
+            f.write(json.dumps(strict_json(record)) + "\n")
         for sink in self.sinks:
             sink.scalars(record)
 

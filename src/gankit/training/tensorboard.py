@@ -18,14 +18,13 @@ class TensorBoardSink:
         except ImportError:
             raise ConfigError("config field log.tensorboard: the tensorboard package is not installed; "
                               "pip install 'gankit[tensorboard]' or set log.tensorboard=false") from None
-        self.writer_class, self.log_dir = SummaryWriter, str(log_dir)
-        self.writer = SummaryWriter(log_dir=self.log_dir, purge_step=resumed_at + 1 if resumed_at else None)
+        self.writer = SummaryWriter(log_dir=str(log_dir), purge_step=resumed_at + 1 if resumed_at else None)
 
     def rewind(self, step: int) -> None:
         """A rollback to `step`: the events past it are purged, as metrics.jsonl drops its records past it, so
         TensorBoard draws the run that goes on."""
         self.writer.close()
-        self.writer = self.writer_class(log_dir=self.log_dir, purge_step=step + 1)
+        self.writer = type(self.writer)(log_dir=self.writer.log_dir, purge_step=step + 1)
 
     def scalars(self, record: dict) -> None:
         if "event" in record:  # a rollback or a failed evaluation: metrics.jsonl tells it; no curve to draw
