@@ -66,8 +66,10 @@ def record_path(out: Path, task: str, entry: str, seed: int) -> Path:
 
 def pending_jobs(tasks: list[str], seeds: int, out: Path, entries: list[str] | None = None,
                  rerun: bool = False) -> list[tuple[str, str, int, str]]:
-    """Every (task, entry, seed) without a record yet (all of them with rerun): an interrupted bench resumes."""
-    return [(t, e, s, str(out)) for t in tasks for e in TASKS[t] for s in range(seeds)
+    """Every (task, entry, seed) without a record yet (all of them with rerun): an interrupted bench resumes.
+
+    Seed-major order: a bench stopped part-way has every entry's first seeds rather than some entries' all."""
+    return [(t, e, s, str(out)) for s in range(seeds) for t in tasks for e in TASKS[t]
             if (entries is None or e in entries) and (rerun or not record_path(out, t, e, s).exists())]
 
 
