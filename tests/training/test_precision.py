@@ -91,7 +91,7 @@ def test_unscale_gives_true_gradients_under_fp16():
     precision = Precision("fp16", torch.device("cpu"))
     with precision.autocast():
         loss = (w * torch.tensor([1.0, 2.0, 3.0])).sum()
-    precision.backward(loss)
+    precision.backward(loss, [w])
     assert float(w.grad[0]) == precision.scaler.get_scale()  # scaled
     precision.unscale(opt)
     torch.testing.assert_close(w.grad, torch.tensor([1.0, 2.0, 3.0]))

@@ -234,3 +234,23 @@ def test_a_phase_that_reads_no_real_data_draws_no_batch(tmp_path, base, per_iter
     trainer.train_iteration()
     trainer.train_iteration()
     assert trainer.batches.calls == 2 * per_iteration
+
+
+def test_a_phase_backward_computes_gradients_only_for_what_it_updates(tmp_path):
+    """The gradient penalty's points require grad; the critic phase's backward leaves them without one and
+    gives D bit for bit the gradient of a backward to every leaf (which also fills the points' .grad)."""
+    trainer = make_trainer(tiny(TINY_TOY, tmp_path), tmp_path / "run")
+    D, phase = trainer.exp.objective.nets["D"], trainer.phases[0]
+    points: list[torch.Tensor] = []
+    D.register_forward_pre_hook(lambda module, args: points.append(args[0]) if args[0].requires_grad else None)
+    batch = trainer.next_batch(phase)
+    grads = []
+    for pruned in (True, False):
+        points.clear()
+        D.zero_grad(set_to_none=True)
+        torch.manual_seed(0)  # the same interpolates both times
+        loss = phase.loss(batch)["total"]
+        trainer.precision.backward(loss, trainer.updated_parameters(phase)) if pruned else loss.backward()
+        grads.append([p.grad.clone() for p in D.parameters()])
+        assert len(points) == 1 and (points[0].grad is None) == pruned  # the penalty's one forward at its points
+    assert all(torch.equal(a, b) for a, b in zip(*grads))

@@ -34,8 +34,9 @@ class Precision:
             return contextlib.nullcontext()
         return torch.autocast(self.device_type, dtype=self.dtype)
 
-    def backward(self, loss: torch.Tensor) -> None:
-        (self.scaler.scale(loss) if self.scaler else loss).backward()
+    def backward(self, loss: torch.Tensor, inputs: list[torch.Tensor]) -> None:
+        """Gradients of loss for `inputs` only: autograd prunes every other branch (a penalty's input points)."""
+        (self.scaler.scale(loss) if self.scaler else loss).backward(inputs=inputs)
 
     def unscale(self, optimizer: torch.optim.Optimizer) -> None:
         """Divides the optimizer's gradients by the loss scale (fp16), so that what runs between backward
