@@ -47,7 +47,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(f"wrote {out / 'quality.md'}, {out / 'summary.json'}, " + ", ".join(str(p) for p in plots))
     if args.readme:
         done = sorted({r["task"] for r in records})
-        command = f"gankit bench quality --tasks {','.join(done)} --seeds {args.seeds}"
+        command = f"gankit bench quality --tasks {','.join(done)} --seeds {args.seeds} --out {args.out}"  # resumable
         write_readme_section(Path(args.readme), text, command)
     return 0
 
