@@ -175,7 +175,8 @@ def test_metrics_log_writes_non_finite_numbers_as_strings(tmp_path):
     """A NaN metric anywhere in a record (here FD of a broken generator, and a nested value) keeps the file
     strict JSON, and reads back as the strings."""
     log = MetricsLog(tmp_path / "metrics.jsonl")
-    log.write({"step": 1, "digits/fd": float("nan"), "lr": {"D": float("inf"), "G": 1e-4}, "ok": 2.5})
+    log.write({"step": 1, "digits/fd": float("nan"), "lr": {"D": float("inf"), "G": 1e-4}, "ok": 2.5,
+               "per_class": [0.5, float("-inf")]})
     line = (tmp_path / "metrics.jsonl").read_text()
     record = json.loads(line, parse_constant=lambda c: pytest.fail(f"{c} in metrics.jsonl"))
-    assert record == {"step": 1, "digits/fd": "nan", "lr": {"D": "inf", "G": 1e-4}, "ok": 2.5}
+    assert record == {"step": 1, "digits/fd": "nan", "lr": {"D": "inf", "G": 1e-4}, "ok": 2.5, "per_class": [0.5, "-inf"]}

@@ -13,6 +13,8 @@ def strict_json(value):
     """value with NaN and inf (at any depth) as the strings "nan", "inf", "-inf"."""
     if isinstance(value, dict):
         return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value
