@@ -238,8 +238,10 @@ def test_a_phase_that_reads_no_real_data_draws_no_batch(tmp_path, base, per_iter
 
 def test_a_phase_backward_computes_gradients_only_for_what_it_updates(tmp_path):
     """The gradient penalty's points require grad; the critic phase's backward leaves them without one and
-    gives D bit for bit the gradient of a backward to every leaf (which also fills the points' .grad)."""
-    trainer = make_trainer(tiny(TINY_TOY, tmp_path), tmp_path / "run")
+    gives D bit for bit the gradient of a backward to every leaf (which also fills the points' .grad). An ELU
+    critic: its second derivative is not 0, so the penalty's graph runs back to the points (a ReLU critic's
+    does not, see tests/nn/test_activations.py)."""
+    trainer = make_trainer(tiny(TINY_TOY, tmp_path, "model.D.options.activation=elu"), tmp_path / "run")
     D, phase = trainer.exp.objective.nets["D"], trainer.phases[0]
     points: list[torch.Tensor] = []
     D.register_forward_pre_hook(lambda module, args: points.append(args[0]) if args[0].requires_grad else None)

@@ -16,7 +16,6 @@ import torch.nn.functional as F
 from ..config import build_config, deep_merge
 from ..data import load_dataset
 from ..experiment import build_experiment
-from ..objectives.penalties import gradient_penalty
 from ..training.trainer import Trainer
 from ..presets import load_preset
 from .tasks import T2_BASE, T2_OBJECTIVES
@@ -38,6 +37,13 @@ class PlainLoop:
         self.G, self.D, self.opt_g, self.opt_d, self.batches = G, D, opt_g, opt_d, batches
         self.z_dim, self.n_critic, self.penalty = z_dim, n_critic, penalty
 
+    def gradient_penalty(self, x_real: torch.Tensor, x_fake: torch.Tensor) -> torch.Tensor:
+        """Gulrajani et al.'s penalty as the authors and most users write it."""
+        eps = torch.rand(len(x_real), *([1] * (x_real.dim() - 1)))
+        x_hat = (eps * x_real + (1.0 - eps) * x_fake).requires_grad_(True)
+        (grad,) = torch.autograd.grad(self.D(x_hat).sum(), x_hat, create_graph=True)
+        return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
+
     def __call__(self) -> None:
         G, D = self.G, self.D
         for _ in range(self.n_critic):
@@ -46,7 +52,7 @@ class PlainLoop:
                 x_fake = G(torch.randn(len(x_real), self.z_dim))
             real, fake = D(x_real), D(x_fake)
             if self.penalty:
-                loss = (fake - real).mean() + 10.0 * gradient_penalty(D, x_real, x_fake).mean()
+                loss = (fake - real).mean() + 10.0 * self.gradient_penalty(x_real, x_fake)
             else:
                 loss = (F.softplus(-real) + F.softplus(fake)).mean()
             self.opt_d.zero_grad(set_to_none=True)

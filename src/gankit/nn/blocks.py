@@ -6,10 +6,11 @@ from torch import nn
 
 from ..errors import ConfigError
 from ..registry import did_you_mean
+from .activations import LeakyReLU, ReLU
 
 ACTIVATIONS = {
-    "relu": lambda: nn.ReLU(),
-    "leaky_relu": lambda: nn.LeakyReLU(0.2),
+    "relu": lambda: ReLU(),
+    "leaky_relu": lambda: LeakyReLU(0.2),
     "elu": lambda: nn.ELU(),
     "silu": lambda: nn.SiLU(),
     "tanh": lambda: nn.Tanh(),

@@ -10,6 +10,7 @@ from torch import nn
 
 from ..data import DataSpec
 from ..errors import ConfigError
+from .activations import LeakyReLU, ReLU
 from .blocks import NORMS_2D, choose, dcgan_init
 from .conditional import ConditionalBatchNorm, LabelledCritic, class_count, split_class
 from .registry import DISCRIMINATORS, GENERATORS
@@ -52,8 +53,8 @@ class SelfModulatedBatchNorm(nn.Module):
     def __init__(self, channels: int, z_dim: int):
         super().__init__()
         self.norm = nn.BatchNorm2d(channels, affine=False)
-        self.gamma = nn.Sequential(nn.Linear(z_dim, z_dim), nn.ReLU(), nn.Linear(z_dim, channels))
-        self.beta = nn.Sequential(nn.Linear(z_dim, z_dim), nn.ReLU(), nn.Linear(z_dim, channels))
+        self.gamma = nn.Sequential(nn.Linear(z_dim, z_dim), ReLU(), nn.Linear(z_dim, channels))
+        self.beta = nn.Sequential(nn.Linear(z_dim, z_dim), ReLU(), nn.Linear(z_dim, channels))
 
     def forward(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         scale, shift = self.gamma(z)[:, :, None, None], self.beta(z)[:, :, None, None]
@@ -84,11 +85,11 @@ class DCGANGenerator(nn.Module):
         # conditional: the one-hot class also enters the first layer (Mirza & Osindero 2014), a pathway as fast to
         # learn as the critic's; conditional BatchNorm's per-class scales alone move at lr per step
         self.project = nn.Linear(z_dim + self.num_classes, width * START * START, bias=False)
-        layers: list[nn.Module] = [make_norm(width), nn.ReLU()]
+        layers: list[nn.Module] = [make_norm(width), ReLU()]
         c = width
         for _ in range(n - 1):
             c_next = max(c // 2, 8)
-            layers += [upsample_conv(c, c_next, kernel_size, upsample, bias=norm == "none"), make_norm(c_next), nn.ReLU()]
+            layers += [upsample_conv(c, c_next, kernel_size, upsample, bias=norm == "none"), make_norm(c_next), ReLU()]
             c = c_next
         layers += [upsample_conv(c, spec.channels, kernel_size, upsample, bias=True), nn.Tanh()]
         self.net = nn.Sequential(*layers)
@@ -130,7 +131,7 @@ class DCGANDiscriminator(LabelledCritic):
         for i, c in enumerate(channels):
             first = i == 0
             layers += [nn.Conv2d(c_in, c, kernel_size, 2, pad, bias=first or norm == "none"),
-                       nn.Identity() if first else make_norm(c), nn.LeakyReLU(0.2)]
+                       nn.Identity() if first else make_norm(c), LeakyReLU(0.2)]
             c_in = c
         self.net = nn.Sequential(*layers)
         self.head = nn.Linear(c_in * START * START, outputs)

@@ -6,6 +6,7 @@ from torch import nn
 
 from ..data import DataSpec
 from ..errors import ConfigError
+from .activations import LeakyReLU
 from .dcgan import DCGANDiscriminator
 from .mlp import MLPCritic
 from .registry import ENCODERS, JOINT_CRITICS
@@ -37,7 +38,7 @@ class JointCritic(nn.Module):
         self.x_branch, self.drop = x_branch, nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         layers, width = [], features + z_dim
         for _ in range(depth):
-            layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2)]
+            layers += [nn.Linear(width, hidden), LeakyReLU(0.2)]
             width = hidden
         self.fuse = nn.Sequential(*layers, nn.Linear(width, 1))
 

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from ..data import DataSpec
+from .activations import LeakyReLU, ReLU
 from .blocks import ACTIVATIONS, NORMS_1D, NORMS_2D, choose
 from .dcgan import START, num_doublings, same_padding, upsample_conv
 from .registry import DISCRIMINATORS, GENERATORS
@@ -39,9 +40,9 @@ class SNGANGenerator(nn.Module):
         c = width
         for _ in range(n):
             c_next = max(c // 2, 8)
-            layers += [make_norm(c), nn.ReLU(), upsample_conv(c, c_next, 4, upsample, bias=True)]
+            layers += [make_norm(c), ReLU(), upsample_conv(c, c_next, 4, upsample, bias=True)]
             c = c_next
-        layers += [make_norm(c), nn.ReLU(), nn.Conv2d(c, spec.channels, 3, 1, 1), nn.Tanh()]
+        layers += [make_norm(c), ReLU(), nn.Conv2d(c, spec.channels, 3, 1, 1), nn.Tanh()]
         self.net = nn.Sequential(*layers)
         xavier_init(self)
 
@@ -62,9 +63,9 @@ class SNGANDiscriminator(nn.Module):
         c_in = spec.channels
         for i in range(n):
             c = max(width // 2 ** (n - i), 8)
-            layers += [nn.Conv2d(c_in, c, 3, 1, 1), nn.LeakyReLU(0.1), nn.Conv2d(c, c, 4, 2, pad), nn.LeakyReLU(0.1)]
+            layers += [nn.Conv2d(c_in, c, 3, 1, 1), LeakyReLU(0.1), nn.Conv2d(c, c, 4, 2, pad), LeakyReLU(0.1)]
             c_in = c
-        layers += [nn.Conv2d(c_in, width, 3, 1, 1), nn.LeakyReLU(0.1)]
+        layers += [nn.Conv2d(c_in, width, 3, 1, 1), LeakyReLU(0.1)]
         self.net = nn.Sequential(*layers)
         self.head = nn.Linear(width * START * START, 1)
         xavier_init(self)
@@ -80,8 +81,8 @@ class UpBlock(nn.Module):
 
     def __init__(self, c_in: int, c_out: int, make_norm):
         super().__init__()
-        self.residual = nn.Sequential(make_norm(c_in), nn.ReLU(), nn.Upsample(scale_factor=2),
-                                      nn.Conv2d(c_in, c_out, 3, 1, 1), make_norm(c_out), nn.ReLU(),
+        self.residual = nn.Sequential(make_norm(c_in), ReLU(), nn.Upsample(scale_factor=2),
+                                      nn.Conv2d(c_in, c_out, 3, 1, 1), make_norm(c_out), ReLU(),
                                       nn.Conv2d(c_out, c_out, 3, 1, 1))
         self.shortcut = nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(c_in, c_out, 1))
 
@@ -96,7 +97,7 @@ class DownBlock(nn.Module):
     def __init__(self, c_in: int, c_out: int, down: bool, first: bool):
         super().__init__()
         pool = [nn.AvgPool2d(2)] if down else []
-        self.residual = nn.Sequential(*([] if first else [nn.ReLU()]), nn.Conv2d(c_in, c_out, 3, 1, 1), nn.ReLU(),
+        self.residual = nn.Sequential(*([] if first else [ReLU()]), nn.Conv2d(c_in, c_out, 3, 1, 1), ReLU(),
                                       nn.Conv2d(c_out, c_out, 3, 1, 1), *pool)
         if first:
             self.shortcut = nn.Sequential(*pool, nn.Conv2d(c_in, c_out, 1))
@@ -119,7 +120,7 @@ class ResNetGenerator(nn.Module):
         make_norm = choose(NORMS_2D, norm, "norm")
         self.width = width
         self.project = nn.Linear(z_dim, width * START * START)
-        self.net = nn.Sequential(*[UpBlock(width, width, make_norm) for _ in range(n)], make_norm(width), nn.ReLU(),
+        self.net = nn.Sequential(*[UpBlock(width, width, make_norm) for _ in range(n)], make_norm(width), ReLU(),
                                  nn.Conv2d(width, spec.channels, 3, 1, 1), nn.Tanh())
         xavier_init(self)
 
@@ -138,7 +139,7 @@ class ResNetDiscriminator(nn.Module):
         blocks = [DownBlock(spec.channels, width, down=True, first=True)]
         blocks += [DownBlock(width, width, down=True, first=False) for _ in range(n_down - 1)]
         blocks += [DownBlock(width, width, down=False, first=False) for _ in range(2)]
-        self.net = nn.Sequential(*blocks, nn.ReLU())
+        self.net = nn.Sequential(*blocks, ReLU())
         self.head = nn.Linear(width, 1)
         xavier_init(self)
 

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ConfigError
+from ..nn.activations import constant_slopes
 from .base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, with_total
 from .qp import qp_critic_loss
 
@@ -132,7 +133,9 @@ def joint_gradient_norm2(D, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """||grad_x D(x, z)||^2 + ||grad_z D(x, z)||^2 per pair [N], differentiable in D's weights; x and z are
     detached first, so only D learns from it."""
     x, z = x.detach().requires_grad_(True), z.detach().requires_grad_(True)
-    gx, gz = torch.autograd.grad(D(x, z).sum(), (x, z), create_graph=True)
+    with constant_slopes():  # relu'' = 0: spares the penalty's backward a pass of zeros through D
+        score = D(x, z).sum()
+    gx, gz = torch.autograd.grad(score, (x, z), create_graph=True)
     return gx.flatten(1).pow(2).sum(1) + gz.pow(2).sum(1)
 
 

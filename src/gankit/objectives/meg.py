@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..nn.activations import constant_slopes
 from ..training.precision import penalty_precision
 from .base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
 from .energy import EnergyCritic
@@ -24,7 +25,9 @@ def score_penalty(U: nn.Module, x: torch.Tensor) -> torch.Tensor:
     a per-pixel channel norm for images; algorithms.md section 9). [N]"""
     x = x.detach().requires_grad_(True)
     with penalty_precision(x):  # fp32 under fp16 autocast: an unscaled inner gradient would underflow
-        (grad,) = torch.autograd.grad(U(x).sum(), x, create_graph=True)
+        with constant_slopes():  # relu'' = 0: spares the penalty's backward a pass of zeros through U
+            score = U(x).sum()
+        (grad,) = torch.autograd.grad(score, x, create_graph=True)
         return grad.flatten(1).pow(2).sum(1)
 
 

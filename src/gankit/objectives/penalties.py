@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError
+from ..nn.activations import constant_slopes
 from ..registry import Registry
 from ..training.precision import penalty_precision
 
@@ -24,7 +25,9 @@ def input_gradient_norm(D: nn.Module, x: torch.Tensor) -> torch.Tensor:
     with penalty_precision(x):  # fp32 under fp16 autocast: an unscaled inner gradient would underflow
         x = x.detach()
         x = (x.float() if x.dtype in (torch.float16, torch.bfloat16) else x).requires_grad_(True)
-        (grad,) = torch.autograd.grad(D(x).sum(), x, create_graph=True, allow_unused=True)
+        with constant_slopes():  # relu'' = 0: spares the penalty's backward a pass of zeros through D
+            score = D(x).sum()
+        (grad,) = torch.autograd.grad(score, x, create_graph=True, allow_unused=True)
     if grad is None:  # a critic that ignores its input has zero gradient, not an error
         return torch.zeros(len(x), device=x.device)
     return grad.flatten(1).norm(dim=1)
