@@ -33,23 +33,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def two_process_runs(tmp_path_factory):
-    """One launch of 2 processes (gloo) with the environment torchrun gives its workers: a straight run, and
-    a run stopped at 3 and resumed to 6."""
-    out = tmp_path_factory.mktemp("dist")
-    config = out / "tiny.yaml"
-    config.write_text(yaml.safe_dump({**CONFIG, "seed": 0}))
+def launch_two(script: Path, config: Path, out: Path) -> list[str]:
+    """Runs script CONFIG OUT in 2 processes (gloo) with the environment torchrun gives its workers; their
+    outputs, after both exited 0."""
     src = str(Path(gankit.__file__).resolve().parent.parent)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]), "OMP_NUM_THREADS": "1",
            "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port()), "WORLD_SIZE": "2"}
-    workers = [subprocess.Popen([sys.executable, str(SCRIPT), str(config), str(out)], stdout=subprocess.PIPE,
+    workers = [subprocess.Popen([sys.executable, str(script), str(config), str(out)], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True,
                                 env={**env, "RANK": str(rank), "LOCAL_RANK": str(rank), "LOCAL_WORLD_SIZE": "2"})
                for rank in range(2)]
     outputs = [w.communicate(timeout=240)[0] for w in workers]
     assert [w.returncode for w in workers] == [0, 0], "\n".join(o[-3000:] for o in outputs)
-    return out, config, outputs
+    return outputs
+
+
+@pytest.fixture(scope="module")
+def two_process_runs(tmp_path_factory):
+    """One launch of 2 processes: a straight run, and a run stopped at 3 and resumed to 6."""
+    out = tmp_path_factory.mktemp("dist")
+    config = out / "tiny.yaml"
+    config.write_text(yaml.safe_dump({**CONFIG, "seed": 0}))
+    return out, config, launch_two(SCRIPT, config, out)
 
 
 def final_state(run_dir):
@@ -91,3 +96,11 @@ def test_resume_under_torchrun_is_exact_and_another_world_size_is_refused(two_pr
         assert torch.equal(a[key], b[key]), key
     assert main(["train", "--resume", str(resumed), "--set", "train.steps=8"]) == 2
     assert "trained on 2 process(es), this launch has 1" in capsys.readouterr().err
+
+
+def test_a_nan_on_one_process_stops_both_naming_the_term_and_the_process(tmp_path):
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump({**CONFIG, "seed": 0}))
+    outputs = launch_two(SCRIPT.with_name("distributed_failure_script.py"), config, tmp_path)
+    for output in outputs:  # the same report on both, not "another process" on the healthy one
+        assert "stopped: loss poison of phase D on process 1 became nan at step 1" in output

@@ -161,6 +161,16 @@ def all_ranks(flag: bool) -> bool:
     return bool(value)
 
 
+def first_report(report):
+    """(rank, report) of the lowest rank whose report is not None, or None. Every rank must call it at the same
+    point; it gathers Python objects, so it belongs on a failure path, not on every step."""
+    if world_size() == 1:
+        return None if report is None else (0, report)
+    gathered = [None] * world_size()
+    dist.all_gather_object(gathered, report)
+    return next(((r, item) for r, item in enumerate(gathered) if item is not None), None)
+
+
 def check_world_size(saved: int, source: Path) -> None:
     """Exact resume replays the same shards: another number of processes is refused."""
     if saved != world_size():

@@ -3,7 +3,6 @@ that calls backward() and step(); it never branches on the algorithm."""
 from __future__ import annotations
 
 import contextlib
-import math
 import signal
 import threading
 from pathlib import Path
@@ -105,13 +104,17 @@ class Trainer(RunOutputs, CheckpointState):
                      self.phase_steps[phase.name])
 
     def check_finite(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
-        """A NaN or inf loss (on any process) is a divergence, before its backward touches the weights."""
-        if distributed.all_ranks(bool(torch.isfinite(losses["total"]))):
+        """A NaN or inf loss (on any process) is a divergence, before its backward touches the weights; the
+        report names the term, its value and, under torchrun, the first process where it happened."""
+        finite = bool(torch.isfinite(losses["total"]))
+        if distributed.all_ranks(finite):
             return
-        bad = next((k for k, v in losses.items() if k != "total" and not torch.isfinite(v)), "total")
-        value = float(losses[bad].detach())
-        raise NonFinite(f"loss {bad} of phase {phase.name}", self.step + 1,
-                        value if not math.isfinite(value) else "non-finite on another process")
+        mine = None
+        if not finite:
+            bad = next((k for k, v in losses.items() if k != "total" and not torch.isfinite(v)), "total")
+            mine = (f"loss {bad} of phase {phase.name}", float(losses[bad].detach()))
+        rank, (quantity, value) = distributed.first_report(mine)
+        raise NonFinite(quantity + on_process(rank), self.step + 1, value)
 
     def accumulate(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
         for key, value in losses.items():
@@ -175,16 +178,19 @@ class Trainer(RunOutputs, CheckpointState):
 
     def watch_health(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
         """The divergence detector on this phase's loss and its networks' gradient and weight norms; under
-        torchrun every process takes the same decision (losses differ between processes)."""
+        torchrun every process takes the same decision (losses differ between processes), reported with the
+        first process where a quantity exploded."""
         failure = None
         try:
             self.watch.observe(phase_health(phase.name, losses, self.parameters_of(phase)),
                                self.step + 1)
         except Diverged as err:
             failure = err
-        if not distributed.all_ranks(failure is None):
-            raise failure or Diverged("a watched quantity of another process", self.step + 1, float("nan"),
-                                      float("nan"), self.watch.factor)
+        if distributed.all_ranks(failure is None):
+            return
+        mine = None if failure is None else (failure.quantity, failure.value, failure.level)
+        rank, (quantity, value, level) = distributed.first_report(mine)
+        raise Diverged(quantity + on_process(rank), self.step + 1, value, level, self.watch.factor)
 
     def parameters_of(self, phase: Phase) -> dict[str, list[torch.nn.Parameter]]:
         """The parameters of each network a phase updates (listed once: walking the modules every phase costs).
@@ -260,6 +266,11 @@ class Trainer(RunOutputs, CheckpointState):
             yield
         finally:
             signal.signal(signal.SIGINT, previous)
+
+
+def on_process(rank: int) -> str:
+    """Where a failure happened, for its message: nothing in one process."""
+    return f" on process {rank}" if distributed.world_size() > 1 else ""
 
 
 def require_resumable(run_dir: Path) -> None:

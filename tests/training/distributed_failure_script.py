@@ -1,0 +1,35 @@
+"""Run by tests/training/test_distributed.py in 2 processes: process 1's critic loss becomes NaN at the first step.
+Both processes must stop there, each saying which term, where and on which process."""
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import yaml
+
+from gankit.config import build_config
+from gankit.data import load_dataset
+from gankit.experiment import build_experiment
+from gankit.training import distributed
+from gankit.training.divergence import NonFinite
+from gankit.training.trainer import Trainer
+
+config, out = sys.argv[1], Path(sys.argv[2])
+cfg = build_config(yaml.safe_load(Path(config).read_text()))
+distributed.setup(cfg)
+dataset = load_dataset(cfg.data.name, cfg.data.resolution)
+trainer = Trainer(build_experiment(cfg, dataset.spec), dataset, out / f"rank{distributed.rank()}")
+critic = trainer.phases[0]
+
+
+def poisoned(batch):
+    losses = critic.loss(batch)
+    if distributed.rank() == 1:
+        losses["poison"] = losses["total"] * float("nan")
+        losses["total"] = losses["total"] + losses["poison"]
+    return losses
+
+
+try:
+    trainer.run_phase(replace(critic, loss=poisoned))
+except NonFinite as err:
+    print(f"stopped: {err}")
