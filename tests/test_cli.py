@@ -125,6 +125,18 @@ def test_resume_of_a_finished_run_says_so(tmp_path, capsys):
     assert code == 0 and "already at step 1 of 1" in out
 
 
+def test_a_resume_that_stretches_a_cosine_schedule_says_how_far_the_lr_moves(tmp_path, capsys):
+    """optim.D: cosine over train.steps, to 0.1 of lr 1e-3. D takes 2 steps per iteration (n_critic 2): 6 of 6
+    at step 3, where the lr has reached its end, 1e-4; over 12 it is half-way there: 1e-3 (0.1 + 0.9 / 2)."""
+    cfg = config_file(tmp_path, TINY_TOY, optim={"G": {"lr": 1e-3}, "D": {"lr": 1e-3, "lr_schedule": "cosine"}})
+    code, out, _ = run(capsys, "train", "--config", cfg, "--set", "train.steps=3")
+    code, out, _ = run(capsys, "train", "--resume", run_dir_of(out), "--set", "train.steps=6")
+    assert code == 0
+    notes = [line for line in out.splitlines() if line.startswith("note: optim.")]
+    assert notes == ["note: optim.D's cosine schedule spans train.steps (its decay_steps is 0): 12 optimizer steps "
+                     "now, not 6, so its lr moves from 0.0001 to 0.00055 at this step"]
+
+
 def test_list_and_help(capsys):
     code, out, _ = run(capsys, "list")
     assert code == 0

@@ -34,6 +34,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         for reason in trainer.skipped:
             say(f"skipped a checkpoint that does not load: {reason}")
         say(f"resuming {trainer.run_dir} from step {trainer.step}")
+        for note in trainer.stretched_schedules():
+            say(note)
         if trainer.step >= cfg.train.steps:
             say(f"the run is already at step {trainer.step} of {cfg.train.steps}; raise it with --set train.steps=N")
             return 0

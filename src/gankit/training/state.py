@@ -8,6 +8,7 @@ import torch
 
 from . import distributed
 from .checkpoint import checkpoint_path, newest_loadable, prune_checkpoints, save_checkpoint
+from .optim import stretched_schedule
 
 
 class CheckpointState:
@@ -46,11 +47,21 @@ class CheckpointState:
         self.step = int(meta["step"])
         self.phase_steps.update(meta.get("phase_steps", {}))
         self.rollbacks = int(meta.get("rollbacks", 0))
+        self.saved_train_steps = int(meta["config"]["train"]["steps"])  # a resume may have raised it since
         self._counts = {k: int(v) for k, v in meta.get("loss_counts", {}).items()}
         self._sums = {k: tensors[f"loss_sums.{k}"] for k in self._counts if f"loss_sums.{k}" in tensors}
         self._counts = {k: v for k, v in self._counts.items() if k in self._sums}
         if distributed.is_main():
             self.log.truncate_after(self.step)
+
+    def stretched_schedules(self) -> list[str]:
+        """Notes on the lr schedules that span train.steps, where this resume changed it (one per network)."""
+        notes = []
+        for name, update in self.exp.updates.items():
+            before = update.total_steps * self.saved_train_steps // self.cfg.train.steps  # same steps per iteration
+            note = stretched_schedule(name, update.cfg, update.num_steps, before, update.total_steps)
+            notes += [note] if note else []
+        return notes
 
     def resume(self) -> Path:
         """Restores weights, optimizers, EMA, RNG, data position and step from the run's newest checkpoint

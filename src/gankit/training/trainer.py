@@ -42,6 +42,7 @@ class Trainer(RunOutputs, CheckpointState):
         self.lock = RunLock(self.run_dir)
         self.watch = DivergenceDetector(self.cfg.train.divergence_factor)
         self.rollbacks = 0
+        self.saved_train_steps = self.cfg.train.steps  # train.steps of the checkpoint resumed from
         self.skipped: list[str] = []  # why newer checkpoints did not load at resume
         self.initial_state = None  # the state to roll back to before any checkpoint exists
         self.step = 0
