@@ -35,8 +35,8 @@ def constant_slopes():
 
 
 class ReLU(nn.ReLU):
-    """nn.ReLU; under constant_slopes(), where(x <= 0, 0, x): the same values and first derivative (NaN
-    included), and a derivative that takes the mask as a constant."""
+    """nn.ReLU; under constant_slopes(), where(x <= 0, 0, x): the same values (-0.0 becomes +0.0, an equal
+    number) and first derivative, NaN included, and a derivative that takes the mask as a constant."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if _MODE.constant:
