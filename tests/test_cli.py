@@ -127,7 +127,7 @@ def test_resume_of_a_finished_run_says_so(tmp_path, capsys):
 
 def test_a_resume_that_stretches_a_cosine_schedule_says_how_far_the_lr_moves(tmp_path, capsys):
     """optim.D: cosine over train.steps, to 0.1 of lr 1e-3. D takes 2 steps per iteration (n_critic 2): 6 of 6
-    at step 3, where the lr has reached its end, 1e-4; over 12 it is half-way there: 1e-3 (0.1 + 0.9 / 2)."""
+    at step 3, where the lr has reached its end, 1e-4; over 12 it is half-way there: 1e-3 x (0.1 + 0.9 / 2) = 5.5e-4."""
     cfg = config_file(tmp_path, TINY_TOY, optim={"G": {"lr": 1e-3}, "D": {"lr": 1e-3, "lr_schedule": "cosine"}})
     code, out, _ = run(capsys, "train", "--config", cfg, "--set", "train.steps=3")
     code, out, _ = run(capsys, "train", "--resume", run_dir_of(out), "--set", "train.steps=6")

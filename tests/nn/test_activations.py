@@ -8,7 +8,7 @@ import torch
 from gankit.data import DataSpec
 from gankit.nn import DISCRIMINATORS, build_network
 from gankit.nn.activations import LeakyReLU, ReLU, constant_slopes
-from gankit.objectives import penalties
+from gankit.objectives import encoder_gans, meg, penalties
 
 
 @pytest.mark.parametrize("module", [ReLU(), LeakyReLU(0.2)], ids=["relu", "leaky_relu"])
@@ -16,6 +16,7 @@ from gankit.objectives import penalties
 def test_values_and_first_derivatives_are_the_modules_own(module, dtype):
     x = torch.randn(64, 9).to(dtype)
     x[0, :3] = 0.0  # the kink: both forms take the x <= 0 branch there
+    x[1, :4] = torch.tensor([float("nan"), float("inf"), -float("inf"), -0.0])
     outs, grads = [], []
     for mode in (contextlib.nullcontext, constant_slopes):
         leaf = x.clone().requires_grad_(True)
@@ -25,7 +26,29 @@ def test_values_and_first_derivatives_are_the_modules_own(module, dtype):
         outs.append(y.detach())
         grads.append(g)
     assert outs[1].dtype == dtype
-    assert torch.equal(outs[0], outs[1]) and torch.equal(grads[0], grads[1])
+    exactly = {"rtol": 0, "atol": 0, "equal_nan": True}  # NaN where NaN; -0.0 may come out as +0.0, an equal number
+    torch.testing.assert_close(outs[1], outs[0], **exactly)
+    torch.testing.assert_close(grads[1], grads[0], **exactly)
+
+
+@pytest.mark.parametrize("module", [ReLU(), LeakyReLU(0.2)], ids=["relu", "leaky_relu"])
+def test_derivatives_up_to_the_third_are_right_under_constant_slopes(module):
+    """Numerical checks in float64 of f(x) = act(x)^3 / 3: its gradient, its second derivative, and the third
+    (through the gradient of f' with create_graph), away from the kink where they exist."""
+    x = torch.randn(12, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    x = (x + 0.2 * x.sign()).requires_grad_(True)
+
+    def f(t):
+        with constant_slopes():
+            return module(t) ** 3 / 3
+
+    def f_prime(t):
+        (g,) = torch.autograd.grad(f(t).sum(), t, create_graph=True)
+        return g
+
+    assert torch.autograd.gradcheck(f, (x,))
+    assert torch.autograd.gradgradcheck(f, (x,))
+    assert torch.autograd.gradgradcheck(f_prime, (x,))
 
 
 def test_the_mode_is_scoped_and_restored():
@@ -76,15 +99,25 @@ def test_the_penalty_backward_skips_a_pass_of_zeros_with_the_same_gradients(name
     assert all(torch.equal(a, b) for a, b in zip(weights, constant_weights))
 
 
-def test_gankit_penalties_score_their_points_with_constant_slopes(monkeypatch):
-    modes = []
+def recording_modes(modes: list):
+    """A critic of (x) or (x, z) that records whether constant slopes were on when it was called."""
     critic = build_network(DISCRIMINATORS, "mlp", {"hidden": 8}, "D", spec=DataSpec("t", (2,)), z_dim=2)
 
-    def D(x):
+    def D(x, z=None):
         from gankit.nn.activations import _MODE
 
         modes.append(_MODE.constant)
-        return critic(x)
+        return critic(x if z is None else x + z)
 
-    penalties.gradient_penalty(D, torch.randn(4, 2), torch.randn(4, 2)).mean().backward()
+    return D
+
+
+@pytest.mark.parametrize("penalty", [
+    lambda D, x: penalties.gradient_penalty(D, x, torch.randn(4, 2)),
+    lambda D, x: meg.score_penalty(D, x),
+    lambda D, x: encoder_gans.joint_gradient_norm2(D, x, torch.randn(4, 2)),
+], ids=["gradient_penalty", "meg_score_penalty", "joint_gradient_norm2"])
+def test_gankit_penalties_score_their_points_with_constant_slopes(penalty):
+    modes = []
+    penalty(recording_modes(modes), torch.randn(4, 2)).mean().backward()
     assert modes == [True]

@@ -1,5 +1,6 @@
-"""Run by tests/training/test_distributed.py in 2 processes: process 1's critic loss becomes NaN at the first step.
-Both processes must stop there, each saying which term, where and on which process."""
+"""Run by tests/training/test_distributed.py in 2 processes: process 1's critic loss becomes NaN at the first step,
+then its divergence watch sees an explosion. Both processes must stop each time, each saying which term or
+quantity, where and on which process."""
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -10,7 +11,7 @@ from gankit.config import build_config
 from gankit.data import load_dataset
 from gankit.experiment import build_experiment
 from gankit.training import distributed
-from gankit.training.divergence import NonFinite
+from gankit.training.divergence import Diverged, NonFinite
 from gankit.training.trainer import Trainer
 
 config, out = sys.argv[1], Path(sys.argv[2])
@@ -29,7 +30,17 @@ def poisoned(batch):
     return losses
 
 
+def exploded(health, step):
+    raise Diverged("D/grad_norm", step, 1e9, 2.0, trainer.watch.factor)
+
+
 try:
     trainer.run_phase(replace(critic, loss=poisoned))
 except NonFinite as err:
-    print(f"stopped: {err}")
+    print(f"stopped: {err} | quantity={err.quantity} process={err.process}")
+if distributed.rank() == 1:
+    trainer.watch.observe = exploded
+try:
+    trainer.run_phase(critic)
+except Diverged as err:
+    print(f"stopped: {err} | quantity={err.quantity} process={err.process}")

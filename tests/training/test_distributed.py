@@ -43,7 +43,11 @@ def launch_two(script: Path, config: Path, out: Path) -> list[str]:
                                 stderr=subprocess.STDOUT, text=True,
                                 env={**env, "RANK": str(rank), "LOCAL_RANK": str(rank), "LOCAL_WORLD_SIZE": "2"})
                for rank in range(2)]
-    outputs = [w.communicate(timeout=240)[0] for w in workers]
+    try:
+        outputs = [w.communicate(timeout=240)[0] for w in workers]
+    finally:  # a hung collective must not leave a worker holding the port
+        for w in workers:
+            w.kill()
     assert [w.returncode for w in workers] == [0, 0], "\n".join(o[-3000:] for o in outputs)
     return outputs
 
@@ -98,9 +102,13 @@ def test_resume_under_torchrun_is_exact_and_another_world_size_is_refused(two_pr
     assert "trained on 2 process(es), this launch has 1" in capsys.readouterr().err
 
 
-def test_a_nan_on_one_process_stops_both_naming_the_term_and_the_process(tmp_path):
+def test_a_failure_on_one_process_stops_both_naming_the_term_and_the_process(tmp_path):
     config = tmp_path / "tiny.yaml"
     config.write_text(yaml.safe_dump({**CONFIG, "seed": 0}))
     outputs = launch_two(SCRIPT.with_name("distributed_failure_script.py"), config, tmp_path)
-    for output in outputs:  # the same report on both, not "another process" on the healthy one
-        assert "stopped: loss poison of phase D on process 1 became nan at step 1" in output
+    for output in outputs:  # the same report on both, not "another process" on the healthy one; the quantity
+        # stays the bare name (a rollback event records it), the process is a field of its own
+        assert ("stopped: loss poison of phase D on process 1 became nan at step 1 "
+                "| quantity=loss poison of phase D process=1") in output
+        assert ("stopped: D/grad_norm on process 1 = 1e+09 at step 1, over 1000x its running level 2 "
+                "| quantity=D/grad_norm process=1") in output

@@ -9,7 +9,7 @@ from gankit.config import OptimizerConfig, ParamGroupConfig, TransformConfig
 from gankit.errors import ConfigError
 from gankit.experiment import build_experiment
 from gankit.data import load_dataset
-from gankit.training.optim import NetworkUpdate, lr_factor
+from gankit.training.optim import NetworkUpdate, lr_factor, stretched_schedule
 
 from ..conftest import TINY_TOY, tiny
 from .test_trainer import assert_bit_identical, full_state, make_trainer
@@ -134,3 +134,13 @@ def test_rollback_scale_multiplies_the_scheduled_rate(tmp_path):
     exp = build_experiment(cfg, load_dataset(cfg.data.name).spec)
     exp.updates["D"].scale_lr(0.25)
     assert exp.optimizers["D"].param_groups[0]["lr"] == pytest.approx(0.0025)
+
+
+def test_a_stretched_schedules_note_gives_the_lr_in_use_after_rollbacks():
+    """Cosine from 1e-3 to 0 over 8 steps, at step 4 of a run stretched to 16: lr 5e-4 before, 1e-3 x
+    (1 + cos(pi / 4)) / 2 after, both halved by a rollback's lr scale of 0.5; nothing for a fixed length."""
+    cfg = OptimizerConfig(lr=1e-3, lr_schedule="cosine", decay_factor=0.0)
+    note = stretched_schedule("D", cfg, 4, 8, 16, scale=0.5)
+    assert note.endswith(f"from 0.00025 to {0.5e-3 * (1 + math.cos(math.pi / 4)) / 2:.3g} at this step")
+    assert stretched_schedule("D", OptimizerConfig(lr=1e-3, lr_schedule="cosine", decay_steps=8), 4, 8, 16) is None
+    assert stretched_schedule("D", cfg, 4, 8, 8) is None

@@ -34,11 +34,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         for reason in trainer.skipped:
             say(f"skipped a checkpoint that does not load: {reason}")
         say(f"resuming {trainer.run_dir} from step {trainer.step}")
-        for note in trainer.stretched_schedules():
-            say(note)
         if trainer.step >= cfg.train.steps:
             say(f"the run is already at step {trainer.step} of {cfg.train.steps}; raise it with --set train.steps=N")
             return 0
+        for note in trainer.stretched_schedules():
+            say(note)
     say(f"run directory: {trainer.run_dir}" + (f" ({distributed.world_size()} processes)" if distributed.world_size() > 1 else ""))
     result = trainer.fit()
     if distributed.is_main():

@@ -5,7 +5,9 @@ PyTorch records the derivative of relu'(x) with respect to x as a tensor of zero
 zeros back through every layer below: on the ring8 WGAN-GP critic, 5 of its 30 matrix products per step
 multiply zeros. Inside `constant_slopes()` these modules compute the same values and the same first
 derivatives, with the slope (1 or the negative slope, a function of sign(x) only) recorded as a constant, which
-it is wherever the derivative exists."""
+it is wherever the derivative exists. With infinite values inside the critic the two may differ in which
+gradients are NaN (the native zeros times inf); the trainer stops such a step at its non-finite loss anyway.
+The custom Functions define no jvp or vmap rule: forward-mode AD and torch.func belong outside the mode."""
 from __future__ import annotations
 
 import threading

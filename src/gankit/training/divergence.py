@@ -22,17 +22,24 @@ DECAY = 0.99   # of the running log level, per observation
 class Diverged(TrainingDiverged):
     """A watched quantity exploded; carries what, where and how much, for the trainer's policy."""
 
-    def __init__(self, quantity: str, step: int, value: float, level: float, factor: float):
-        self.quantity, self.step, self.value, self.level = quantity, step, value, level
-        super().__init__(f"{quantity} = {value:.3g} at step {step}, over {factor:g}x its running level {level:.3g}")
+    def __init__(self, quantity: str, step: int, value: float, level: float, factor: float,
+                 process: int | None = None):
+        self.quantity, self.step, self.value, self.level, self.process = quantity, step, value, level, process
+        super().__init__(f"{quantity}{where(process)} = {value:.3g} at step {step}, over {factor:g}x its running "
+                         f"level {level:.3g}")
 
 
 class NonFinite(Diverged):
     """A loss became NaN or infinite: handled as a divergence (stop, or roll back under train.on_divergence)."""
 
-    def __init__(self, quantity: str, step: int, value: float):
-        self.quantity, self.step, self.value, self.level = quantity, step, value, float("nan")
-        TrainingDiverged.__init__(self, f"{quantity} became {value} at step {step}")
+    def __init__(self, quantity: str, step: int, value: float, process: int | None = None):
+        self.quantity, self.step, self.value, self.level, self.process = quantity, step, value, float("nan"), process
+        TrainingDiverged.__init__(self, f"{quantity}{where(process)} became {value} at step {step}")
+
+
+def where(process: int | None) -> str:
+    """The process a failure happened on, for its message: nothing in a run of one process (None)."""
+    return "" if process is None else f" on process {process}"
 
 
 @torch.no_grad()

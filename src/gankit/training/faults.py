@@ -71,9 +71,9 @@ def handle_divergence(trainer, err: Diverged) -> None:
     if not distributed.is_main():  # every process rolls back; process 0 alone writes about it
         return
     trainer.log.rewind(trainer.step)
-    trainer.log.write({"step": trainer.step, "event": "divergence rollback", "quantity": err.quantity,
-                       "diverged_at": err.step, "value": err.value, "level": err.level,
-                       "restored": source,
+    process = {} if err.process is None else {"process": err.process}  # under torchrun: where it happened
+    trainer.log.write({"step": trainer.step, "event": "divergence rollback", "quantity": err.quantity, **process,
+                       "diverged_at": err.step, "value": err.value, "level": err.level, "restored": source,
                        "lr": lrs})
     tqdm.write(f"gankit: {err}; rolled back to step {trainer.step} ({source}), learning rates now "
                + ", ".join(f"{k} {v:.3g}" for k, v in lrs.items()))

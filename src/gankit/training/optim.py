@@ -79,12 +79,14 @@ def lr_factor(cfg: OptimizerConfig, step: int, total_steps: int) -> float:
     return warm
 
 
-def stretched_schedule(name: str, cfg: OptimizerConfig, step: int, before: int, after: int) -> str | None:
+def stretched_schedule(name: str, cfg: OptimizerConfig, step: int, before: int, after: int,
+                       scale: float = 1.0) -> str | None:
     """What a resume that moved train.steps does to a cosine schedule that spans it (decay_steps 0): a note
-    with the lr at this step under the old and the new length, or None where nothing moves."""
+    with the lr at this step under the old and the new length (scale: what rollbacks left of it), or None
+    where nothing moves."""
     if cfg.lr_schedule != "cosine" or cfg.decay_steps or before == after:
         return None
-    old, new = (cfg.lr * lr_factor(cfg, step, total) for total in (before, after))
+    old, new = (cfg.lr * scale * lr_factor(cfg, step, total) for total in (before, after))
     return (f"note: optim.{name}'s cosine schedule spans train.steps (its decay_steps is 0): {after} optimizer "
             f"steps now, not {before}, so its lr moves from {old:.3g} to {new:.3g} at this step")
 

@@ -47,7 +47,8 @@ class CheckpointState:
         self.step = int(meta["step"])
         self.phase_steps.update(meta.get("phase_steps", {}))
         self.rollbacks = int(meta.get("rollbacks", 0))
-        self.saved_train_steps = int(meta["config"]["train"]["steps"])  # a resume may have raised it since
+        saved = meta.get("config", {}).get("train", {}).get("steps", self.cfg.train.steps)
+        self.saved_train_steps = int(saved)  # a resume may have raised it since
         self._counts = {k: int(v) for k, v in meta.get("loss_counts", {}).items()}
         self._sums = {k: tensors[f"loss_sums.{k}"] for k in self._counts if f"loss_sums.{k}" in tensors}
         self._counts = {k: v for k, v in self._counts.items() if k in self._sums}
@@ -59,7 +60,7 @@ class CheckpointState:
         notes = []
         for name, update in self.exp.updates.items():
             before = update.total_steps * self.saved_train_steps // self.cfg.train.steps  # same steps per iteration
-            note = stretched_schedule(name, update.cfg, update.num_steps, before, update.total_steps)
+            note = stretched_schedule(name, update.cfg, update.num_steps, before, update.total_steps, update.lr_scale)
             notes += [note] if note else []
         return notes
 
