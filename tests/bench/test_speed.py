@@ -64,6 +64,23 @@ def test_race_stops_the_clock_while_evaluating():
     assert race(lambda: None, lambda: 9.0, 5.0, 1, 3)["seconds"] is None
 
 
+def test_races_taking_turns_draw_what_each_would_draw_alone():
+    """Each race's global-RNG stream is its own: a race beside another that draws from the global RNG too ends
+    at the same step with the same value as alone."""
+    from gankit.bench.ttq import Race, take_turns
+
+    def walker(seed: int):
+        torch.manual_seed(seed)
+        total = []
+        return Race(lambda: total.append(float(torch.rand(()))), lambda: -sum(total), -3.0, 2, 40)
+
+    alone = {seed: take_turns({"r": walker(seed)})["r"] for seed in (0, 1)}
+    together = take_turns({seed: walker(seed) for seed in (0, 1)})
+    for seed in (0, 1):
+        assert (together[seed]["step"], together[seed]["fd"]) == (alone[seed]["step"], alone[seed]["fd"])
+    assert together[0]["step"] is not None and together[0]["fd"] <= -3.0
+
+
 def test_time_to_quality_of_the_plain_loop_is_its_own_reference():
     from gankit.bench.ttq import GANKIT_T2, PLAIN, run_time_to_quality
 
