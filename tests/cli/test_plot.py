@@ -2,7 +2,7 @@
 from PIL import Image
 
 from gankit.cli import main
-from gankit.cli.plot import split_series
+from gankit.cli.plot import constant_counts, split_series
 
 
 def test_split_series_puts_loss_lines_and_evaluations_apart():
@@ -11,6 +11,12 @@ def test_split_series_puts_loss_lines_and_evaluations_apart():
     losses, metrics = split_series(records)
     assert losses == {"D/total": [(1, 1.0), (2, 0.5)], "gp": [(1, 0.1), (2, 0.2)]}
     assert metrics == {"toy/hq": [(2, 0.3)]}
+
+
+def test_counts_that_never_change_are_told_not_drawn():
+    metrics = {"digits/n_real": [(1, 797), (2, 797)], "digits/classes": [(1, 9), (2, 10)],
+               "digits/fd": [(1, 3.0), (2, 3.0)], "toy/modes": [(2, 8)]}
+    assert constant_counts(metrics) == {"digits/n_real": 797}  # a moving count, a real number, one evaluation
 
 
 def test_plot_writes_a_png(tmp_path, capsys):

@@ -22,8 +22,16 @@ def split_series(records: list[dict]) -> tuple[dict[str, list], dict[str, list]]
     return losses, metrics
 
 
+def constant_counts(metrics: dict[str, list]) -> dict[str, float]:
+    """The metrics written as the same integer at every one of several evaluations (sample counts, k, splits,
+    and classes that never move): a line of text rather than a panel each."""
+    return {key: points[0][1] for key, points in metrics.items()
+            if len(points) > 1 and all(isinstance(v, int) and v == points[0][1] for _, v in points)}
+
+
 def plot_curves(losses: dict[str, list], metrics: dict[str, list], path: Path, title: str) -> None:
-    """Phase totals in one panel, the other loss terms in a second, each metric in a panel of its own."""
+    """Phase totals in one panel, the other loss terms in a second, each metric in a panel of its own (those
+    constant_counts finds under the title instead)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -34,10 +42,14 @@ def plot_curves(losses: dict[str, list], metrics: dict[str, list], path: Path, t
     totals = {k: v for k, v in losses.items() if k.endswith("/total")}
     terms = {k: v for k, v in losses.items() if k not in totals}
     panels = [("phase losses", totals), ("loss terms and diagnostics", terms)] * bool(losses)
-    panels = [(t, s) for t, s in panels if s] + [(k, {k: v}) for k, v in metrics.items()]
+    constant = constant_counts(metrics)
+    panels = [(t, s) for t, s in panels if s] + [(k, {k: v}) for k, v in metrics.items() if k not in constant]
+    if constant:
+        title += "\nthe same at every evaluation: " + ", ".join(f"{k} {v:g}" for k, v in constant.items())
     cols = min(3, len(panels))
     rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.4 * rows), dpi=100, squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.4 * rows + 0.4), dpi=100, squeeze=False,
+                             layout="constrained")  # keeps the title clear of the top row's panel titles
     for ax, (name, series) in zip(axes.flat, panels):
         for i, (key, points) in enumerate(series.items()):
             steps, values = zip(*points)
@@ -46,12 +58,11 @@ def plot_curves(losses: dict[str, list], metrics: dict[str, list], path: Path, t
         ax.set_title(name)
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
-        if len(series) > 1:
+        if list(series) != [name]:  # a panel of named lines (phase totals, terms), even of one line
             ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     fig.suptitle(title)
-    fig.tight_layout()
     write_atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
     plt.close(fig)
 
