@@ -67,11 +67,6 @@ def take_turns(races: dict[str, Race]) -> dict[str, dict]:
     return {name: r.result for name, r in races.items()}
 
 
-def race(step_once, evaluate, threshold: float, eval_every: int, max_steps: int) -> dict:
-    """Runs step_once until evaluate() (every eval_every steps, off the clock) is <= threshold."""
-    return take_turns({"one": Race(step_once, evaluate, threshold, eval_every, max_steps)})["one"]
-
-
 def preset_race(preset: str, workdir: Path, threshold: float, eval_every: int, max_steps: int) -> Race:
     return config_race(load_preset(preset), preset, workdir, threshold, eval_every, max_steps)
 

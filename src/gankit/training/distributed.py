@@ -162,10 +162,11 @@ def all_ranks(flag: bool) -> bool:
 
 
 def first_report(report):
-    """(rank, report) of the lowest rank whose report is not None, or None. Every rank must call it at the same
-    point; it gathers Python objects, so it belongs on a failure path, not on every step."""
+    """(rank, report) of the lowest rank whose report is not None, or None; the rank is None in a run of one
+    process, whose messages need not name it. Every rank must call it at the same point; it gathers Python
+    objects, so it belongs on a failure path, not on every step."""
     if world_size() == 1:
-        return None if report is None else (0, report)
+        return None if report is None else (None, report)
     gathered = [None] * world_size()
     dist.all_gather_object(gathered, report)
     return next(((r, item) for r, item in enumerate(gathered) if item is not None), None)

@@ -115,7 +115,7 @@ class Trainer(RunOutputs, CheckpointState):
             bad = next((k for k, v in losses.items() if k != "total" and not torch.isfinite(v)), "total")
             mine = (f"loss {bad} of phase {phase.name}", float(losses[bad].detach()))
         rank, (quantity, value) = distributed.first_report(mine)
-        raise NonFinite(quantity, self.step + 1, value, on_process(rank))
+        raise NonFinite(quantity, self.step + 1, value, rank)
 
     def accumulate(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
         for key, value in losses.items():
@@ -191,7 +191,7 @@ class Trainer(RunOutputs, CheckpointState):
             return
         mine = None if failure is None else (failure.quantity, failure.value, failure.level)
         rank, (quantity, value, level) = distributed.first_report(mine)
-        raise Diverged(quantity, self.step + 1, value, level, self.watch.factor, on_process(rank))
+        raise Diverged(quantity, self.step + 1, value, level, self.watch.factor, rank)
 
     def parameters_of(self, phase: Phase) -> dict[str, list[torch.nn.Parameter]]:
         """The parameters of each network a phase updates (listed once: walking the modules every phase costs).
@@ -267,11 +267,6 @@ class Trainer(RunOutputs, CheckpointState):
             yield
         finally:
             signal.signal(signal.SIGINT, previous)
-
-
-def on_process(rank: int) -> int | None:
-    """The process a failure happened on, None in a run of one process (its messages do not name it)."""
-    return rank if distributed.world_size() > 1 else None
 
 
 def require_resumable(run_dir: Path) -> None:
