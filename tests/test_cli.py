@@ -106,7 +106,7 @@ def test_incompatible_checkpoint(tmp_path, capsys):
     from gankit.config import build_config
     from gankit.data import load_dataset
     from gankit.errors import CheckpointError
-    from gankit.experiment import build_experiment
+    from gankit.training.experiment import build_experiment
     from gankit.training.checkpoint import find_checkpoint, load_checkpoint
 
     cfg = build_config(TINY_TOY, overrides=["model.D.options.hidden=8"])

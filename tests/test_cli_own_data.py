@@ -50,7 +50,7 @@ def test_sample_out_dir_writes_pngs_the_folder_loader_reads(tmp_path, capsys):
     import torch
 
     from gankit.data import load_dataset
-    from gankit.experiment import experiment_from_checkpoint
+    from gankit.training.experiment import experiment_from_checkpoint
 
     code, out, _ = run(capsys, "train", "--config", config_file(tmp_path, TINY_DIGITS), "--set", "train.steps=1")
     run_path = run_dir_of(out)

@@ -25,18 +25,35 @@ class DataConfig:
 
 @dataclass
 class NetworkConfig:
-    name: str = "mlp"      # network family (gankit list networks)
+    name: str = ""         # network family (gankit list networks); '' = the one the objective declares
     options: dict = field(default_factory=dict)  # keyword arguments of that network, e.g. {hidden: 256}
 
 
 @dataclass
 class ModelConfig:
+    """Written and read as one mapping: z_dim, then model.<network> for each network the objective declares
+    (G and D for a GAN, f for IGN, an outside objective's own names); the objective fills in the ones not named."""
     z_dim: int = 32        # dimension of the latent z ~ N(0, I)
-    G: NetworkConfig = field(default_factory=lambda: NetworkConfig("mlp"))
-    D: NetworkConfig = field(default_factory=lambda: NetworkConfig("mlp"))
-    E: NetworkConfig = field(default_factory=lambda: NetworkConfig("mlp"))  # encoder, for objectives with one
-    U: NetworkConfig = field(default_factory=lambda: NetworkConfig("mlp"))  # energy (low on real): ebm, meg
-    T: NetworkConfig = field(default_factory=lambda: NetworkConfig("mlp"))  # statistics network T(x, z): meg
+    networks: dict[str, NetworkConfig] = field(default_factory=dict)  # network name -> its family and options
+
+    def to_dict(self) -> dict:
+        return {"z_dim": self.z_dim, **{k: _plain(dataclasses.asdict(v)) for k, v in self.networks.items()}}
+
+    @classmethod
+    def from_mapping(cls, data: Any, path: str) -> "ModelConfig":
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"config field {path}: expected a mapping, got {data!r}")
+        networks = {}
+        for key, value in data.items():
+            if key == "z_dim":
+                continue
+            if not isinstance(key, str) or not key.isidentifier():
+                raise ConfigError(f"config field {path}.{key}: a network name is a word (letters, digits, _)")
+            networks[key] = from_dict(NetworkConfig, value, f"{path}.{key}")
+        z_dim = _scalar(data.get("z_dim", cls.z_dim), int, f"{path}.z_dim")
+        return cls(z_dim, networks)
 
 
 @dataclass
@@ -96,10 +113,6 @@ class OptimizerConfig:
     decay_factor: float = 0.1  # step: lr multiplier per drop; cosine: the final lr as a fraction of lr
 
 
-def _default_optimizers() -> dict[str, OptimizerConfig]:
-    return {"G": OptimizerConfig(), "D": OptimizerConfig()}
-
-
 @dataclass
 class TrainConfig:
     steps: int = 2000          # iterations; each ends with the generator phase
@@ -140,13 +153,18 @@ class Config:
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     penalties: list[PenaltyConfig] = field(default_factory=list)
     constraints: list[ConstraintConfig] = field(default_factory=list)
-    optim: dict[str, OptimizerConfig] = field(default_factory=_default_optimizers)
+    optim: dict[str, OptimizerConfig] = field(default_factory=dict)  # network name -> its optimizer (defaults filled in)
     train: TrainConfig = field(default_factory=TrainConfig)
     log: LogConfig = field(default_factory=LogConfig)
     augment: str = ""          # DiffAugment of the critic's inputs, e.g. color,translation,cutout ('' = none)
 
+    # not a config field: networks a preset named for another objective (build_config), dropped if not built
+    inherited_networks = frozenset()
+
     def to_dict(self) -> dict:
-        return _plain(dataclasses.asdict(self))
+        out = _plain(dataclasses.asdict(self))
+        out["model"] = self.model.to_dict()
+        return out
 
 
 # --- building from plain dicts, with type checks --------------------------------------------
@@ -166,6 +184,8 @@ def _plain(value: Any) -> Any:
 
 def _convert(value: Any, tp: Any, path: str) -> Any:
     origin = typing.get_origin(tp)
+    if tp is ModelConfig:  # one mapping of z_dim and networks named by the objective
+        return ModelConfig.from_mapping(value, path)
     if dataclasses.is_dataclass(tp):
         return from_dict(tp, value, path)
     if origin is list:
@@ -352,12 +372,34 @@ def validate(cfg: Config) -> Config:
     return cfg
 
 
-def build_config(base: dict | None = None, files: list[Path] = (), overrides: list[str] = ()) -> Config:
-    """Defaults <- preset dict <- config files <- --set overrides, then type and range checks."""
-    data = Config().to_dict()
-    data = deep_merge(data, base or {})
-    for path in files:
-        data = deep_merge(data, read_yaml(path))
-    for text in overrides:
-        data = deep_merge(data, parse_override(text))
-    return validate(from_dict(Config, data))
+def objective_changes(data: dict, layer: dict) -> bool:
+    """True when `layer` names an objective other than the one `data` has so far."""
+    objective = layer.get("objective")
+    new_name = objective.get("name") if isinstance(objective, dict) else None
+    return bool(new_name) and new_name != data.get("objective", {}).get("name")
+
+
+def network_names(layer: dict) -> set[str]:
+    """The network names a config layer mentions under model and optim."""
+    names = set()
+    for section in ("model", "optim"):
+        if isinstance(layer.get(section), dict):
+            names |= {str(k) for k in layer[section] if k != "z_dim"}
+    return names
+
+
+def build_config(base: dict | None = None, files: list[Path] = (), overrides: list[str] = (),
+                 layers: list[dict] = ()) -> Config:
+    """Defaults <- preset dict <- layers <- config files <- --set overrides, then type and range checks. Networks
+    that a preset named for one objective and a later layer's objective may not declare are remembered in
+    `inherited_networks`: the objective drops those it does not build, where a name the user wrote is an error."""
+    data = deep_merge(Config().to_dict(), base or {})
+    inherited: set[str] = set()
+    for layer in [*layers, *(read_yaml(p) for p in files), *(parse_override(t) for t in overrides)]:
+        if objective_changes(data, layer):
+            inherited |= network_names(data)
+        data = deep_merge(data, layer)
+        inherited -= network_names(layer)
+    cfg = validate(from_dict(Config, data))
+    cfg.inherited_networks = inherited
+    return cfg

@@ -11,9 +11,8 @@ from dataclasses import asdict, dataclass
 import torch
 
 from .errors import ConfigError
-from .experiment import Experiment
+from .objectives import names_with
 from .objectives.base import evaluating
-from .objectives.energy import EnergyBasedModel
 from .samplers import SAMPLERS
 
 
@@ -29,17 +28,14 @@ class RefineSettings:
         return asdict(self)
 
 
-def refinement_space(exp: Experiment) -> str:
-    """'data' for energy models, 'latent' for runs with a generator and a critic over x alone; otherwise a
-    ConfigError saying why not."""
-    objective, name = exp.objective, exp.cfg.objective.name
-    if isinstance(objective, EnergyBasedModel):
-        return "data"
-    if objective.critic_field(exp.networks()) is None:
-        raise ConfigError(f"objective {name!r} has no critic over x alone (its critic scores pairs (x, z)), so "
-                          "there is no energy to refine with; refine works for the GAN family, gan-qp, o-gan, "
-                          "meg and ebm runs")
-    return "latent"
+def refinement_space(exp) -> str:
+    """Where the objective declares its samples are refined: 'data' (energy models: chains in x), 'latent' (a
+    generator under a critic over x alone); otherwise a ConfigError naming the objectives that can."""
+    space = exp.objective.capabilities.refine
+    if space is None:
+        raise ConfigError(f"objective {exp.cfg.objective.name!r} has no critic over x alone to refine with; refine "
+                          f"works for {names_with(lambda c: c.refine is not None)}")
+    return space
 
 
 def latent_energy(critic, G, beta: float):
@@ -48,7 +44,7 @@ def latent_energy(critic, G, beta: float):
 
 
 @torch.no_grad()
-def refine(exp: Experiment, z: torch.Tensor, settings: RefineSettings, use_ema: bool = True,
+def refine(exp, z: torch.Tensor, settings: RefineSettings, use_ema: bool = True,
            generator: torch.Generator | None = None, trace: bool = False,
            from_noise: bool = False) -> tuple[torch.Tensor, torch.Tensor, dict]:
     """(samples before, samples after, info) from the noise z of objective.sample_z: the same z, so the two
@@ -64,16 +60,17 @@ def refine(exp: Experiment, z: torch.Tensor, settings: RefineSettings, use_ema: 
     with evaluating(*nets.values()):
         before = z if from_noise else exp.objective.generate(z, nets, generator)
         critic = exp.objective.critic_field(nets)
+        G = lambda z: exp.objective.generate(z, nets, generator)  # noqa: E731  (the sample a latent z maps to)
         if space == "data":
             energy = lambda x: -settings.beta * critic(x)  # noqa: E731
             start = before
         else:
-            energy, start = latent_energy(critic, nets["G"], settings.beta), z
-        clamp = getattr(exp.objective, "clamp", None) if space == "data" else None
+            energy, start = latent_energy(critic, G, settings.beta), z
+        clamp = exp.objective.clamp if space == "data" else None
         moved, info = sampler(energy, start, settings.steps, settings.step_size, settings.noise_scale,
                               clamp=clamp, generator=generator, trace=trace)
-        after = moved if space == "data" else exp.objective.generate(moved, nets, generator)
+        after = moved if space == "data" else G(moved)
         if trace and space == "latent":
-            info["states"] = torch.stack([nets["G"](s) for s in info["states"]])
+            info["states"] = torch.stack([G(s) for s in info["states"]])
     info = {**info, **settings.to_dict(), "space": space}
     return before.cpu(), after.cpu(), info

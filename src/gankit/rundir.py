@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from .config import Config
+from .errors import ConfigError
 
 
 def make_run_dir(cfg: Config) -> Path:
@@ -25,7 +26,7 @@ def prepare_run_dir(path: Path, cfg: Config) -> None:
     on resume, where train.steps or log.* may have changed)."""
     import yaml
 
-    from .training.checkpoint import write_atomic
+    from .files import write_atomic
 
     for folder in ("samples", "checkpoints"):
         (Path(path) / folder).mkdir(parents=True, exist_ok=True)
@@ -60,3 +61,14 @@ def is_trusted_run(path: Path) -> bool:
         return str(Path(path).resolve()) in trusted_runs_file().read_text().splitlines()
     except OSError:
         return False
+
+
+def require_data_consent(name: str, run_dir: Path | None, named: bool, option: str = "--data") -> None:
+    """A dataset read from a path (folder:, npz:, zip:, ...) that the metadata of a checkpoint trained elsewhere
+    names is read only when the user names it too (`option`): such a checkpoint must not make gankit read
+    arbitrary files. Built-in datasets, runs this user trained, and named data pass."""
+    if ":" not in name or named or (run_dir is not None and is_trusted_run(run_dir)):
+        return
+    how = f"{option}{name}" if option.endswith("=") else f"{option} {name}"
+    raise ConfigError(f"this run's data is {name!r}, a path from the metadata of a checkpoint not trained here; "
+                      f"gankit reads it only if you name it: {how}")

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .training.checkpoint import write_atomic
+from .files import write_atomic
 
 MIN_CELL = 32  # small images (8x8 digits) are enlarged to at least this many pixels per cell
 

@@ -4,7 +4,7 @@ import torch
 
 from gankit.data import load_dataset
 from gankit.errors import ConfigError
-from gankit.experiment import build_experiment, experiment_from_checkpoint
+from gankit.training.experiment import build_experiment, experiment_from_checkpoint
 from gankit.objectives.energy import igebm_loss
 from gankit.objectives.replay import ReplayBuffer
 

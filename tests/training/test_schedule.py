@@ -5,7 +5,7 @@ from torch.testing import assert_close
 
 from gankit.data import load_dataset
 from gankit.errors import ConfigError
-from gankit.experiment import build_experiment
+from gankit.training.experiment import build_experiment
 from gankit.objectives import Batch
 from gankit.training.trainer import Trainer
 

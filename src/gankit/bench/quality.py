@@ -8,7 +8,7 @@ import statistics
 import time
 from pathlib import Path
 
-from ..training.checkpoint import write_atomic
+from ..files import write_atomic
 from .tasks import HEADLINE, REFINE, TASKS, task_config
 
 # Not averaged into the table: names (evaluator) and the conventions each record carries (sample counts,
@@ -23,7 +23,7 @@ def run_one(job: tuple[str, str, int, str]) -> dict:
 
     from ..config import build_config
     from ..data import load_dataset
-    from ..experiment import build_experiment
+    from ..training.experiment import build_experiment
     from ..training.trainer import Trainer
     from ..rundir import make_run_dir
 

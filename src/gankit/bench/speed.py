@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from ..config import build_config, deep_merge
 from ..data import load_dataset
-from ..experiment import build_experiment
+from ..training.experiment import build_experiment
 from ..training.trainer import Trainer
 from ..presets import load_preset
 from .tasks import T2_BASE, T2_OBJECTIVES

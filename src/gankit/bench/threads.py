@@ -21,7 +21,7 @@ COMPETING_JOB = ("import torch\ntorch.set_num_threads(2)\na = torch.randn(768, 7
 def digits_trainer(workdir: Path):
     from ..config import build_config
     from ..data import load_dataset
-    from ..experiment import build_experiment
+    from ..training.experiment import build_experiment
     from ..presets import DEFAULT, load_preset
     from ..training.trainer import Trainer
 

@@ -9,9 +9,9 @@ import sys
 
 from .. import __version__
 from ..errors import GankitError
-from . import bench, encoding, evaluate, evaluator, inspect, listing, plot, refine, sample, train
+from . import bench, digits_classifier, encoding, evaluate, inspect, listing, plot, refine, sample, train
 
-COMMANDS = (train, sample, evaluate, encoding, refine, inspect, plot, evaluator, bench, listing)  # in --help order
+COMMANDS = (train, sample, evaluate, encoding, refine, inspect, plot, digits_classifier, bench, listing)  # in --help order
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..training.checkpoint import write_atomic
+from ..files import write_atomic
 from .common import positive_int
 
 

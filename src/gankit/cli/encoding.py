@@ -11,7 +11,7 @@ from .common import (add_generator_options, add_run_and_data, count_or_all, data
                      save_npz, seed_int)
 
 def cmd_encode(args: argparse.Namespace) -> int:
-    from ..experiment import experiment_from_checkpoint
+    from ..training.experiment import experiment_from_checkpoint
 
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
     x, y = data_for(exp, args.data, args.n, args.seed, run_dir_of(meta))
@@ -27,7 +27,7 @@ def cmd_encode(args: argparse.Namespace) -> int:
 
 def picture_job(args: argparse.Namespace, command: str):
     """(experiment, metadata, output path, use_ema) for a command that writes an image grid or an .npz."""
-    from ..experiment import experiment_from_checkpoint
+    from ..training.experiment import experiment_from_checkpoint
 
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
     out = Path(args.output)

@@ -14,7 +14,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ..training.gradients import GRADIENT_TRANSFORMS
     from ..samplers import SAMPLERS
     from ..training.schedule import SCHEDULES
-    from ..autoencoders import QUANTIZERS
+    from ..nn.quantizers import QUANTIZERS
 
     from ..recipes import recipe_names, recipe_summary
 

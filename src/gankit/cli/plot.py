@@ -37,7 +37,7 @@ def plot_curves(losses: dict[str, list], metrics: dict[str, list], path: Path, t
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..training.checkpoint import write_atomic
+    from ..files import write_atomic
 
     totals = {k: v for k, v in losses.items() if k.endswith("/total")}
     terms = {k: v for k, v in losses.items() if k not in totals}

@@ -7,8 +7,9 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError
-from ..training.checkpoint import write_atomic
-from .common import (add_chain_option, add_generator_options, add_is_splits_option, apply_chain_option, check_is_splits,
+from ..evaluation import check_is_splits
+from ..files import write_atomic
+from .common import (add_chain_option, add_generator_options, add_is_splits_option, apply_chain_option,
                      check_output, check_sample_count, dataset_of_run, positive_float, positive_int, print_table,
                      run_dir_of, save_npz)
 
@@ -37,7 +38,7 @@ def write_pictures(exp, before, after, info, out_dir: Path, seed: int) -> list[P
 def cmd_refine(args: argparse.Namespace) -> int:
     import json
 
-    from ..experiment import experiment_from_checkpoint
+    from ..training.experiment import experiment_from_checkpoint
     from ..refine import RefineSettings, refine
 
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)

@@ -7,13 +7,14 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError
-from .common import add_chain_option, add_generator_options, apply_chain_option, check_output, check_sample_count, positive_int, run_dir_of, save_npz
+from .common import (add_chain_option, add_generator_options, apply_chain_option, check_output, check_sample_count,
+                     positive_int, run_dir_of, save_npz, set_sampling_option)
 
 SUFFIXES = (".png", ".npz")  # what -o writes; --out-dir writes one PNG per sample
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from ..experiment import experiment_from_checkpoint
+    from ..training.experiment import experiment_from_checkpoint
     from ..viz import plot_points, save_image_grid
 
     if args.output and args.out_dir:
@@ -66,12 +67,9 @@ def class_rows(objective, z: torch.Tensor, class_index: int | None) -> int | Non
 def applied(exp, z: torch.Tensor, times: int, use_ema: bool) -> torch.Tensor:
     """f(z), f(f(z)), ... as `times` blocks of len(z) (objectives that sample by applying one network, e.g. IGN);
     prints how far each application moves the samples, mean over pixels of |f^k(z) - f^(k-1)(z)|."""
-    if not hasattr(exp.objective, "applications"):
-        raise ConfigError(f"--apply: objective {exp.cfg.objective.name!r} does not sample by applying a network "
-                          "repeatedly (ign does)")
     steps, previous = [], z
     for k in range(1, times + 1):
-        exp.objective.applications = k
+        set_sampling_option(exp, "applications", k, "--apply")
         steps.append(exp.generate(z, use_ema))
         moved = float((steps[-1] - previous.view_as(steps[-1])).abs().mean())
         print(f"application {k}: mean |f^{k}(z) - f^{k - 1}(z)| = {moved:.4f}")

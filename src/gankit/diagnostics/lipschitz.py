@@ -123,7 +123,7 @@ def plot_gradient_norms(report: LipschitzReport, path: Path, title: str) -> Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..training.checkpoint import write_atomic
+    from ..files import write_atomic
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
     top = max(float(v.max()) for v in report.norms.values())

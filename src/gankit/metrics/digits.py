@@ -7,7 +7,7 @@ from functools import lru_cache
 import torch
 
 from ..errors import DataError
-from .evaluator import load_evaluator
+from .digits_classifier import WEIGHT_TOLERANCE, load_evaluator
 from .fid import fd_of_features
 from .histogram import kl_to_uniform, miller_madow_kl_to_uniform
 from .inception_score import inception_score
@@ -92,3 +92,35 @@ def stacked_digits_metrics(samples: torch.Tensor) -> dict:
 def uniform_kl_floor(n: int, k: int = NUM_STACKED_MODES) -> float:
     """Expected plug-in KL of n uniform draws over k bins, ~ (k - 1) / (2 n): the finite-sample floor."""
     return (k - 1) / (2 * n) if n else math.inf
+
+
+# --- comparing two trainings of the classifier (another machine's retraining) ---------------------------
+
+LADDER_DIGITS = 4  # ladder metrics are printed with 4 significant digits (gankit eval baselines)
+
+
+def half_printed_unit(value: float) -> float:
+    """Half a unit in the last of LADDER_DIGITS significant digits: values closer than this print the same
+    (up to a rounding boundary between them)."""
+    exponent = math.floor(math.log10(abs(value))) if value else 0
+    return 0.5 * 10.0 ** (exponent - LADDER_DIGITS + 1)
+
+
+def compare_evaluators(shipped, retrained, ladder: dict) -> dict:
+    """What holds across machines: the largest weight difference, predictions on the held-out digits that
+    differ, and ladder metrics (ladder: name -> images) whose printed values differ."""
+    from ..data.digits import digits_arrays
+
+    ours, theirs = shipped.state_dict(), retrained.state_dict()
+    diff = max(float((ours[k] - theirs[k]).abs().max()) for k in ours)
+    held_out = digits_arrays("test")[0]
+    with torch.no_grad():
+        mismatches = int((shipped(held_out).argmax(1) != retrained(held_out).argmax(1)).sum())
+    real = {m: features_and_logits(held_out, m)[0] for m in (shipped, retrained)}
+    changed = []
+    for name, images in ladder.items():
+        a, b = (feature_set_metrics(real[m], features_and_logits(images, m)[0]) for m in (shipped, retrained))
+        changed += [f"{name} {k}: {a[k]:.{LADDER_DIGITS + 2}g} vs {b[k]:.{LADDER_DIGITS + 2}g}" for k in a
+                    if abs(a[k] - b[k]) > half_printed_unit(a[k])]
+    return {"max_weight_diff": diff, "prediction_mismatches": mismatches, "ladder_changes": changed,
+            "ok": diff <= WEIGHT_TOLERANCE and mismatches == 0 and not changed}

@@ -11,7 +11,7 @@ from torch import nn
 from ..data import DataSpec
 from ..errors import ConfigError
 from ..samplers import langevin
-from .base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, with_total
+from .base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, evaluating, with_total
 from .replay import ReplayBuffer
 
 
@@ -42,14 +42,15 @@ class EnergyBasedModel(EnergyCritic, Objective):
     """An energy U(x) [N] with p(x) ~ exp(-U(x)); negatives x- come from `steps` Langevin steps started from
     the replay buffer; samples are longer chains from uniform noise (or from the buffer)."""
 
-    needs = {"U": "discriminator"}
+    networks = {"U": NetworkSlot("discriminator")}
+    capabilities = Capabilities(penalties=True, refine="data", sampling_options=("sample_from",))
     ema_networks = ()  # the chains and the buffer follow the live U; an averaged U is another landscape
 
-    def __init__(self, networks: dict[str, nn.Module], penalties: list, z_dim: int, spec: DataSpec,
+    def __init__(self, networks: dict[str, nn.Module], z_dim: int, spec: DataSpec, penalties=(),
                  alpha: float = 1.0, steps: int = 60, step_size: float = 10.0, noise_scale: float = 0.01,
                  clip_grad: float = 0.01, mala: bool = False, buffer_size: int = 10000, reinit_prob: float = 0.05,
                  init_range: float = 1.0, sample_steps: int = 100, sample_from: str = "noise"):
-        super().__init__(networks, penalties, z_dim)
+        super().__init__(networks, z_dim, penalties)
         if sample_from not in ("noise", "buffer"):
             raise ConfigError(f"objective.options.sample_from: {sample_from!r}; choose noise or buffer")
         if not 0 <= reinit_prob <= 1:

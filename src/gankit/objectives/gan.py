@@ -11,7 +11,7 @@ from torch import nn
 from ..errors import ConfigError, DataError
 from ..nn.conditional import WithLabels, append_class, split_class
 from ..nn.spectral import one_forward_is_exact
-from .base import OBJECTIVES, Batch, Losses, Objective, Phase, frozen, with_total
+from .base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, frozen, with_total
 from .penalties import GradientPenalty
 
 
@@ -60,10 +60,11 @@ class AdversarialObjective(Objective):
     G (model.G.options.conditional) and a labelled D (model.D.options.conditional: projection or acgan) it is a
     conditional GAN: z carries the class (nn/conditional.py), D reads it, ACGAN adds class_weight x cross-entropy."""
 
-    needs = {"G": "generator", "D": "discriminator"}
+    networks = {"G": NetworkSlot("generator"), "D": NetworkSlot("discriminator")}
+    capabilities = Capabilities(critic="D", penalties=True, refine="latent")
 
-    def __init__(self, networks, penalties, z_dim, class_weight: float = 1.0):
-        super().__init__(networks, penalties, z_dim)
+    def __init__(self, networks, z_dim, penalties=(), class_weight: float = 1.0):
+        super().__init__(networks, z_dim, penalties)
         self.num_classes, self.labels = conditioning(networks["G"], networks["D"])
         self.class_weight = class_weight
 
@@ -223,8 +224,8 @@ class WGAN(AdversarialObjective):
 class WGANGP(WGAN):
     """WGAN with the two-sided gradient penalty on random interpolates (Gulrajani et al. 2017)."""
 
-    def __init__(self, networks, penalties, z_dim, gp_weight: float = 10.0, class_weight: float = 1.0):
-        super().__init__(networks, [GradientPenalty(gp_weight), *penalties], z_dim, class_weight)
+    def __init__(self, networks, z_dim, penalties=(), gp_weight: float = 10.0, class_weight: float = 1.0):
+        super().__init__(networks, z_dim, [GradientPenalty(gp_weight), *penalties], class_weight)
 
 
 @OBJECTIVES.register("hinge")

@@ -15,8 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..nn.activations import constant_slopes
-from ..training.precision import penalty_precision
-from .base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
+from ..numerics import penalty_precision
+from .base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, with_total
 from .energy import EnergyCritic
 
 
@@ -43,10 +43,11 @@ def jsd_mi_loss(T: nn.Module, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
 class EnergyWithGenerator(EnergyCritic, Objective):
     """U trained against G's samples with the score penalty; G trained on U plus an entropy surrogate."""
 
-    needs = {"U": "discriminator", "G": "generator"}
+    networks = {"U": NetworkSlot("discriminator"), "G": NetworkSlot("generator")}
+    capabilities = Capabilities(penalties=True, refine="latent")
 
-    def __init__(self, networks, penalties, z_dim, score_weight: float = 0.1, mi_weight: float = 1.0):
-        super().__init__(networks, penalties, z_dim)
+    def __init__(self, networks, z_dim, penalties=(), score_weight: float = 0.1, mi_weight: float = 1.0):
+        super().__init__(networks, z_dim, penalties)
         self.score_weight, self.mi_weight = score_weight, mi_weight
 
     def energy_loss(self, batch: Batch) -> Losses:
@@ -73,7 +74,7 @@ class EnergyWithGenerator(EnergyCritic, Objective):
 class MEG(EnergyWithGenerator):
     """MEG with the JSD mutual-information estimator and a statistics network T(x, z)."""
 
-    needs = {"U": "discriminator", "G": "generator", "T": "joint"}
+    networks = {"U": NetworkSlot("discriminator"), "G": NetworkSlot("generator"), "T": NetworkSlot("joint")}
 
     def phases(self) -> list[Phase]:
         return [Phase("U", ("U",), "critic", self.energy_loss),
@@ -87,7 +88,7 @@ class MEG(EnergyWithGenerator):
 class MEGInfoGAN(EnergyWithGenerator):
     """MEG with the InfoGAN bound instead: a Gaussian posterior N(z; E(x), s^2) gives |z - E(G(z))|^2."""
 
-    needs = {"U": "discriminator", "G": "generator", "E": "encoder"}
+    networks = {"U": NetworkSlot("discriminator"), "G": NetworkSlot("generator"), "E": NetworkSlot("encoder")}
 
     def phases(self) -> list[Phase]:
         return [Phase("U", ("U",), "critic", self.energy_loss),

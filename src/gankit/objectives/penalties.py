@@ -11,7 +11,7 @@ from torch import nn
 from ..errors import ConfigError
 from ..nn.activations import constant_slopes
 from ..registry import Registry
-from ..training.precision import penalty_precision
+from ..numerics import penalty_precision
 
 PENALTIES: Registry = Registry("penalties")
 

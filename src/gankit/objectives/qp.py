@@ -35,8 +35,8 @@ class GANQP(AdversarialObjective):
 
     g_loss = staticmethod(wgan_g_loss)
 
-    def __init__(self, networks, penalties, z_dim, distance: str = "l1", lam: float = 10.0, eps: float = 1e-8):
-        super().__init__(networks, penalties, z_dim)
+    def __init__(self, networks, z_dim, penalties=(), distance: str = "l1", lam: float = 10.0, eps: float = 1e-8):
+        super().__init__(networks, z_dim, penalties)
         if distance not in DISTANCES:
             raise ConfigError(f"objective.options.distance: {distance!r}; choose from {', '.join(DISTANCES)}")
         if lam <= 0:

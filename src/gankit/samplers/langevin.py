@@ -34,7 +34,7 @@ from typing import Callable, Sequence
 import torch
 
 from ..errors import ConfigError
-from ..training.precision import penalty_precision
+from ..numerics import penalty_precision
 
 Energy = Callable[[torch.Tensor], torch.Tensor]
 Schedule = float | Sequence[float] | torch.Tensor

@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from .checkpoint import write_atomic
+from ..files import write_atomic
 
 
 def strict_json(value):
@@ -68,3 +68,23 @@ class MetricsLog:
         kept = [r for r in self.read() if r.get("step", 0) <= step]
         text = "".join(json.dumps(r) + "\n" for r in kept)
         write_atomic(self.path, lambda tmp: Path(tmp).write_text(text))
+
+
+class LossMeter:
+    """Sums of each loss since the last loss line; `take_means` returns their means and starts again."""
+
+    def __init__(self):
+        self.sums: dict[str, torch.Tensor] = {}
+        self.counts: dict[str, int] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.counts)
+
+    def add(self, name: str, value: torch.Tensor) -> None:
+        self.sums[name] = self.sums.get(name, 0.0) + value.detach()
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def take_means(self) -> dict[str, torch.Tensor]:
+        means = {k: v / self.counts[k] for k, v in self.sums.items()}
+        self.sums, self.counts = {}, {}
+        return means

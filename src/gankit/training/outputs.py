@@ -6,20 +6,20 @@ from pathlib import Path
 
 import torch
 
-from ..metrics import HEADLINE, evaluate
-from ..metrics.encoder import encoder_metrics
+from ..evaluation import EVAL_SEED_OFFSET, evaluate_run
+from ..metrics import HEADLINE
 from ..viz import critic_grid, plot_bounds, plot_points, save_image_grid
 from . import distributed
 
-SAMPLE_SEED_OFFSET, EVAL_SEED_OFFSET, REAL_SEED_OFFSET = 1, 2, 3  # side streams, apart from training's RNG
+SAMPLE_SEED_OFFSET, REAL_SEED_OFFSET = 1, 3  # side streams apart from training's RNG (evaluations: EVAL_SEED_OFFSET)
+__all__ = ["RunOutputs", "SAMPLE_SEED_OFFSET", "EVAL_SEED_OFFSET", "REAL_SEED_OFFSET"]
 
 
 class RunOutputs:
     def write_losses(self) -> dict[str, float]:
         """Mean losses since the last line (averaged over the processes too); every process calls it, rank 0 writes."""
-        means = distributed.mean_across_ranks({k: v / self._counts[k] for k, v in self._sums.items()})
+        means = distributed.mean_across_ranks(self.loss_meter.take_means())
         self.last_losses = {k: float(v) for k, v in means.items()}
-        self._sums, self._counts = {}, {}
         if distributed.is_main():
             self.log.write({"step": self.step, **self.last_losses})
         return self.last_losses
@@ -27,7 +27,7 @@ class RunOutputs:
     def write_samples(self) -> Path:
         path = self.run_dir / "samples" / f"step-{self.step:07d}.png"
         with torch.random.fork_rng(devices=self.rng_devices()):
-            fake = self.exp.generate(self.fixed_z) if self.exp.objective.can_generate else self.reconstructions()
+            fake = self.exp.generate(self.fixed_z) if self.exp.objective.capabilities.samples else self.reconstructions()
             if self.exp.spec.is_image:
                 save_image_grid(fake, path)
                 self.log.image("samples", path, self.step)
@@ -50,14 +50,10 @@ class RunOutputs:
         return torch.cat([real, self.exp.reconstruct(real)])
 
     def run_eval(self) -> dict[str, float]:
-        can_generate = self.exp.objective.can_generate
-        if not (self.exp.spec.metrics and can_generate) and not self.exp.objective.has_encoder:
+        """The run's evaluation (the dataset's metrics, the encoder's) on the fixed evaluation noise."""
+        if self.eval_plan.empty:
             return {}
-        with torch.random.fork_rng(devices=self.rng_devices()):
-            self.last_eval = evaluate(self.exp.generate(self.eval_z), self.dataset,
-                                      self.exp.objective.requested_classes(self.eval_z)) if can_generate else {}
-            if self.exp.objective.has_encoder:
-                self.last_eval.update({f"encoder/{k}": v for k, v in encoder_metrics(self.exp, self.dataset).items()})
+        self.last_eval = evaluate_run(self.exp, self.dataset, self.eval_plan, self.eval_z)
         self.log.write({"step": self.step, **self.last_eval})
         return self.last_eval
 

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from ..data import Dataset
 from ..errors import CheckpointError
-from ..experiment import Experiment
+from ..evaluation import plan_evaluation
 from ..objectives import Batch, Phase
 from ..rundir import prepare_run_dir
 from ..viz import Painter
@@ -20,8 +20,9 @@ from . import distributed
 from .checkpoint import checkpoint_path, list_checkpoints, remove_leftovers
 from .divergence import DivergenceDetector, Diverged, NonFinite, phase_health
 from .faults import attempt, handle_divergence, snapshot
+from .experiment import Experiment
 from .lock import RunLock
-from .logging import MetricsLog
+from .logging import LossMeter, MetricsLog
 from .outputs import EVAL_SEED_OFFSET, SAMPLE_SEED_OFFSET, RunOutputs
 from .precision import Precision
 from .schedule import SCHEDULES
@@ -53,8 +54,8 @@ class Trainer(RunOutputs, CheckpointState):
         self.precision = Precision(self.cfg.train.precision, exp.device)
         self.grad_phase: str | None = None  # the phase whose networks have requires_grad on now
         self.painter = Painter()  # 2-D plots are drawn off the training thread
-        self._sums: dict[str, torch.Tensor] = {}
-        self._counts: dict[str, int] = {}
+        self.loss_meter = LossMeter()  # losses since the last loss line
+        self.eval_plan = plan_evaluation(exp, exp.spec)
         self._parameters: dict[str, dict[str, list[torch.nn.Parameter]]] = {}
         self._updated: dict[str, list[torch.nn.Parameter]] = {}  # the same, flattened, for backward(inputs=...)
         seed = self.cfg.seed
@@ -120,8 +121,7 @@ class Trainer(RunOutputs, CheckpointState):
     def accumulate(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
         for key, value in losses.items():
             name = f"{phase.name}/{key}" if key == "total" else key
-            self._sums[name] = self._sums.get(name, 0.0) + value.detach()
-            self._counts[name] = self._counts.get(name, 0) + 1
+            self.loss_meter.add(name, value)
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -228,7 +228,7 @@ class Trainer(RunOutputs, CheckpointState):
 
     def finish(self) -> dict:
         """Final samples, metrics and checkpoint (unless this very step already wrote them)."""
-        if self._counts:
+        if self.loss_meter:
             self.write_losses()
         if not distributed.is_main():
             distributed.barrier()  # rank 0 writes the last checkpoint, samples and metrics meanwhile
@@ -268,7 +268,3 @@ class Trainer(RunOutputs, CheckpointState):
         finally:
             signal.signal(signal.SIGINT, previous)
 
-
-def require_resumable(run_dir: Path) -> None:
-    if not list_checkpoints(run_dir):
-        raise CheckpointError(f"{run_dir}: nothing to resume, no checkpoint in {Path(run_dir) / 'checkpoints'}")

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from gankit.autoencoders.vq import FSQ, QUANTIZERS, VectorQuantizer, build_quantizer, perplexity, rotate_to
+from gankit.nn.quantizers import FSQ, QUANTIZERS, VectorQuantizer, build_quantizer, perplexity, rotate_to
 from gankit.errors import ConfigError
 
 VQ_OPTIONS = [dict(gradient=g, ema_decay=e, dead_code_threshold=t)

@@ -8,8 +8,8 @@ import math
 import torch
 from torch import nn
 
-from ..errors import ConfigError
-from ..objectives.base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
+from ...errors import ConfigError
+from ..base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, with_total
 
 EULER_GAMMA = 0.5772156649015329
 
@@ -45,15 +45,13 @@ class EAE(Objective):
     """L = E_b ||x - G(Z)||^2 - entropy_weight H(Z), Z = BN(E(x)), H the Kozachenko-Leonenko estimate with
     k neighbours over the batch; the squared error is summed over the data entries. Phase AE trains E and G."""
 
-    needs = {"G": "generator", "E": "encoder"}
-    has_encoder = True
+    networks = {"G": NetworkSlot("generator"), "E": NetworkSlot("encoder")}
+    capabilities = Capabilities(encoder="E")
 
-    def __init__(self, networks, penalties, z_dim, entropy_weight: float = 1.0, k: int = 1):
-        if penalties:
-            raise ConfigError("eae has no critic to penalise: remove penalties")
+    def __init__(self, networks, z_dim, entropy_weight: float = 1.0, k: int = 1):
         networks = dict(networks)
         networks["E"] = NormalizedEncoder(networks["E"], z_dim)
-        super().__init__(networks, penalties, z_dim)
+        super().__init__(networks, z_dim)
         self.entropy_weight, self.k = entropy_weight, k
 
     def phases(self) -> list[Phase]:

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from gankit.autoencoders.eae import EAE, kozachenko_leonenko
+from gankit.objectives.autoencoders.eae import EAE, kozachenko_leonenko
 from gankit.errors import ConfigError
 from gankit.objectives.base import Batch
 
@@ -42,7 +42,7 @@ def test_too_few_samples_is_a_config_error():
 
 def test_eae_codes_are_normalised_and_the_loss_is_reconstruction_minus_entropy():
     torch.manual_seed(0)
-    eae = EAE({"G": nn.Linear(4, 6), "E": nn.Linear(6, 4)}, [], 4, entropy_weight=0.5)
+    eae = EAE({"G": nn.Linear(4, 6), "E": nn.Linear(6, 4)}, 4, entropy_weight=0.5)
     x = 3 + 2 * torch.randn(128, 6)
     codes = eae.nets["E"](x)
     assert_close(codes.mean(0), torch.zeros(4), atol=1e-5, rtol=0)

@@ -12,7 +12,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 from .vae import dequantize
 
 ROWS_PER_FORWARD = 65536  # decoder rows (samples x items) per chunk: bounds memory for K in the thousands
@@ -59,7 +59,7 @@ def likelihood_report(exp, x: torch.Tensor, samples: int, seed: int = 0, use_ema
     delta = grid_spacing(x)
     x_in = dequantize(x, delta, generator).to(exp.device)
     nets = exp.networks(use_ema)
-    from ..objectives.base import evaluating
+    from ..base import evaluating
 
     with evaluating(*nets.values()):
         log_px, elbo = importance_log_likelihood(exp.objective, nets, x_in, samples, generator)

@@ -10,10 +10,10 @@ from typing import Callable, Mapping
 import torch
 from torch import nn
 
-from ..data import DataSpec
-from ..errors import ConfigError
-from ..objectives.base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, with_total
-from ..samplers import ScoreField, langevin
+from ...data import DataSpec
+from ...errors import ConfigError
+from ..base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, evaluating, with_total
+from ...samplers import ScoreField, langevin
 
 
 def geometric_levels(sigma_max: float, sigma_min: float, steps: int) -> torch.Tensor:
@@ -40,15 +40,14 @@ class DenoisingAutoencoder(Objective):
     score at level sigma_t, so Langevin with step step_scale sigma_t^2 has the level-free drift
     step_scale (r(x) - x) / 2. Sampling: langevin_steps levels from sigma_max down to sigma_min, then x <- r(x)."""
 
-    needs = {"G": "generator", "E": "encoder"}
+    networks = {"G": NetworkSlot("generator"), "E": NetworkSlot("encoder")}
+    capabilities = Capabilities()  # no critic to penalise
 
-    def __init__(self, networks, penalties, z_dim, spec: DataSpec, sigma_min: float = 0.05, sigma_max: float = 1.0,
+    def __init__(self, networks, z_dim, spec: DataSpec, sigma_min: float = 0.05, sigma_max: float = 1.0,
                  langevin_steps: int = 200, step_scale: float = 0.1):
-        if penalties:
-            raise ConfigError("dae has no critic to penalise: remove penalties")
         if not 0 < sigma_min <= sigma_max:
             raise ConfigError(f"objective.options: expected 0 < sigma_min <= sigma_max, got {sigma_min}, {sigma_max}")
-        super().__init__(networks, penalties, z_dim)
+        super().__init__(networks, z_dim)
         self.shape, self.bounded = tuple(spec.shape), spec.bounded
         self.sigma_min, self.sigma_max = sigma_min, sigma_max
         self.langevin_steps, self.step_scale = langevin_steps, step_scale
