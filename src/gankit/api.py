@@ -113,6 +113,26 @@ def open_run(cfg: Config, run_dir: str | Path | None = None, resume=None, data_n
     return trainer
 
 
+def trainer_for(cfg: Config, run_dir: str | Path | None = None, dataset=None):
+    """A Trainer of cfg on freshly built networks, for code that drives training itself (the benchmarks): its
+    dataset (read from cfg unless given) and run directory (a new runs/<date>-<name>/ unless given)."""
+    from .data import load_dataset
+    from .rundir import make_run_dir
+    from .training.experiment import build_experiment
+    from .training.trainer import Trainer
+
+    dataset = dataset if dataset is not None else load_dataset(cfg.data.name, cfg.data.resolution)
+    exp = build_experiment(cfg, dataset.spec)
+    return Trainer(exp, dataset, Path(run_dir) if run_dir is not None else make_run_dir(cfg))
+
+
+def read_checkpoint(run_or_file: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """(tensors, metadata) of a checkpoint file, or of a run directory's newest checkpoint."""
+    from .training.checkpoint import find_checkpoint, load_checkpoint
+
+    return load_checkpoint(find_checkpoint(Path(run_or_file)))
+
+
 def train(config_or_preset: str | Path | dict | Config | None = None, *, run_dir: str | Path | None = None,
           resume: str | Path | None = None, **overrides: Any) -> "Run":
     """Trains a model and returns its Run: `gankit.train("ring8-wgan-gp", seed=1, train={"steps": 500})`.
@@ -214,6 +234,11 @@ class Run:
 
     def metrics(self) -> list[dict]:
         """The records of metrics.jsonl (losses every log_every steps, metrics every eval_every)."""
+        return self.metrics_of(self.run_dir)
+
+    @staticmethod
+    def metrics_of(run_dir: str | Path) -> list[dict]:
+        """The records of a run directory's metrics.jsonl, without loading its checkpoint."""
         from .training.logging import MetricsLog
 
-        return MetricsLog(self.run_dir / "metrics.jsonl").read()
+        return MetricsLog(Path(run_dir) / "metrics.jsonl").read()

@@ -51,11 +51,10 @@ def temporaries(run_dir: Path) -> list[str]:
 
 
 def final_state(run_dir: Path) -> tuple[dict, list]:
-    from gankit.training.checkpoint import list_checkpoints, load_checkpoint
-    from gankit.training.logging import MetricsLog
+    from gankit.api import Run, read_checkpoint
 
-    tensors, meta = load_checkpoint(list_checkpoints(run_dir)[-1])
-    losses = [r for r in MetricsLog(run_dir / "metrics.jsonl").read() if "D/total" in r]
+    tensors, meta = read_checkpoint(run_dir)
+    losses = [r for r in Run.metrics_of(run_dir) if "D/total" in r]
     return {"tensors": tensors, "step": meta["step"]}, losses
 
 

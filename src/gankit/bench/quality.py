@@ -21,18 +21,16 @@ def run_one(job: tuple[str, str, int, str]) -> dict:
     """Trains one (task, entry, seed) in this process and returns its metric history."""
     import torch
 
+    from ..api import trainer_for
     from ..config import build_config
     from ..data import load_dataset
-    from ..training.experiment import build_experiment
-    from ..training.trainer import Trainer
-    from ..rundir import make_run_dir
 
     task, entry, seed, out = job
     torch.set_num_threads(1)
     cfg = build_config(task_config(task, entry, seed, str(Path(out) / "runs")))
     dataset = load_dataset(cfg.data.name, cfg.data.resolution)
     start = time.perf_counter()
-    trainer = Trainer(build_experiment(cfg, dataset.spec), dataset, make_run_dir(cfg))
+    trainer = trainer_for(cfg, dataset=dataset)
     result = trainer.fit()
     history = [r for r in trainer.log.read() if any("/" in k and not k.endswith("/total") for k in r if k != "step")
                and not any(k.endswith("_loss") for k in r)]

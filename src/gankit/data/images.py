@@ -110,7 +110,7 @@ def read_npz(path: Path, where: str) -> dict[str, np.ndarray]:
     """Every array of an .npz (no pickles); a file of another format gets an error naming what it looks like."""
     try:
         with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files} if hasattr(f, "files") else None
+            arrays = {k: f[k] for k in f.files} if isinstance(f, np.lib.npyio.NpzFile) else None
         if arrays is None or not all(isinstance(a, np.ndarray) for a in arrays.values()):
             raise ValueError("members that are not .npy arrays")
         return arrays

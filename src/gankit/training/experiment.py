@@ -15,14 +15,8 @@ from ..objectives import Objective, build_constraints, build_objective, names_wi
 from ..objectives.augment import attach_diffaugment
 from ..objectives.base import evaluating
 from .checkpoint import find_checkpoint, flatten_optimizer, load_checkpoint, restore_optimizer
-from .ema import EMA
+from .ema import EMA, ema_keys
 from .optim import NetworkUpdate
-
-def ema_keys(name: str) -> tuple[str, str]:
-    """Checkpoint keys of a network's EMA copy: (prefix of its tensors, its update counter); G keeps the
-    names it had before encoders existed, so older checkpoints still load."""
-    return ("ema.", "ema_updates") if name == "G" else (f"ema_{name}.", f"ema_{name}_updates")
-
 
 @dataclass
 class Experiment:

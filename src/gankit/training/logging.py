@@ -40,9 +40,8 @@ class MetricsLog:
 
     def rewind(self, step: int) -> None:
         """Training went back to `step` (a divergence rollback): sinks that can drop what followed do."""
-        for sink in self.sinks:
-            if hasattr(sink, "rewind"):
-                sink.rewind(step)
+        for sink in self.sinks:  # every sink has rewind (TensorBoardSink reopens its writer there)
+            sink.rewind(step)
 
     def close(self) -> None:
         for sink in self.sinks:

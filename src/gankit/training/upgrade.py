@@ -12,6 +12,7 @@ import torch
 
 from .. import __version__
 from ..errors import CheckpointError, ConfigError
+from .ema import ema_keys
 
 FORMAT = 2
 
@@ -59,8 +60,6 @@ def upgrade_format_1(tensors: dict[str, torch.Tensor], meta: dict, path: Path) -
 def rename_network(tensors: dict[str, torch.Tensor], meta: dict, old: str, new: str) -> tuple[dict, dict]:
     """Every tensor and metadata entry of network `old` under the name `new` (weights, EMA copy, optimizer, lr
     schedule; the config's model, optim and constraints)."""
-    from .experiment import ema_keys
-
     (old_ema, old_count), (new_ema, new_count) = ema_keys(old), ema_keys(new)
     prefixes = [(f"net.{old}.", f"net.{new}."), (old_ema, new_ema), (f"optim.{old}.", f"optim.{new}.")]
     exact = {old_count: new_count, f"lr_schedule.{old}": f"lr_schedule.{new}", f"lr_scale.{old}": f"lr_scale.{new}"}
