@@ -42,9 +42,10 @@ class EnergyBasedModel(EnergyCritic, Objective):
     """An energy U(x) [N] with p(x) ~ exp(-U(x)); negatives x- come from `steps` Langevin steps started from
     the replay buffer; samples are longer chains from uniform noise (or from the buffer). The chain defaults are
     the IGEBM code's CIFAR-10 flags (step_lr 10, proj_norm 0.01, noise 0.005 on [0, 1] pixels) carried to data
-    on [-1, 1]: y = 2x doubles the noise, halves the gradient (so the clip) and moves y twice as far, step 40.
-    Not carried over: its uint8 replay buffer with dequantisation noise, its start-up rule (the buffer used only
-    once it holds more than a batch) and its Adam clipping each gradient at 3 sqrt(v) + 0.1."""
+    on [-1, 1]: y = 2x - 1 doubles every move and the noise (0.01) and halves the gradient, so step 4 x 10 and
+    clip 0.01 / 2. Not carried over: its uint8 replay buffer with dequantisation noise, its start-up rule (the
+    buffer used only once it holds more than a batch) and its Adam clipping each gradient element at
+    +-(3 sqrt(v) + 0.1), v the bias-corrected second moment."""
 
     needs = {"U": "discriminator"}
     ema_networks = ()  # the chains and the buffer follow the live U; an averaged U is another landscape
