@@ -48,7 +48,8 @@ class VectorQuantizer(nn.Module):
     """Nearest codebook vector q = e_k, k = argmin ||z - e_i||. aux_loss = ||sg(z) - q||^2 (dropped with the EMA
     codebook) + beta ||z - sg(q)||^2, element means. gradient: ste (z + sg(q - z)) or rotation (rotate_to).
     ema_decay > 0: N_i, m_i moving averages with Laplace smoothing, e_i = m_i / N_i (VQ-VAE appendix; Sonnet).
-    dead_code_threshold > 0: codes whose average use per step falls below it move to random batch vectors."""
+    dead_code_threshold > 0: codes whose average use per step falls below it move to random batch vectors.
+    In training, both updates follow the lookup: the step outputs (and commits to) the codes before them."""
 
     def __init__(self, dim: int, codebook_size: int = 512, beta: float = 0.25, gradient: str = "ste",
                  ema_decay: float = 0.0, dead_code_threshold: float = 0.0, usage_decay: float = 0.99,
@@ -84,9 +85,12 @@ class VectorQuantizer(nn.Module):
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         flat = z.reshape(-1, self.dim)  # [M, dim]
         indices = self.nearest(flat.detach())
+        # the code each row was matched to, read before this step's EMA update and dead-code replacement move it
+        # (as vector-quantize-pytorch and Sonnet's VectorQuantizerEMA): a row whose code is replaced in this step
+        # still outputs its own code, not the batch vector that replaces it
+        q = self.decode(indices).view_as(z)
         if self.training:
             self.update_statistics(flat.detach(), indices)
-        q = self.decode(indices).view_as(z)
         commitment = F.mse_loss(z, q.detach())
         aux = self.beta * commitment if self.ema_decay > 0 else F.mse_loss(q, z.detach()) + self.beta * commitment
         quantized = rotate_to(z, q) if self.gradient == "rotation" else straight_through(z, q)

@@ -40,15 +40,20 @@ class EnergyCritic:
 @OBJECTIVES.register("ebm")
 class EnergyBasedModel(EnergyCritic, Objective):
     """An energy U(x) [N] with p(x) ~ exp(-U(x)); negatives x- come from `steps` Langevin steps started from
-    the replay buffer; samples are longer chains from uniform noise (or from the buffer)."""
+    the replay buffer; samples are longer chains from uniform noise (or from the buffer). The chain defaults are
+    the IGEBM code's CIFAR-10 flags (step_lr 10, proj_norm 0.01, noise 0.005 on [0, 1] pixels) carried to data
+    on [-1, 1]: y = 2x - 1 doubles every move and the noise (0.01) and halves the gradient, so step 4 x 10 and
+    clip 0.01 / 2. Not carried over: its uint8 replay buffer with dequantisation noise, its start-up rule (the
+    buffer used only once it holds more than a batch) and its Adam clipping each gradient element at
+    +-(3 sqrt(v) + 0.1), v the bias-corrected second moment."""
 
     networks = {"U": NetworkSlot("discriminator")}
     capabilities = Capabilities(penalties=True, refine="data", sampling_options=("sample_from",))
     ema_networks = ()  # the chains and the buffer follow the live U; an averaged U is another landscape
 
     def __init__(self, networks: dict[str, nn.Module], z_dim: int, spec: DataSpec, penalties=(),
-                 alpha: float = 1.0, steps: int = 60, step_size: float = 10.0, noise_scale: float = 0.01,
-                 clip_grad: float = 0.01, mala: bool = False, buffer_size: int = 10000, reinit_prob: float = 0.05,
+                 alpha: float = 1.0, steps: int = 60, step_size: float = 40.0, noise_scale: float = 0.01,
+                 clip_grad: float = 0.005, mala: bool = False, buffer_size: int = 10000, reinit_prob: float = 0.05,
                  init_range: float = 1.0, sample_steps: int = 100, sample_from: str = "noise"):
         super().__init__(networks, z_dim, penalties)
         if sample_from not in ("noise", "buffer"):

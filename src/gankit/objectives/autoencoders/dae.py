@@ -23,8 +23,8 @@ def geometric_levels(sigma_max: float, sigma_min: float, steps: int) -> torch.Te
 
 def annealed_langevin(denoiser: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, levels: torch.Tensor,
                       step_scale: float, generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
-    """Annealed Langevin dynamics (Song & Ermon 2019) with the score of level sigma_t read from a denoiser,
-    (r(x) - x) / sigma_t^2, and step step_scale sigma_t^2 / 2: x <- x + step_scale (r(x) - x) / 2 +
+    """Annealed Langevin dynamics (Song & Ermon 2019) with the score of level sigma_t approximated from a
+    denoiser as (r(x) - x) / sigma_t^2, and step step_scale sigma_t^2 / 2: x <- x + step_scale (r(x) - x) / 2 +
     sqrt(step_scale) sigma_t xi for each level given. The drift is level-free, so this is the shared
     `samplers.langevin` on the score field r(x) - x with step step_scale / 2 and noise sqrt(step_scale) sigma_t."""
     noise = [math.sqrt(step_scale) * sigma for sigma in levels.tolist()]
@@ -36,9 +36,12 @@ def annealed_langevin(denoiser: Callable[[torch.Tensor], torch.Tensor], x0: torc
 class DenoisingAutoencoder(Objective):
     """A denoising autoencoder r(x) = G(E(x)) trained over a range of noise levels: min E_{sigma, x, eps}
     ||x - r(x + sigma eps)||^2 / sigma^2, sigma log-uniform in [sigma_min, sigma_max] (the 1 / sigma^2 weight
-    makes every level count alike). By r*(x~) = x~ + sigma^2 grad log p_sigma(x~), (r(x) - x) / sigma_t^2 is the
-    score at level sigma_t, so Langevin with step step_scale sigma_t^2 has the level-free drift
-    step_scale (r(x) - x) / 2. Sampling: langevin_steps levels from sigma_max down to sigma_min, then x <- r(x)."""
+    makes every level count alike). A denoiser of one level sigma has r*(x~) = x~ + sigma^2 grad log p_sigma(x~);
+    this r sees no sigma, so it learns the denoiser of the mixture over levels, and (r(x) - x) / sigma_t^2 is only
+    an approximation of the score at level sigma_t: close near the data, not between modes (data at +-1: at
+    x = 0.2 the optimal r reads 0.53 times the score for sigma_t = 0.1 and the opposite sign for sigma_t = 1).
+    Langevin with step step_scale sigma_t^2 on that reading has the level-free drift step_scale (r(x) - x) / 2.
+    Sampling: langevin_steps levels from sigma_max down to sigma_min, then x <- r(x)."""
 
     networks = {"G": NetworkSlot("generator"), "E": NetworkSlot("encoder")}
     capabilities = Capabilities()  # no critic to penalise

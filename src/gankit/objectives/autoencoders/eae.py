@@ -21,7 +21,10 @@ def kozachenko_leonenko(z: torch.Tensor, k: int = 1) -> torch.Tensor:
     n, d = z.shape
     if n <= k:
         raise ConfigError(f"the k-NN entropy estimate needs more than k = {k} samples, got {n}")
-    distances = torch.cdist(z, z) + torch.diag(torch.full((n,), float("inf"), device=z.device))
+    # computed directly: cdist's default matmul path (above 25 rows) reads points ~1e-5 apart in float32 as 0,
+    # which sends log eps to log 1e-12 and leaves such pairs no gradient to separate
+    distances = torch.cdist(z, z, compute_mode="donot_use_mm_for_euclid_dist")
+    distances = distances + torch.diag(torch.full((n,), float("inf"), device=z.device, dtype=z.dtype))
     eps = distances.topk(k, dim=1, largest=False).values[:, -1]
     log_unit_ball = 0.5 * d * math.log(math.pi) - math.lgamma(0.5 * d + 1)
     digamma = torch.special.digamma(torch.tensor([float(n), float(k)], dtype=torch.float64))
