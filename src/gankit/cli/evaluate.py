@@ -131,7 +131,7 @@ def inception_metrics(samples: torch.Tensor, dataset, weights: str | None, is_sp
 
 
 def eval_baselines(args: argparse.Namespace) -> int:
-    """The digits ladder of benchmarks.md section 3, in evaluator features against the held-out digits."""
+    """The digits ladder of docs/benchmarks.md section 3, in evaluator features against the held-out digits."""
     import json
 
     from ..metrics import digits_metrics
