@@ -1,5 +1,5 @@
 """Critic-guided refinement of a trained run's samples by Langevin / MALA (DDLS: Che et al. 2020,
-arXiv 2003.06060; Su's "better truncation", kexue.fm/archives/6331; MEG's latent MCMC, algorithms.md section 9).
+arXiv 2003.06060; Su's "better truncation", kexue.fm/archives/6331; MEG's latent MCMC, docs/algorithms.md section 9).
 
 GANs (and MEG) move the latent code on U(z) = |z|^2 / 2 - beta D(G(z)), D the critic (high on real; -U for
 energy networks), so that the prior keeps z typical while the critic pulls G(z) towards the data. Energy

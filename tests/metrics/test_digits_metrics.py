@@ -1,4 +1,4 @@
-"""The digits evaluator, its metrics, stacked digits, and the baseline ladder of benchmarks.md section 3."""
+"""The digits evaluator, its metrics, stacked digits, and the baseline ladder of docs/benchmarks.md section 3."""
 import math
 
 import torch

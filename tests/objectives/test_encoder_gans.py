@@ -121,7 +121,7 @@ def test_ali_encodes_with_the_mean_and_trains_on_draws():
 
 
 def test_bigan_qp_stop_gradients():
-    """The z-term trains only E, the x-term only G (algorithms.md section 7)."""
+    """The z-term trains only E, the x-term only G (docs/algorithms.md section 7)."""
     G, E = nn.Linear(2, 3), nn.Linear(3, 2)
     x, z = torch.randn(4, 3), torch.randn(4, 2)
     z_reconstruction(E, G(z), z).backward()

@@ -107,7 +107,7 @@ def add_parser(sub) -> None:
                         "(default ring8-wgan-gp,digits-wgan-gp)")
     b.add_argument("--ttq-presets", default=None,
                    help="speed: digits presets raced to the FD threshold against the plain WGAN-GP loop (time to "
-                        "quality, benchmarks.md section 9); 'none' skips (default digits-wgan-gp,digits-sngan)")
+                        "quality, docs/benchmarks.md section 9); 'none' skips (default digits-wgan-gp,digits-sngan)")
     b.add_argument("--ttq-threshold", type=float, default=5.0, help="speed: the digits FD to reach (default 5)")
     b.add_argument("--ttq-eval-every", type=positive_int, default=250, help="speed: steps between FD checks (default 250)")
     b.add_argument("--ttq-max-steps", type=positive_int, default=6000,

@@ -96,7 +96,7 @@ def eval_likelihood(args: argparse.Namespace, exp, meta: dict) -> int:
 
 
 def eval_baselines(args: argparse.Namespace) -> int:
-    """The digits ladder of benchmarks.md section 3, in evaluator features against the held-out digits."""
+    """The digits ladder of docs/benchmarks.md section 3, in evaluator features against the held-out digits."""
     from ..metrics import digits_metrics
     from ..metrics.baselines import BASELINES, N
 

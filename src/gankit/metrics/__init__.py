@@ -14,7 +14,7 @@ from .toy import toy_metrics
 METRICS: Registry = Registry("metrics")
 HEADLINE = {"toy": ("modes", "hq"), "digits": ("fd", "recall"), "stacked-digits": ("modes", "kl"),
             "swd": ("avg",)}  # progress bar
-DIGITS_SAMPLES = 797  # benchmarks.md section 3: 797 generated vs the 797 held-out digits
+DIGITS_SAMPLES = 797  # docs/benchmarks.md section 3: 797 generated vs the 797 held-out digits
 IS_METRICS = ("digits",)  # the metrics that report an Inception Score (and take is_splits)
 
 

@@ -1,4 +1,4 @@
-"""Digits metrics in the evaluator's feature space against the 797 held-out digits (benchmarks.md 3-4)."""
+"""Digits metrics in the evaluator's feature space against the 797 held-out digits (docs/benchmarks.md sections 3-4)."""
 from __future__ import annotations
 
 import math
@@ -16,7 +16,7 @@ from .prdc import density_coverage, precision_recall
 CLASS_SHARE = 0.05  # a class "appears" when it gets at least 5 % of the samples
 CONFIDENT = 0.9     # stacked digits: a channel's prediction counts as confident above this probability
 NUM_STACKED_MODES = 1000
-K_PR, K_DC = 3, 5   # neighbours for precision / recall and for density / coverage (benchmarks.md section 3)
+K_PR, K_DC = 3, 5   # neighbours for precision / recall and for density / coverage (docs/benchmarks.md section 3)
 
 
 @torch.no_grad()

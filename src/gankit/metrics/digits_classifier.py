@@ -1,5 +1,5 @@
 """The digits evaluator: a small classifier on the 1,000 benchmark training digits, trained with a fixed
-recipe and seed (benchmarks.md section 3); its penultimate layer is the feature space of digits metrics."""
+recipe and seed (docs/benchmarks.md section 3); its penultimate layer is the feature space of digits metrics."""
 from __future__ import annotations
 
 import contextlib

@@ -1,4 +1,4 @@
-"""Quantizers as drop-in modules: z [..., dim] -> (quantized, indices, aux_loss) (algorithms.md section 16).
+"""Quantizers as drop-in modules: z [..., dim] -> (quantized, indices, aux_loss) (docs/algorithms.md section 16).
 
 VQ (van den Oord et al. 2017) with the straight-through or the rotation-trick gradient (Fifty et al. 2024),
 an optional EMA codebook and dead-code replacement; FSQ (Mentzer et al. 2023), no codebook and no loss.

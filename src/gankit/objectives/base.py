@@ -82,7 +82,7 @@ class Objective(nn.Module, ABC):
 
     def single_loss_phase(self) -> Phase | None:
         """All networks in one phase whose loss gives each network its own phase's gradient in one backward
-        (the stop-gradient identity, algorithms.md section 10), or None where the phases cannot be combined."""
+        (the stop-gradient identity, docs/algorithms.md section 10), or None where the phases cannot be combined."""
         return None
 
     def sample_z(self, n: int, generator: torch.Generator | None = None, device="cpu") -> torch.Tensor:

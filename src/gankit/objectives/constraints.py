@@ -35,7 +35,7 @@ class WeightClip(Constraint):
 @CONSTRAINTS.register("frobenius-clip")
 class FrobeniusClip(Constraint):
     """Rescales each weight matrix (every parameter with 2 or more axes) to Frobenius norm <= value; since
-    sigma_max <= ||W||_F this bounds each layer's Lipschitz constant (algorithms.md section 5)."""
+    sigma_max <= ||W||_F this bounds each layer's Lipschitz constant (docs/algorithms.md section 5)."""
 
     def __init__(self, value: float = 1.0):
         self.value = value

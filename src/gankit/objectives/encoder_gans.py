@@ -1,4 +1,4 @@
-"""GANs that learn an encoder: BiGAN / ALI, BiGAN-QP (algorithms.md section 7) and O-GAN (section 8)."""
+"""GANs that learn an encoder: BiGAN / ALI, BiGAN-QP (docs/algorithms.md section 7) and O-GAN (section 8)."""
 from __future__ import annotations
 
 import torch

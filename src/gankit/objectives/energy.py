@@ -1,5 +1,5 @@
 """Energy-based model trained with short-run Langevin chains and a replay buffer (IGEBM: Du & Mordatch 2019,
-arXiv 1903.08689; algorithms.md section 12). Energy convention: the network U is LOW on real data; the
+arXiv 1903.08689; docs/algorithms.md section 12). Energy convention: the network U is LOW on real data; the
 critic gankit draws and refines with is -U (high on real)."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .replay import ReplayBuffer
 
 
 def igebm_loss(e_real: torch.Tensor, e_fake: torch.Tensor, alpha: float) -> dict[str, torch.Tensor]:
-    """E U(x+) - E U(x-) + alpha (E U(x+)^2 + E U(x-)^2), both squares as the IGEBM code (algorithms.md 12)."""
+    """E U(x+) - E U(x-) + alpha (E U(x+)^2 + E U(x-)^2), both squares as in IGEBM (docs/algorithms.md section 12)."""
     return {"ebm_loss": e_real.mean() - e_fake.mean(), "l2": alpha * (e_real.pow(2).mean() + e_fake.pow(2).mean())}
 
 

@@ -1,5 +1,5 @@
 """The classic GAN family as per-sample loss functions of logits, and the objectives built from them.
-Formulas: algorithms.md sections 1, 3, 4 (critic convention: D is high on real data)."""
+Formulas: docs/algorithms.md sections 1, 3, 4 (critic convention: D is high on real data)."""
 from __future__ import annotations
 
 import functools
@@ -115,7 +115,7 @@ class AdversarialObjective(Objective):
         return Phase("D+G", ("D", "G"), "critic", self.single_loss)
 
     def single_loss(self, batch: Batch) -> Losses:
-        """Both phases in one scalar by stop-gradients (algorithms.md section 10; Su, kexue.fm/archives/6387):
+        """Both phases in one scalar by stop-gradients (docs/algorithms.md section 10; Su, kexue.fm/archives/6387):
         L = L_D(D, sg G) + L_G(sg D, G), so one backward gives D the critic phase's gradient and G the generator
         phase's. x_f = G(z) is computed once; sg G is x_f detached, sg D is D with its parameters detached (the
         frozen copy of section 10, without copying). Su's form L_D + [g(D(x_f)) - g(D(sg x_f))] gives the same

@@ -1,4 +1,4 @@
-"""IGN, the idempotent generative network (Shocher et al., arXiv 2311.01462; algorithms.md section 11): one
+"""IGN, the idempotent generative network (Shocher et al., arXiv 2311.01462; docs/algorithms.md section 11): one
 network f (stored as the run's G) trained so that real data are fixed points, f(z) of noise lands on them
 (f(f(z)) = f(z)), and the set of fixed points stays tight. Su (kexue.fm/archives/9969) reads it as a GAN whose
 generator and discriminator delta(x) = D(f(x), x) share every parameter."""

@@ -1,5 +1,5 @@
 """MEG, maximum-entropy generators for energy-based models (Kumar et al. 2019, arXiv 1901.08508; Su's energy
-view, kexue.fm/archives/6316, /6331; algorithms.md section 9). Energy convention: U is LOW on real data.
+view, kexue.fm/archives/6316, /6331; docs/algorithms.md section 9). Energy convention: U is LOW on real data.
 
 U:     min E_p U(x_r) - E_z U(sg G(z)) + lambda E_p |grad_x U(x_r)|^2   (per-sample norm over all of x)
 G, T:  min E_z U(G(z)) + L_MI,  L_MI = BCE(T(G(z), z), 1) and BCE(T(G(z), z_bar), 0) averaged over 2B
@@ -22,7 +22,7 @@ from .energy import EnergyCritic
 
 def score_penalty(U: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """|grad_x U(x)|^2 per sample, the norm over all non-batch axes (the MEG code's norm over dim 1 only is
-    a per-pixel channel norm for images; algorithms.md section 9). [N]"""
+    a per-pixel channel norm for images; docs/algorithms.md section 9). [N]"""
     x = x.detach().requires_grad_(True)
     with penalty_precision(x):  # fp32 under fp16 autocast: an unscaled inner gradient would underflow
         with constant_slopes():  # relu'' = 0: spares the penalty's backward a pass of zeros through U

@@ -1,5 +1,5 @@
 """Penalties on the critic: pure functions of a network and inputs, each behind a class that carries its
-weight and its lazy interval. Formulas: algorithms.md sections 4 and 5 (critic convention, D high on real)."""
+weight and its lazy interval. Formulas: docs/algorithms.md sections 4 and 5 (critic convention, D high on real)."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod

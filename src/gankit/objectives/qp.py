@@ -1,5 +1,5 @@
 """GAN-QP: the quadratic-potential divergence, which needs no Lipschitz constraint (Su 2018, arXiv 1811.07296;
-algorithms.md section 6). Critic convention: T is high on real data."""
+docs/algorithms.md section 6). Critic convention: T is high on real data."""
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,4 @@
-"""Exponential moving average of a network's weights (Polyak averaging; algorithms.md section 18)."""
+"""Exponential moving average of a network's weights (Polyak averaging; docs/algorithms.md section 18)."""
 from __future__ import annotations
 
 import copy

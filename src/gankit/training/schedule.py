@@ -13,7 +13,7 @@ SCHEDULES: Registry = Registry("schedules")
 @SCHEDULES.register("alternating")
 class Alternating:
     """Each phase in turn, critic phases n_critic times and generator phases n_generator times,
-    each repeat on a fresh batch (algorithms.md section 0)."""
+    each repeat on a fresh batch (docs/algorithms.md section 0)."""
 
     def __init__(self, cfg: TrainConfig):
         self.repeats = {"critic": cfg.n_critic, "generator": cfg.n_generator}
@@ -28,7 +28,7 @@ class Alternating:
 @SCHEDULES.register("simultaneous")
 class Simultaneous:
     """One batch, one forward and one backward per iteration for all networks: the objective's phases combined
-    into one loss by stop-gradients (Su's single-loss GAN, algorithms.md section 10). Simultaneous gradient
+    into one loss by stop-gradients (Su's single-loss GAN, docs/algorithms.md section 10). Simultaneous gradient
     descent: D and G see the same parameters, as in 1:1 alternating training with the G step's D not yet updated."""
 
     def __init__(self, cfg: TrainConfig):

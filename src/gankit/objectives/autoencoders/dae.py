@@ -1,4 +1,4 @@
-"""Denoising autoencoders as generative models (Su kexue.fm/archives/7038; algorithms.md section 14): an
+"""Denoising autoencoders as generative models (Su kexue.fm/archives/7038; docs/algorithms.md section 14): an
 autoencoder r trained to denoise over a range of noise levels (denoising score matching, as the annealed DSM
 of Li, Chen & Sommer 2019, with the score read from r instead of an energy's gradient), sampled by annealed
 Langevin dynamics and one final denoising jump x <- r(x)."""

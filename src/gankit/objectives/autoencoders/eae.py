@@ -1,4 +1,4 @@
-"""EAE, the entropic autoencoder (Ghose, Rashwan, Poupart 2020; Su kexue.fm/archives/7343; algorithms.md
+"""EAE, the entropic autoencoder (Ghose, Rashwan, Poupart 2020; Su kexue.fm/archives/7343; docs/algorithms.md
 section 13): codes BatchNorm-ed without affine parameters (zero mean, unit variance per coordinate) and their
 entropy maximised, so that they approach N(0, I); samples decode z ~ N(0, I)."""
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Log-likelihood by importance sampling (Burda et al. 2015, IWAE; Su kexue.fm/archives/8791) and the units of
-benchmarks.md section 7: nats per sample and bits per dimension, discrete data bounded by uniform dequantization.
+docs/benchmarks.md section 7: nats per sample and bits per dimension, discrete data bounded by uniform dequantization.
 
 log p(x) ~ logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log K, z_k ~ q(z|x): a lower bound in
 expectation that rises to log p(x) as K grows; K = 1 gives the ELBO.
@@ -49,7 +49,7 @@ def grid_spacing(x: torch.Tensor, max_levels: int = 256) -> float:
 def likelihood_report(exp, x: torch.Tensor, samples: int, seed: int = 0, use_ema: bool = True) -> dict:
     """Negative log-likelihood of held-out x in nats per sample and bits per dimension. Discrete data (a grid
     of spacing delta) is dequantized, x + (u - 1/2) delta, and NLL = -log p(x + u') - D log delta bounds the
-    discrete NLL from above (benchmarks.md section 7, in the data's own coordinates); the ELBO beside it."""
+    discrete NLL from above (docs/benchmarks.md section 7, in the data's own coordinates); the ELBO beside it."""
     if not hasattr(exp.objective, "log_weights"):
         raise ConfigError(f"this run's objective {exp.cfg.objective.name!r} has no tractable density; "
                           "--likelihood needs a vae run")

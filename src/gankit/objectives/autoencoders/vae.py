@@ -1,4 +1,4 @@
-"""VAE (Kingma & Welling 2013; algorithms.md section 15): Gaussian encoder q(z|x), Gaussian or Bernoulli decoder,
+"""VAE (Kingma & Welling 2013; docs/algorithms.md section 15): Gaussian encoder q(z|x), Gaussian or Bernoulli decoder,
 the KL in closed form, optional beta and Su's BatchNorm on the posterior means against KL vanishing."""
 from __future__ import annotations
 
