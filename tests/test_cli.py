@@ -69,6 +69,9 @@ def test_toy_sample_is_a_scatter_plot(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["train", "ring8-wgan"], "unknown preset 'ring8-wgan'; did you mean 'ring8-wgan-gp'?"),
+    (["train", "ring8-wgan-pg"], "unknown preset 'ring8-wgan-pg'; did you mean 'ring8-wgan-gp'? (gankit list presets)"),
+    (["train", "no-such-preset"], "gankit: error: unknown preset 'no-such-preset' (gankit list presets)\n"),
+    (["train", "--set", "objective.name=no-such-loss"], "error: unknown objective 'no-such-loss' (gankit list objectives)\n"),
     (["train", "--set", "train.stpes=3"], "unknown config key 'train.stpes'; did you mean 'steps'?"),
     (["train", "--set", "train.steps=many"], "config field train.steps: expected an integer, got 'many'"),
     (["train", "--set", "objective.name=wgan-pg"], "unknown objective 'wgan-pg'; did you mean 'wgan-gp'?"),

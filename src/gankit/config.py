@@ -217,7 +217,8 @@ def from_dict(cls: type, data: Any, path: str = "") -> Any:
     for key, value in data.items():
         full = f"{path}.{key}" if path else str(key)
         if key not in names:
-            raise ConfigError(f"unknown config key {full!r}{did_you_mean(str(key), names)}")
+            hint = did_you_mean(str(key), names) or f"; {where} takes {', '.join(names)}"
+            raise ConfigError(f"unknown config key {full!r}{hint}")
         kwargs[key] = _convert(value, hints[key], full)
     return cls(**kwargs)
 
