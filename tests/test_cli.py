@@ -59,12 +59,43 @@ def test_train_resume_and_sample_without_the_dataset(tmp_path, capsys, monkeypat
     assert code == 0 and x.shape == (10, 1, 8, 8) and np.abs(x).max() <= 1.0
 
 
+def test_sample_writes_every_picture_format_pillow_writes(tmp_path, capsys):
+    code, out, _ = run(capsys, "train", "--config", config_file(tmp_path, TINY_DIGITS), "--set", "train.steps=1")
+    run_path = run_dir_of(out)
+    side = (8 * 9 + 1) * 4  # 8x8 cells of 8 px + 1 px gaps, enlarged x4
+    for suffix, fmt in ((".jpg", "JPEG"), (".webp", "WEBP"), (".jpeg", "JPEG"), (".tif", "TIFF"), (".bmp", "BMP")):
+        path = tmp_path / f"grid{suffix}"
+        code, out, _ = run(capsys, "sample", run_path, "-n", "64", "-o", str(path))
+        assert code == 0 and str(path) in out
+        assert (", quality 95)" in out) == (fmt in ("JPEG", "WEBP"))  # the stated quality of a lossy format
+        with Image.open(path) as im:
+            assert im.format == fmt and im.size == (side, side) and im.mode in ("L", "RGB")  # WebP has no grey
+    png = np.asarray(Image.open(tmp_path / "grid.tif").convert("L"), dtype=float)  # lossless: the PNG's pixels
+    for suffix in (".jpg", ".webp"):  # lossy, but close at quality 95, and smaller at a lower quality
+        assert np.abs(np.asarray(Image.open(tmp_path / f"grid{suffix}").convert("L"), dtype=float) - png).mean() < 4
+        code, out, _ = run(capsys, "sample", run_path, "-n", "64", "-o", str(tmp_path / f"low{suffix}"), "--quality", "20")
+        assert code == 0 and "quality 20)" in out
+        assert (tmp_path / f"low{suffix}").stat().st_size < (tmp_path / f"grid{suffix}").stat().st_size
+
+
+def test_a_suffix_nothing_writes_is_refused_before_the_run_is_read(tmp_path, capsys):
+    code, _, err = run(capsys, "sample", str(tmp_path / "no-such-run"), "-o", str(tmp_path / "x.docx"))
+    assert code == 2 and "nothing here writes .docx" in err and "no such run" not in err
+
+
 def test_toy_sample_is_a_scatter_plot(tmp_path, capsys):
     code, out, _ = run(capsys, "train", "--config", config_file(tmp_path, TINY_TOY), "--set", "train.steps=1")
     assert code == 0
     out_png = tmp_path / "pts.png"
-    assert run(capsys, "sample", run_dir_of(out), "-n", "500", "-o", str(out_png))[0] == 0
+    run_path = run_dir_of(out)
+    assert run(capsys, "sample", run_path, "-n", "500", "-o", str(out_png))[0] == 0
     assert Image.open(out_png).size[0] > 300
+    code, out, _ = run(capsys, "sample", run_path, "-n", "500", "-o", str(tmp_path / "pts.jpg"))
+    assert code == 0 and "(JPG, quality 95)" in out
+    with Image.open(tmp_path / "pts.jpg") as im:
+        assert im.format == "JPEG" and im.size == Image.open(out_png).size
+    assert run(capsys, "sample", run_path, "-n", "500", "-o", str(tmp_path / "pts.pdf"))[0] == 0
+    assert (tmp_path / "pts.pdf").read_bytes().startswith(b"%PDF")
 
 
 @pytest.mark.parametrize("argv, message", [

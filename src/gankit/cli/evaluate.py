@@ -30,13 +30,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
     from ..experiment import experiment_from_checkpoint
-    from ..metrics import METRICS, evaluate
+    from ..metrics import check_metrics_apply, evaluate
     from ..training.outputs import EVAL_SEED_OFFSET
 
     if args.output:
         check_output(Path(args.output), (".json",))
     if args.likelihood and args.is_splits is not None:
         raise ConfigError("--is-splits: --likelihood reports a log-likelihood, no inception score; drop one of them")
+    if args.likelihood and (args.metrics or args.features == "inception"):
+        raise ConfigError("--likelihood reports a held-out log-likelihood instead of sample metrics; drop "
+                          + ("--metrics" if args.metrics else "--features inception") + " or --likelihood")
     if args.target == "baselines":
         return eval_baselines(args)
     exp, meta = experiment_from_checkpoint(Path(args.target), device=args.device)
@@ -51,16 +54,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if (args.metrics and names != ["encoder"]) or args.features == "inception":
             raise ConfigError(f"this run's objective {exp.cfg.objective.name!r} cannot sample; only --metrics encoder applies")
         names = ["encoder"]
-    for name in names:
-        if name != "encoder":
-            METRICS.get(name)  # an unknown name fails before the work
     with_encoder = exp.objective.has_encoder and (not args.metrics or "encoder" in names)
     if "encoder" in names and not exp.objective.has_encoder:
         raise ConfigError(f"--metrics encoder: this run's objective {exp.cfg.objective.name!r} has no encoder")
     names = [n for n in names if n != "encoder"]
     if not names and not with_encoder and args.features != "inception":
         raise ConfigError(f"dataset {exp.spec.name} lists no metrics; name some with --metrics (gankit list metrics)")
+    if args.data is None:  # the run's own data, known from the checkpoint: refused before it is read
+        check_metrics_apply(names, exp.spec)
     dataset = dataset_of_run(exp, args.data, run_dir_of(meta))
+    check_metrics_apply(names, dataset.spec)  # what --data gives, before any sample is drawn
     apply_chain_option(exp, args.chains_from)
     use_ema = exp.has_ema and not args.no_ema
     if args.features == "inception":  # the weights file and the data's kind, before any sample is drawn
@@ -99,9 +102,10 @@ def eval_likelihood(args: argparse.Namespace, exp, meta: dict) -> int:
     """Importance-sampled log-likelihood of held-out data (the 797 benchmark digits for digits runs)."""
     import json
 
-    from ..autoencoders.likelihood import likelihood_report
+    from ..autoencoders.likelihood import check_likelihood_applies, likelihood_report
     from ..metrics.encoder import held_out
 
+    check_likelihood_applies(exp)  # before the held-out data is read
     out = check_output(Path(args.output) if args.output else
                        run_dir_of(meta) / f"likelihood-step-{meta['step']:07d}.json", (".json",))
     x = held_out(dataset_of_run(exp, args.data, run_dir_of(meta)))[0]
