@@ -208,7 +208,7 @@ def test_eval_without_metrics_says_so(tmp_path, capsys):
 def test_metrics_that_do_not_fit_the_samples_and_bad_counts(tmp_path, capsys):
     code, out, _ = run(capsys, "train", "--config", config_file(tmp_path, TINY_TOY), "--set", "train.steps=1")
     code, _, err = run(capsys, "eval", run_dir_of(out), "--metrics", "digits")
-    assert code == 2 and "digits metrics need 1x8x8 images" in err and err.count("\n") == 1
+    assert code == 2 and "metric digits needs 8x8 grey images" in err and err.count("\n") == 1
     with pytest.raises(SystemExit) as stop:
         cli.main(["sample", run_dir_of(out), "-n", "0"])
     assert stop.value.code == 2 and "expected a number >= 1, got 0" in capsys.readouterr().err

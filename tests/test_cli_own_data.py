@@ -42,7 +42,7 @@ def test_folder_run_logs_swd_and_eval_from_elsewhere_reproduces_it(tmp_path, cap
     record = json.loads((run_path / "eval-step-0000004.json").read_text())
     assert record["metrics"]["swd/avg"] == at_4["swd/avg"]  # same checkpoint, same draw: the same number
     code, _, err = run(capsys, "eval", str(run_path), "--metrics", "toy")
-    assert code == 2 and "toy metrics need a dataset with known modes" in err
+    assert code == 2 and "metric toy needs a dataset with known modes" in err
 
 
 def test_sample_out_dir_writes_pngs_the_folder_loader_reads(tmp_path, capsys):

@@ -96,6 +96,10 @@ def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = Fals
     else:
         cfg.data.name = absolute_data_name(cfg.data.name)  # eval / inspect / resume from any directory
     dataset = dataset_for(cfg.data)
+    if not resume:  # a resumed run keeps the size its config records
+        from .sizing import fit_data_to_networks
+
+        dataset = fit_data_to_networks(cfg, dataset)
     if resume:  # the file's shapes against its config before anything big is allocated
         path, tensors, _, _ = newest_loadable(Path(run_dir))
         check_shapes_before_building(cfg, dataset.spec, tensors, path)
