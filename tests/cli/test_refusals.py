@@ -77,6 +77,8 @@ def test_a_run_that_cannot_do_it_is_refused_before_its_data_is_read(digits_run, 
     (["interpolate", "NONE", "-o", "TMP/i.txt"], "nothing here writes .txt"),
     (["refine", "NONE", "--sampler", "hmc"], "unknown sampler 'hmc'"),
     (["sample", "NONE", "-o", "TMP/s.doc"], "nothing here writes .doc"),
+    (["sample", "NONE", "--out-dir", "TMP/fakes", "--apply", "2"], "--apply shapes the -o picture; --out-dir writes"),
+    (["sample", "NONE", "--out-dir", "TMP/fakes", "--quality", "80"], "--quality shapes the -o picture"),
 ])
 def test_arguments_that_say_no_are_refused_before_the_checkpoint_is_read(tmp_path, capsys, argv, message):
     argv = [a.replace("NONE", str(tmp_path / "no-such-run")).replace("TMP", str(tmp_path)) for a in argv]

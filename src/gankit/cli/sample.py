@@ -18,8 +18,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if args.output and args.out_dir:
         raise ConfigError("-o FILE and --out-dir DIR: choose one")
-    if args.quality is not None and args.out_dir:
-        raise ConfigError("--quality sets a lossy -o picture's quality; --out-dir writes PNG files")
+    if args.out_dir and (args.quality is not None or args.apply):
+        raise ConfigError(f"{'--quality' if args.quality is not None else '--apply'} shapes the -o picture; "
+                          "--out-dir writes one PNG per sample: drop one of them")
     if args.output:  # a suffix nothing writes is refused before the checkpoint is read
         check_picture_suffix(Path(args.output), extra=DATA_SUFFIXES)
         check_output(Path(args.output), (Path(args.output).suffix.lower(),), make_folders=True)
