@@ -3,6 +3,7 @@ its arguments and then calls the same `open_run` and `Trainer.fit`, so a script 
 same run directory."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,11 @@ def open_run(cfg: Config, run_dir: str | Path | None = None, resume=None, data_n
     else:
         cfg.data.name = absolute_data_name(cfg.data.name)  # eval / inspect / resume from any directory
     dataset = dataset_for(cfg.data)
-    if resume is not None:  # the file's shapes against its config before anything big is allocated
+    if resume is None:  # a resumed run keeps the size its config records
+        from .sizing import fit_data_to_networks
+
+        dataset = fit_data_to_networks(cfg, dataset)
+    else:  # the file's shapes against its config before anything big is allocated
         check_shapes_before_building(cfg, dataset.spec, resume.tensors, resume.path)
     exp = build_experiment(cfg, dataset.spec)
     distributed.prepare_networks(exp)
@@ -164,11 +169,12 @@ def flatten_overrides(overrides: dict, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def load(run: str | Path, device: str | None = None) -> "Run":
-    """A trained run from its directory (newest checkpoint) or a checkpoint file; needs no dataset."""
+def load(run: "str | os.PathLike | Run", device: str | None = None) -> "Run":
+    """A trained run from its directory (newest checkpoint), a checkpoint file, or a Run (its directory's
+    newest checkpoint), as a str or any path-like; needs no dataset."""
     from .training.experiment import experiment_from_checkpoint
 
-    exp, meta = experiment_from_checkpoint(Path(run), device=device)
+    exp, meta = experiment_from_checkpoint(Path(os.fspath(run)), device=device)
     checkpoint = Path(meta["path"])
     return Run(exp, checkpoint.parent.parent, {"step": meta["step"], "checkpoint": checkpoint})
 
@@ -183,6 +189,10 @@ class Run:
 
     def __repr__(self) -> str:
         return f"Run({str(self.run_dir)!r}, step={self.step})"
+
+    def __fspath__(self) -> str:
+        """A Run is a path-like of its run directory: gankit.load(run), Path(run), open(Path(run) / ...)."""
+        return str(self.run_dir)
 
     @property
     def config(self) -> Config:

@@ -18,6 +18,9 @@ from .registry import did_you_mean
 class DataConfig:
     name: str = "digits"   # dataset (gankit list datasets); folder:PATH and npz:PATH read files
     resolution: int = 0    # images: side after resize + center crop (power of two); 0 keeps the native size
+    fit: str = "resize"    # images brought to data.resolution by: resize (centre crop, antialiased resize) or pad
+                           # (centred, the border -1 = black; larger sides only). Native sizes the networks
+                           # cannot take are padded to the next side they take (gankit.sizing)
     batch_size: int = 64   # samples per phase step
     stream: bool = False   # folder / zip: decode images lazily as batches are drawn, instead of all up front
     workers: int = 0       # DataLoader worker processes decoding a streamed dataset (0: in the training process)
@@ -92,6 +95,7 @@ class TransformConfig:
 
 
 LR_SCHEDULES = ("constant", "cosine", "step")
+DATA_FITS = ("resize", "pad")
 
 
 @dataclass
@@ -237,7 +241,8 @@ def from_dict(cls: type, data: Any, path: str = "") -> Any:
     for key, value in data.items():
         full = f"{path}.{key}" if path else str(key)
         if key not in names:
-            raise ConfigError(f"unknown config key {full!r}{did_you_mean(str(key), names)}")
+            hint = did_you_mean(str(key), names) or f"; {where} takes {', '.join(names)}"
+            raise ConfigError(f"unknown config key {full!r}{hint}")
         kwargs[key] = _convert(value, hints[key], full)
     return cls(**kwargs)
 
@@ -367,6 +372,9 @@ def validate(cfg: Config) -> Config:
         raise ConfigError(f"config field data.resolution: expected 0 or a power of two up to 4096, got {cfg.data.resolution}")
     if cfg.train.precision not in PRECISIONS:
         raise ConfigError(f"config field train.precision: {cfg.train.precision!r}; choose from {', '.join(PRECISIONS)}")
+    if cfg.data.fit not in DATA_FITS:
+        raise ConfigError(f"config field data.fit: {cfg.data.fit!r}{did_you_mean(cfg.data.fit, list(DATA_FITS))}; "
+                          f"choose from {', '.join(DATA_FITS)}")
     if cfg.data.workers < 0:
         raise ConfigError(f"config field data.workers: expected 0 or more, got {cfg.data.workers}")
     return cfg

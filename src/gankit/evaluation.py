@@ -35,7 +35,7 @@ def plan_evaluation(exp, spec, metrics: list[str] | None = None, features: str =
     """The plan for evaluating `exp` against data described by `spec`: the dataset's metrics and the encoder's
     where there is one (metrics None), or those named ("encoder" names the encoder metrics). Whatever cannot
     apply is a ConfigError here, before anything is sampled; an empty plan means nothing applies."""
-    from .metrics import METRICS
+    from .metrics import check_metrics_apply
 
     caps = exp.objective.capabilities
     names = list(spec.metrics) if metrics is None else list(metrics)
@@ -49,8 +49,7 @@ def plan_evaluation(exp, spec, metrics: list[str] | None = None, features: str =
         raise ConfigError(f"--metrics encoder: this run's objective {exp.cfg.objective.name!r} has no encoder")
     encoder = bool(caps.encoder) and (metrics is None or "encoder" in names)
     sample_metrics = tuple(name for name in names if name != "encoder")
-    for name in sample_metrics:
-        METRICS.get(name)  # an unknown name fails before the work
+    check_metrics_apply(list(sample_metrics), spec)  # unknown names, or metrics for other data, before any work
     if inception:
         check_inception(spec, inception_weights)
         sample_metrics = ()
@@ -126,7 +125,8 @@ def dataset_of_run(exp, data: str | None, run_dir: Path | None = None, option: s
 
     name = data or exp.cfg.data.name
     require_data_consent(name, run_dir, named=data is not None, option=option)
-    dataset = load_dataset(name, exp.cfg.data.resolution, exp.cfg.data.stream, exp.cfg.data.workers)
+    data = exp.cfg.data
+    dataset = load_dataset(name, data.resolution, data.stream, data.workers, data.fit)
     if dataset.spec.shape != exp.spec.shape:
         raise ConfigError(f"{option} {dataset.spec.name} gives items of shape {list(dataset.spec.shape)}; "
                           f"this run's generator makes {list(exp.spec.shape)}")

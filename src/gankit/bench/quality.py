@@ -8,6 +8,7 @@ import statistics
 import time
 from pathlib import Path
 
+from ..errors import ConfigError
 from ..files import write_atomic
 from .tasks import HEADLINE, REFINE, TASKS, task_config
 
@@ -155,9 +156,24 @@ def plot(records: list[dict], out: Path) -> list[Path]:
     return paths
 
 
+README_MARKERS = ("<!-- bench quality: begin -->", "<!-- bench quality: end -->")
+
+
+def check_readme(readme: Path) -> None:
+    """Before the bench runs: --readme names a readable file holding both bench markers."""
+    try:
+        content = Path(readme).read_text()
+    except OSError as err:
+        raise ConfigError(f"bench quality --readme {readme}: cannot read it ({err.strerror or err})") from None
+    missing = [m for m in README_MARKERS if m not in content]
+    if missing:
+        raise ConfigError(f"bench quality --readme {readme}: no {' and '.join(missing)} line; the results go between "
+                          f"{README_MARKERS[0]} and {README_MARKERS[1]}")
+
+
 def write_readme_section(readme: Path, text: str, command: str) -> None:
     """Replaces what stands between the bench markers of the README."""
-    begin, end = "<!-- bench quality: begin -->", "<!-- bench quality: end -->"
+    begin, end = README_MARKERS
     content = readme.read_text()
     if begin not in content or end not in content:
         return

@@ -20,6 +20,14 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
+    def parse_known_args(self, args=None, namespace=None):
+        """Arguments no parser takes are refused by the innermost command, so the line names it and its --help
+        (gankit bench quality: error: unrecognized arguments: --repeats 3), not the top-level parser."""
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return namespace, extras
+
 
 def parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="gankit", description="Train, evaluate and compare adversarial generative models.")

@@ -9,6 +9,7 @@ import torch
 
 from ..errors import ConfigError
 from ..evaluation import check_is_splits
+from ..metrics import check_metrics_apply
 from ..files import write_atomic
 from .common import (add_chain_option, add_generator_options, add_is_splits_option, apply_chain_option,
                      check_output, check_sample_count, dataset_of_run, positive_int, print_table, run_dir_of)
@@ -36,6 +37,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         check_output(Path(args.output), (".json",))
     if args.likelihood and args.is_splits is not None:
         raise ConfigError("--is-splits: --likelihood reports a log-likelihood, no inception score; drop one of them")
+    if args.likelihood and (args.metrics or args.features == "inception"):
+        raise ConfigError("--likelihood reports a held-out log-likelihood instead of sample metrics; drop "
+                          + ("--metrics" if args.metrics else "--features inception") + " or --likelihood")
     if args.target == "baselines":
         return eval_baselines(args)
     exp, meta = experiment_from_checkpoint(Path(args.target), device=args.device)
@@ -47,6 +51,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                        run_dir_of(meta) / f"eval-step-{meta['step']:07d}.json", (".json",))
     plan = eval_plan(args, exp, n)  # every refusal before the dataset is read or a sample drawn
     dataset = dataset_of_run(exp, args.data, run_dir_of(meta))
+    check_metrics_apply(list(plan.metrics), dataset.spec)  # what --data gives, before any sample is drawn
     apply_chain_option(exp, args.chains_from)
     use_ema = exp.has_ema and not args.no_ema
     seed = exp.cfg.seed + EVAL_SEED_OFFSET if args.seed is None else args.seed  # default: training's eval draw
@@ -75,9 +80,10 @@ def eval_plan(args: argparse.Namespace, exp, n: int):
 
 def eval_likelihood(args: argparse.Namespace, exp, meta: dict) -> int:
     """Importance-sampled log-likelihood of held-out data (the 797 benchmark digits for digits runs)."""
-    from ..objectives.autoencoders.likelihood import likelihood_report
+    from ..objectives.autoencoders.likelihood import check_likelihood_applies, likelihood_report
     from ..metrics.encoder import held_out
 
+    check_likelihood_applies(exp)  # before the held-out data is read
     out = check_output(Path(args.output) if args.output else
                        run_dir_of(meta) / f"likelihood-step-{meta['step']:07d}.json", (".json",))
     x = held_out(dataset_of_run(exp, args.data, run_dir_of(meta)))[0]

@@ -39,9 +39,14 @@ def cmd_refine(args: argparse.Namespace) -> int:
     import json
 
     from ..training.experiment import experiment_from_checkpoint
-    from ..refine import RefineSettings, refine
+    from ..refine import RefineSettings, refine, refinement_space
+    from ..samplers import SAMPLERS
 
+    SAMPLERS.get(args.sampler)  # an unknown sampler before the checkpoint is read
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
+    space = refinement_space(exp)  # a run with no energy to refine with is refused before any work
+    if args.from_noise and space != "data":
+        raise ConfigError("--from-noise: only energy models (ebm) sample by chains in data space")
     check_sample_count(args.n, exp.spec.shape)
     out_dir = Path(args.output_dir) if args.output_dir else run_dir_of(meta) / "refine"
     check_output(out_dir / f"refine-seed{args.seed}.json", (".json",), "--output-dir", make_folders=True)

@@ -8,15 +8,24 @@ PATH_KINDS = ("folder", "npz", "zip", "mnist", "fashion-mnist", "cifar10", "cifa
 STREAMABLE = ("folder", "zip")  # kinds that can decode lazily (data.stream)
 
 
-def load_dataset(name: str, resolution: int = 0, stream: bool = False, workers: int = 0) -> Dataset:
+def load_dataset(name: str, resolution: int = 0, stream: bool = False, workers: int = 0,
+                 fit: str = "resize") -> Dataset:
     """'ring8', 'digits', 'folder:PATH', 'npz:PATH', ... -> a Dataset; `stream` decodes lazily with
-    `workers` DataLoader processes (folder and zip only)."""
+    `workers` DataLoader processes (folder and zip only); fit="pad" pads images to `resolution` instead of
+    resizing them (data.fit)."""
     from ..errors import ConfigError
 
     kind, _, arg = name.partition(":")
     if kind in PATH_KINDS and not arg:
         raise ConfigError(f"dataset {kind!r} needs a path: data.name={kind}:PATH")
     build = DATASETS.get(kind)
+    if fit == "pad" and resolution:
+        if stream:
+            raise ConfigError("data.fit=pad pads images held in memory; a streamed dataset is resized (data.fit=resize)")
+        from .base import check_resolution
+
+        check_resolution(resolution, name)
+        return padded(build(arg, 0), resolution)
     if not stream:
         return build(arg, resolution)
     if kind not in STREAMABLE:
@@ -25,8 +34,26 @@ def load_dataset(name: str, resolution: int = 0, stream: bool = False, workers: 
 
 
 def dataset_for(data_cfg) -> Dataset:
-    """The dataset a DataConfig names (name, resolution, stream, workers)."""
-    return load_dataset(data_cfg.name, data_cfg.resolution, data_cfg.stream, data_cfg.workers)
+    """The dataset a DataConfig names (name, resolution, stream, workers, fit)."""
+    return load_dataset(data_cfg.name, data_cfg.resolution, data_cfg.stream, data_cfg.workers, data_cfg.fit)
+
+
+def padded(dataset: Dataset, side: int) -> TensorDataset:
+    """An in-memory image dataset at its native size, centred on side x side with a black (-1) border; the
+    metrics of any image data apply to it (a dataset's own, such as the 8x8 digits evaluator, no longer do)."""
+    from dataclasses import replace
+
+    from ..errors import ConfigError
+    from .base import pad_square
+    from .images import IMAGE_METRICS
+
+    if not isinstance(dataset, TensorDataset) or not dataset.spec.is_image:
+        raise ConfigError(f"data.fit=pad: dataset {dataset.spec.name} is not a set of images held in memory; "
+                          "set data.fit=resize")
+    if dataset.spec.resolution == side:
+        return dataset
+    x = pad_square(dataset.x, side, dataset.spec.name)
+    return TensorDataset(replace(dataset.spec, shape=tuple(x.shape[1:]), metrics=IMAGE_METRICS), x, dataset.labels)
 
 
 def absolute_data_name(name: str) -> str:

@@ -159,6 +159,17 @@ def fit_square(x: torch.Tensor, resolution: int) -> torch.Tensor:
     return x
 
 
+def pad_square(x: torch.Tensor, side: int, where: str) -> torch.Tensor:
+    """Images [N, C, H, W] centred on side x side with a border of -1 (black); the odd pixel of an uneven
+    border goes to the bottom / right. Sides above `side` are refused: padding never crops."""
+    h, w = x.shape[-2:]
+    if h > side or w > side:
+        raise DataError(f"{where}: data.fit=pad makes images larger, but they are {h}x{w}, above data.resolution "
+                        f"{side}; set data.fit=resize or a larger data.resolution")
+    top, left = (side - h) // 2, (side - w) // 2
+    return F.pad(x, (left, side - w - left, top, side - h - top), value=-1.0)
+
+
 def check_resolution(resolution: int, where: str) -> None:
     if resolution and (resolution < 4 or resolution & (resolution - 1)):
         raise DataError(f"{where}: resolution {resolution} is not a power of two (>= 4); set data.resolution")

@@ -82,8 +82,8 @@ class Experiment:
     def require_encoder(self, purpose: str) -> None:
         """A ConfigError naming the objective and those that have an encoder, when this run's has none."""
         if not self.objective.capabilities.encoder:
-            raise ConfigError(f"this run's objective {self.cfg.objective.name!r} has no encoder; {purpose} needs one "
-                              f"of {names_with(lambda c: c.encoder)}")
+            raise ConfigError(f"{purpose}: this run's objective {self.cfg.objective.name!r} has no encoder (objectives "
+                              f"with one: {names_with(lambda c: c.encoder)})")
 
     # --- checkpoint state -------------------------------------------------------------------
 

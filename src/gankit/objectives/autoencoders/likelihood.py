@@ -46,15 +46,21 @@ def grid_spacing(x: torch.Tensor, max_levels: int = 256) -> float:
     return step if bool((steps - steps.round()).abs().max() < 1e-3) else 0.0
 
 
-def likelihood_report(exp, x: torch.Tensor, samples: int, seed: int = 0, use_ema: bool = True) -> dict:
-    """Negative log-likelihood of held-out x in nats per sample and bits per dimension. Discrete data (a grid
-    of spacing delta) is dequantized, x + (u - 1/2) delta, and NLL = -log p(x + u') - D log delta bounds the
-    discrete NLL from above (docs/benchmarks.md section 7, in the data's own coordinates); the ELBO beside it."""
+def check_likelihood_applies(exp) -> None:
+    """A ConfigError unless the run's objective has a tractable density with a gaussian decoder (cheap: called
+    before the held-out data is read)."""
     if not hasattr(exp.objective, "log_weights"):
         raise ConfigError(f"this run's objective {exp.cfg.objective.name!r} has no tractable density; "
                           "--likelihood needs a vae run")
     if getattr(exp.objective, "decoder", "gaussian") != "gaussian":
         raise ConfigError("--likelihood needs a gaussian decoder (a bernoulli decoder is a likelihood of binary data)")
+
+
+def likelihood_report(exp, x: torch.Tensor, samples: int, seed: int = 0, use_ema: bool = True) -> dict:
+    """Negative log-likelihood of held-out x in nats per sample and bits per dimension. Discrete data (a grid
+    of spacing delta) is dequantized, x + (u - 1/2) delta, and NLL = -log p(x + u') - D log delta bounds the
+    discrete NLL from above (docs/benchmarks.md section 7, in the data's own coordinates); the ELBO beside it."""
+    check_likelihood_applies(exp)
     generator = torch.Generator().manual_seed(seed)
     delta = grid_spacing(x)
     x_in = dequantize(x, delta, generator).to(exp.device)
