@@ -162,7 +162,7 @@ def test_bad_data_files(tmp_path, capsys, runs, monkeypatch):
         (npz(tmp_path, "nanimages", x=nan_images), "array 'x': nan at index [3, 2, 5]"),
         (npz(tmp_path, "infvectors", x=inf_vectors), "array 'x': inf at index [7, 1]"),
         (npz(tmp_path, "range", x=np.full((10, 8, 8), 3.0, np.float32)), "float images must lie in [-1, 1]"),
-        (npz(tmp_path, "labels", x=np.zeros((10, 2)), y=-np.ones(10, np.int64)), "array 'y': expected 10 non-negative"),
+        (npz(tmp_path, "labels", x=np.zeros((10, 2)), y=-np.ones(10, np.int64)), "array 'y': label -1 at index 0 is outside 0 or more"),
         (npz(tmp_path, "flat", x=np.zeros(5)), "got shape [5]"),
         (npz(tmp_path, "objects", x=np.array([{"a": 1}] * 4, dtype=object)), "not a readable .npz file"),
         (f"npz:{tmp_path / 'notazip.npz'}", "notazip.npz: not a readable .npz file"),

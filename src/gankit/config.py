@@ -21,6 +21,8 @@ class DataConfig:
     batch_size: int = 64   # samples per phase step
     stream: bool = False   # folder / zip: decode images lazily as batches are drawn, instead of all up front
     workers: int = 0       # DataLoader worker processes decoding a streamed dataset (0: in the training process)
+    channels: int = 0      # folder / zip images: 0 keeps the files' layout; 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+    max_classes: int = 10000  # labels making more classes than this are refused (raise it for more classes)
 
 
 @dataclass
@@ -349,6 +351,9 @@ def validate(cfg: Config) -> Config:
         raise ConfigError(f"config field train.precision: {cfg.train.precision!r}; choose from {', '.join(PRECISIONS)}")
     if cfg.data.workers < 0:
         raise ConfigError(f"config field data.workers: expected 0 or more, got {cfg.data.workers}")
+    _check(0 <= cfg.data.channels <= 4, "data.channels", "0 (the files' layout), 1, 2, 3 or 4", cfg.data.channels)
+    _check(1 <= cfg.data.max_classes <= MAX_SIZE, "data.max_classes", f"an integer from 1 to {MAX_SIZE}",
+           cfg.data.max_classes)
     return cfg
 
 

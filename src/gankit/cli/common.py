@@ -108,7 +108,8 @@ def dataset_of_run(exp, data: str | None, run_dir: Path | None = None, option: s
     if data is None and ":" in name and not (run_dir is not None and is_trusted_run(run_dir)):
         raise ConfigError(f"this run's data is {name!r}, a path from the metadata of a checkpoint not trained here; "
                           f"gankit reads it only if you name it: {option} {name}")
-    dataset = load_dataset(name, exp.cfg.data.resolution, exp.cfg.data.stream, exp.cfg.data.workers)
+    dataset = load_dataset(name, exp.cfg.data.resolution, exp.cfg.data.stream, exp.cfg.data.workers,
+                           exp.cfg.data.channels, exp.cfg.data.max_classes)
     if dataset.spec.shape != exp.spec.shape:
         raise ConfigError(f"{option} {dataset.spec.name} gives items of shape {list(dataset.spec.shape)}; "
                           f"this run's generator makes {list(exp.spec.shape)}")

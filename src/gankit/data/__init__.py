@@ -3,30 +3,40 @@ from __future__ import annotations
 
 from . import archives, digits, images, toy2d  # noqa: F401  (registers the datasets)
 from .base import DATASETS, BatchSource, Dataset, DataSpec, Modes, TensorDataset
+from .labels import MAX_CLASSES, check_class_count
 
 PATH_KINDS = ("folder", "npz", "zip", "mnist", "fashion-mnist", "cifar10", "cifar100")  # take a path after the colon
 STREAMABLE = ("folder", "zip")  # kinds that can decode lazily (data.stream)
 
 
-def load_dataset(name: str, resolution: int = 0, stream: bool = False, workers: int = 0) -> Dataset:
+def load_dataset(name: str, resolution: int = 0, stream: bool = False, workers: int = 0, channels: int = 0,
+                 max_classes: int = MAX_CLASSES) -> Dataset:
     """'ring8', 'digits', 'folder:PATH', 'npz:PATH', ... -> a Dataset; `stream` decodes lazily with
-    `workers` DataLoader processes (folder and zip only)."""
+    `workers` DataLoader processes and `channels` picks the image layout (folder and zip only); a class count
+    past `max_classes` is refused before anything is built from it."""
     from ..errors import ConfigError
 
     kind, _, arg = name.partition(":")
-    if kind in PATH_KINDS and not arg:
-        raise ConfigError(f"dataset {kind!r} needs a path: data.name={kind}:PATH")
+    if kind in PATH_KINDS and not arg.strip():
+        raise ConfigError(f"config field data.name: dataset {kind!r} needs a path after the colon; write data.name={kind}:PATH")
     build = DATASETS.get(kind)
-    if not stream:
-        return build(arg, resolution)
-    if kind not in STREAMABLE:
+    if stream and kind not in STREAMABLE:
         raise ConfigError(f"data.stream: dataset {kind!r} is read into memory; streaming reads {' and '.join(STREAMABLE)}")
-    return build(arg, resolution, stream=True, workers=workers)
+    if channels and kind not in STREAMABLE:
+        raise ConfigError(f"config field data.channels: dataset {kind!r} has its own channels; data.channels "
+                          f"applies to {' and '.join(STREAMABLE)}")
+    if kind in STREAMABLE:
+        dataset = build(arg, resolution, stream=stream, workers=workers, channels=channels)
+    else:
+        dataset = build(arg, resolution)
+    check_class_count(dataset, max_classes)
+    return dataset
 
 
 def dataset_for(data_cfg) -> Dataset:
-    """The dataset a DataConfig names (name, resolution, stream, workers)."""
-    return load_dataset(data_cfg.name, data_cfg.resolution, data_cfg.stream, data_cfg.workers)
+    """The dataset a DataConfig names (name, resolution, stream, workers, channels, max_classes)."""
+    return load_dataset(data_cfg.name, data_cfg.resolution, data_cfg.stream, data_cfg.workers, data_cfg.channels,
+                        data_cfg.max_classes)
 
 
 def absolute_data_name(name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -10,27 +11,40 @@ import torch
 
 from ..errors import DataError
 from .base import DATASETS, Dataset, DataSpec, TensorDataset, check_resolution, fit_square
-from .decode import EncodedImages, decode, is_image_name, notice, to_unit_range
+from .decode import EncodedImages, decode, is_image_name, notice
+from .labels import checked_labels, class_count
+from .pixels import conversion_note
 from .sniff import looks_like
 
 IMAGE_METRICS = ("swd",)  # needs no pretrained weights: every image dataset without its own gets it
 
 
 def image_dataset(name: str, images: EncodedImages, labels: torch.Tensor | None, resolution: int,
-                  stream: bool = False, workers: int = 0) -> Dataset:
-    """Encoded images -> a dataset of [C, R, R] in [-1, 1]: decoded up front, or streamed when `stream`."""
+                  stream: bool = False, workers: int = 0, channels: int = 0) -> Dataset:
+    """Encoded images -> a dataset of [C, R, R] in [-1, 1]: decoded up front, or streamed when `stream`. C is
+    the files' own layout (pixels.common_channels) unless `channels` (data.channels) names one; every mode is
+    read by its rule (pixels.py) and one line says what was converted."""
     check_resolution(resolution, name)
     if not resolution:
         raise DataError(f"{name}: set data.resolution (a power of two, e.g. 32)")
-    mode = images.mode()
-    num_classes = int(labels.max()) + 1 if labels is not None else 0
-    spec = DataSpec(name, (1 if mode == "L" else 3, resolution, resolution), num_classes, True, IMAGE_METRICS)
+    found, probed = images.layout()
+    chosen = channels or found
+    spec = DataSpec(name, (chosen, resolution, resolution), class_count(labels, name), True, IMAGE_METRICS)
     if stream:
         from .stream import StreamedImages
 
-        return StreamedImages(spec, images, labels, mode, workers)
-    pixels = torch.stack([decode(images, i, resolution, mode) for i in range(len(images))])
-    return TensorDataset(spec, to_unit_range(pixels), labels)
+        share = "" if sum(probed.values()) == len(images) else f"(the {sum(probed.values())} probed of {len(images)}) "
+        say(conversion_note(name, probed, chosen, bool(channels), share))
+        return StreamedImages(spec, images, labels, chosen, workers)
+    modes = Counter()
+    pixels = torch.stack([decode(images, i, resolution, chosen, modes) for i in range(len(images))])
+    say(conversion_note(name, modes, chosen, bool(channels)))
+    return TensorDataset(spec, pixels, labels)
+
+
+def say(note: str | None) -> None:
+    if note:
+        notice(note)
 
 
 def scan_folder(root: Path, where: str) -> tuple[list[str], torch.Tensor | None]:
@@ -67,17 +81,18 @@ def files_below(root: Path, where: str) -> list[Path]:
 
 
 @DATASETS.register("folder")
-def image_folder(arg: str, resolution: int = 0, stream: bool = False, workers: int = 0) -> Dataset:
-    """Images below folder PATH (PNG, JPEG, WebP, BMP, TIFF); grayscale if all are, else RGB; one subfolder
-    per class gives labels; needs data.resolution."""
+def image_folder(arg: str, resolution: int = 0, stream: bool = False, workers: int = 0, channels: int = 0) -> Dataset:
+    """Images below folder PATH (PNG, JPEG, WebP, BMP, TIFF, any Pillow mode: 8/16-bit, float); channels as
+    the files have them (gray / colour, alpha) unless data.channels; one subfolder per class gives labels;
+    needs data.resolution."""
     root = Path(arg).expanduser()
     where = f"folder:{arg}"
     if not root.is_dir():
-        raise DataError(f"{where}: no such folder")
+        raise DataError(f"{where}: {'a file, expected a folder of images' if root.exists() else 'no such folder'}")
     if not resolution:
         raise DataError(f"{where}: set data.resolution (a power of two, e.g. 32)")
     names, labels = scan_folder(root, where)
-    return image_dataset(where, EncodedImages(where, names, root=root), labels, resolution, stream, workers)
+    return image_dataset(where, EncodedImages(where, names, root=root), labels, resolution, stream, workers, channels)
 
 
 def images_from_array(a: np.ndarray, where: str) -> torch.Tensor:
@@ -143,7 +158,7 @@ def npz_arrays(arg: str, resolution: int = 0) -> TensorDataset:
         check_resolution(resolution, where)
         x, bounded, metrics = fit_square(images_from_array(a, where), resolution), True, IMAGE_METRICS
     y = labels_array(arrays.get("y"), len(x), f"npz:{arg} array 'y'") if key != "y" else None
-    num_classes = int(y.max()) + 1 if y is not None else 0
+    num_classes = class_count(y, f"npz:{arg} array 'y'")
     spec = DataSpec(f"npz:{arg}", tuple(x.shape[1:]), num_classes=num_classes, bounded=bounded, metrics=metrics)
     return TensorDataset(spec, x, y)
 
@@ -162,8 +177,4 @@ def check_numbers(a: np.ndarray, where: str) -> None:
 
 
 def labels_array(y: np.ndarray | None, n: int, where: str) -> torch.Tensor | None:
-    if y is None:
-        return None
-    if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer) or (y < 0).any():
-        raise DataError(f"{where}: expected {n} non-negative integer labels, got shape {list(y.shape)} {y.dtype}")
-    return torch.from_numpy(y.astype(np.int64))
+    return None if y is None else checked_labels(y, n, where)
