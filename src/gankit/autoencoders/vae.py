@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..domains import AT_LEAST_0, PROBABILITY
 from ..data import DataSpec
 from ..errors import ConfigError
 from ..objectives.base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
@@ -95,6 +96,7 @@ class VAE(Objective):
 
     needs = {"G": "generator", "E": "gaussian-encoder"}
     has_encoder = True
+    option_domains = {"beta": AT_LEAST_0, "tau": PROBABILITY, "dequantize": AT_LEAST_0}  # registry.check_options reads it
 
     def __init__(self, networks, penalties, z_dim, spec: DataSpec, beta: float = 1.0, decoder: str = "gaussian",
                  posterior_norm: str = "none", tau: float = 0.5, dequantize: float = 0.0):

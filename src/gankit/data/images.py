@@ -2,7 +2,10 @@
 `npz:PATH` (arrays). Both decode into memory, or stream lazily with data.stream."""
 from __future__ import annotations
 
+import math
 import os
+import zipfile
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -121,22 +124,55 @@ def images_from_array(a: np.ndarray, where: str) -> torch.Tensor:
     return x
 
 
+MAX_NPZ_BYTES = 1 << 33  # 8 GiB: a compressed .npz member may unpack to at most this much
+
+
 def read_npz(path: Path, where: str) -> dict[str, np.ndarray]:
-    """Every array of an .npz (no pickles); a file of another format gets an error naming what it looks like."""
+    """Every array of an .npz (no pickles), each header's size checked first; a file of another format gets an
+    error naming what it looks like."""
+    if path.is_dir():
+        raise DataError(f"{where}: a folder, expected an .npz file (numpy.savez); for a folder of images use "
+                        f"data.name=folder:{path}")
+    if not path.exists():
+        raise DataError(f"{where}: no such file")
     try:
+        check_npz_sizes(path, where)
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files} if hasattr(f, "files") else None
         if arrays is None or not all(isinstance(a, np.ndarray) for a in arrays.values()):
             raise ValueError("members that are not .npy arrays")
         return arrays
-    except FileNotFoundError:
-        raise DataError(f"{where}: no such file") from None
-    except (OSError, ValueError, EOFError) as err:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         kind = looks_like(path)
         if kind:
             raise DataError(f"{where}: not an .npz file; it looks like {kind}") from None
-        reason = "it holds Python objects, which gankit never unpickles" if "pickle" in str(err) else str(err)
+        objects = "pickle" in str(err) and zipfile.is_zipfile(path)
+        reason = "it holds Python objects, which gankit never unpickles" if objects else \
+            " ".join(str(err).split()) or type(err).__name__
         raise DataError(f"{where}: not a readable .npz file ({reason})") from None
+
+
+def check_npz_sizes(path: Path, where: str) -> None:
+    """Each .npy member's header against what the file can hold (a stored member: the file's own size; a
+    compressed one: MAX_NPZ_BYTES), before numpy allocates what the header asks."""
+    if not zipfile.is_zipfile(path):
+        return  # np.load names the problem
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with z.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0  # 2.0 and 3.0 share the 4-byte header length
+                shape, _, dtype = read_header(f)
+            if dtype.hasobject:
+                continue  # refused by np.load without pickles
+            size = math.prod(shape) * dtype.itemsize
+            limit = path.stat().st_size if info.compress_type == zipfile.ZIP_STORED else MAX_NPZ_BYTES
+            if size > limit:
+                raise DataError(f"{where}: array {info.filename[:-4]!r} says shape {list(shape)} {dtype} "
+                                f"({size} bytes), more than {'the file holds' if limit < MAX_NPZ_BYTES else f'{MAX_NPZ_BYTES} bytes'}")
 
 
 @DATASETS.register("npz")

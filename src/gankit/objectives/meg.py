@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..domains import AT_LEAST_0
 from ..nn.activations import constant_slopes
 from ..training.precision import penalty_precision
 from .base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
@@ -44,6 +45,7 @@ class EnergyWithGenerator(EnergyCritic, Objective):
     """U trained against G's samples with the score penalty; G trained on U plus an entropy surrogate."""
 
     needs = {"U": "discriminator", "G": "generator"}
+    option_domains = {"score_weight": AT_LEAST_0, "mi_weight": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, networks, penalties, z_dim, score_weight: float = 0.1, mi_weight: float = 1.0):
         super().__init__(networks, penalties, z_dim)
