@@ -165,7 +165,7 @@ def test_bad_data_files(tmp_path, capsys, runs, monkeypatch):
         (npz(tmp_path, "labels", x=np.zeros((10, 2)), y=-np.ones(10, np.int64)), "array 'y': label -1 at index 0 is outside 0 or more"),
         (npz(tmp_path, "flat", x=np.zeros(5)), "got shape [5]"),
         (npz(tmp_path, "objects", x=np.array([{"a": 1}] * 4, dtype=object)), "not a readable .npz file"),
-        (f"npz:{tmp_path / 'notazip.npz'}", "notazip.npz: not a readable .npz file"),
+        (f"npz:{tmp_path / 'notazip.npz'}", "notazip.npz: not an .npz file; it looks like a text file"),
         (f"npz:{tmp_path / 'missing.npz'}", "missing.npz: no such file"),
         (f"folder:{garbage}", "fake.png is not a readable image"),
         (f"folder:{tmp_path / 'nowhere'}", "no such folder"),

@@ -79,8 +79,9 @@ def check_data_consent(cfg: Config, run_dir: Path, named: bool) -> None:
 def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = False, data_named: bool = False):
     """A Trainer ready to fit: dataset, experiment, run directory (a new runs/<date>-<name>/ unless given;
     shared by every process of a torchrun launch) and, with resume, the state of its newest checkpoint."""
-    from .data import absolute_data_name, dataset_for
+    from .data import absolute_data_name, check_batch_size, dataset_for
     from .experiment import build_experiment, check_shapes_before_building
+    from .rundir import remove_unused_run_dir
     from .training import distributed
     from .training.checkpoint import list_checkpoints, newest_loadable
     from .training.trainer import Trainer, require_resumable
@@ -98,9 +99,16 @@ def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = Fals
     if resume:  # the file's shapes against its config before anything big is allocated
         path, tensors, _, _ = newest_loadable(Path(run_dir))
         check_shapes_before_building(cfg, dataset.spec, tensors, path)
+    check_batch_size(dataset, cfg.data.batch_size)  # before anything is created: a refused run leaves nothing
     exp = build_experiment(cfg, dataset.spec)
     distributed.prepare_networks(exp)
-    trainer = Trainer(exp, dataset, distributed.shared_run_dir(cfg, run_dir))
+    folder = distributed.shared_run_dir(cfg, run_dir)
+    try:
+        trainer = Trainer(exp, dataset, folder)
+    except BaseException:
+        if run_dir is None and distributed.is_main():
+            remove_unused_run_dir(folder)
+        raise
     if resume:
         trainer.resume()
     return trainer

@@ -79,7 +79,7 @@ def test_npz_errors(tmp_path):
     np.savez(tmp_path / "lab.npz", x=np.zeros((4, 2)), y=np.zeros(3, dtype=int))
     with pytest.raises(DataError, match="expected one label per item, 4 in all; got 3"):
         load_dataset(f"npz:{tmp_path / 'lab.npz'}")
-    (tmp_path / "junk.npz").write_bytes(b"junk")
+    (tmp_path / "junk.npz").write_bytes(b"\x01junk")
     with pytest.raises(DataError, match="not a readable .npz"):
         load_dataset(f"npz:{tmp_path / 'junk.npz'}")
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError
-from .common import add_chain_option, add_generator_options, apply_chain_option, check_output, check_sample_count, positive_int, run_dir_of, save_npz
+from .common import (add_chain_option, add_generator_options, apply_chain_option, check_finite_generator, check_folder,
+                     check_output, check_sample_count, positive_int, run_dir_of, save_npz)
 
 SUFFIXES = (".png", ".npz")  # what -o writes; --out-dir writes one PNG per sample
 
@@ -20,6 +21,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise ConfigError("-o FILE and --out-dir DIR: choose one")
     if args.output:
         check_output(Path(args.output), SUFFIXES, make_folders=True)
+    if args.out_dir:
+        check_folder(Path(args.out_dir), "--out-dir")
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
     out = Path(args.output) if args.output else run_dir_of(meta) / "samples" / f"sample-seed{args.seed}.png"
     if not args.out_dir:
@@ -31,6 +34,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     z = exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed))
     if args.class_index is not None:
         z = exp.objective.with_class(z, args.class_index)
+    check_finite_generator(exp, z, use_ema, meta["path"])
     if args.out_dir:
         from ..export import write_png_folder
 

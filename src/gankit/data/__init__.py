@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import archives, digits, images, toy2d  # noqa: F401  (registers the datasets)
-from .base import DATASETS, BatchSource, Dataset, DataSpec, Modes, TensorDataset
+from .base import DATASETS, BatchSource, Dataset, DataSpec, Modes, TensorDataset, check_batch_size
 from .labels import MAX_CLASSES, check_class_count
 
 PATH_KINDS = ("folder", "npz", "zip", "mnist", "fashion-mnist", "cifar10", "cifar100")  # take a path after the colon

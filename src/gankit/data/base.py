@@ -147,6 +147,15 @@ class DrawnBatches(BatchSource):
         return self.draw(self.batch_size, None)
 
 
+def check_batch_size(dataset: Dataset, batch_size: int) -> None:
+    """A batch larger than a finite dataset is refused (never shrunk: the learning dynamics depend on it); the
+    check the batch streams make, made before a run creates anything."""
+    n = len(dataset) if hasattr(dataset, "__len__") else None
+    if n is not None and batch_size > n:
+        raise DataError(f"data.batch_size {batch_size} is larger than dataset {dataset.spec.name!r} ({n} items); "
+                        f"set data.batch_size to at most {n}")
+
+
 def fit_square(x: torch.Tensor, resolution: int) -> torch.Tensor:
     """Center-crops images [N, C, H, W] to a square and resizes them to `resolution` (antialiased)."""
     h, w = x.shape[-2:]

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from . import distributed
-from .checkpoint import checkpoint_path, newest_loadable, prune_checkpoints, save_checkpoint
+from .checkpoint import checkpoint_path, newest_loadable, prune_checkpoints, remove_leftovers, save_checkpoint
 from .optim import stretched_schedule
 
 
@@ -69,6 +69,7 @@ class CheckpointState:
         that loads; self.skipped says why newer ones did not."""
         if distributed.is_main():
             self.lock.acquire()
+            remove_leftovers(self.run_dir)  # even when the load below fails: a kill's temporaries go first
         path, tensors, meta, self.skipped = newest_loadable(self.run_dir)
         self.load_state(tensors, meta, path)
         return path

@@ -270,5 +270,13 @@ class Trainer(RunOutputs, CheckpointState):
 
 
 def require_resumable(run_dir: Path) -> None:
+    """A run directory with a checkpoint; a missing path, or a file given for the folder, is named as such."""
+    run_dir = Path(run_dir)
+    if run_dir.is_file():
+        folder = run_dir.parent.parent if run_dir.parent.name == "checkpoints" else run_dir.parent
+        raise CheckpointError(f"{run_dir}: a file; resuming takes the run directory (the folder holding "
+                              f"checkpoints/), e.g. {folder}")
+    if not run_dir.exists():
+        raise CheckpointError(f"{run_dir}: no such run directory, nothing to resume")
     if not list_checkpoints(run_dir):
-        raise CheckpointError(f"{run_dir}: nothing to resume, no checkpoint in {Path(run_dir) / 'checkpoints'}")
+        raise CheckpointError(f"{run_dir}: nothing to resume, no checkpoint in {run_dir / 'checkpoints'}")
