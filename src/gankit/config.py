@@ -203,6 +203,11 @@ def _scalar(value: Any, tp: type, path: str) -> Any:
         raise ConfigError(f"config field {path}: expected a finite number, got {value}")
     if isinstance(value, tp) and not (tp is not bool and isinstance(value, bool)):
         return value
+    if tp is str and isinstance(value, dict) and len(value) == 1:  # YAML read `folder:` or `folder: x` as a mapping
+        key, inner = next(iter(value.items()))
+        if inner is None:
+            raise ConfigError(f"config field {path}: {key}: names no path after the colon; write {path}={key}:PATH")
+        raise ConfigError(f"config field {path}: read as the mapping {value!r}; drop the space after the colon or quote it")
     raise ConfigError(f"config field {path}: expected {_TYPE_WORDS.get(tp, tp.__name__)}, got {value!r}")
 
 

@@ -10,6 +10,7 @@ from ..metrics import HEADLINE, evaluate
 from ..metrics.encoder import encoder_metrics
 from ..viz import critic_grid, plot_bounds, plot_points, save_image_grid
 from . import distributed
+from .faults import attempt
 
 SAMPLE_SEED_OFFSET, EVAL_SEED_OFFSET, REAL_SEED_OFFSET = 1, 2, 3  # side streams, apart from training's RNG
 
@@ -61,6 +62,20 @@ class RunOutputs:
         self.log.write({"step": self.step, **self.last_eval})
         return self.last_eval
 
+    def complete_interrupted(self) -> None:
+        """After a resume: the sample grid and the evaluation due at the checkpoint's step that a kill cut short
+        (no picture on disk, no record in metrics.jsonl), done now as the run never stopped would have: both
+        draw on forked RNG streams, so training goes on unchanged."""
+        if not self.resumed_from:
+            return
+        log, final = self.cfg.log, self.step >= self.cfg.train.steps
+        samples = self.run_dir / "samples" / f"step-{self.step:07d}.png"
+        if (self.periodic(log.sample_every) or final) and not samples.exists():
+            attempt("sampling", self.step, self.log, self.write_samples)
+        if (self.periodic(log.eval_every) or final) and not evaluated_at(self.log.read(), self.step):
+            attempt("evaluation", self.step, self.log, self.run_eval)
+        self.painter.wait()
+
     def postfix(self, record: dict[str, float]) -> dict[str, str]:
         shown = {k.split("/")[-1] if k.endswith("/total") else k: v for k, v in record.items()
                  if k.endswith("_loss")}
@@ -73,3 +88,22 @@ class RunOutputs:
     def rng_devices(self) -> list:
         """The devices whose RNG side work (samples, evaluations, chains) forks, so it never moves training's."""
         return [self.exp.device] if self.exp.device.type == "cuda" else []
+
+
+def is_evaluation(record: dict) -> bool:
+    """A metrics.jsonl record of an evaluation: not a loss line (those carry each phase's PHASE/total) and not
+    an event, a failed evaluation's excepted."""
+    if "event" in record:
+        return record["event"] == "evaluation failed"
+    return not any(k.endswith("/total") for k in record)
+
+
+def evaluated_at(records: list[dict], step: int) -> bool:
+    """Whether metrics.jsonl holds the evaluation (or its failure) of `step`."""
+    return any(r.get("step") == step and is_evaluation(r) for r in records)
+
+
+def evaluation_record(records: list[dict], step: int) -> dict:
+    """The metrics of the last evaluation of `step` in metrics.jsonl ({} if none, or if it failed)."""
+    found = [r for r in records if r.get("step") == step and is_evaluation(r) and "event" not in r]
+    return {k: v for k, v in found[-1].items() if k != "step"} if found else {}

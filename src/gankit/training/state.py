@@ -72,4 +72,5 @@ class CheckpointState:
             remove_leftovers(self.run_dir)  # even when the load below fails: a kill's temporaries go first
         path, tensors, meta, self.skipped = newest_loadable(self.run_dir)
         self.load_state(tensors, meta, path)
+        self.resumed_from = path
         return path
