@@ -224,9 +224,9 @@ def zip_labels(z: zipfile.ZipFile, names: list[str], where: str) -> torch.Tensor
     if wrong is not None:
         raise DataError(f"{where}: dataset.json label {json.dumps(table[wrong])[:40]} of {wrong} is not an integer (class index)")
     values = [table[n] for n in names]
-    huge = next((i for i, v in enumerate(values) if not 0 <= v < 2**62), None)
+    huge = next((i for i, v in enumerate(values) if not -2**62 <= v < 2**62), None)
     if huge is not None:  # past int64: no class count could hold it
-        raise DataError(f"{where} dataset.json: label {values[huge]} of {names[huge]} is outside 0..{2**62 - 1}")
+        raise DataError(f"{where} dataset.json: label {values[huge]} of {names[huge]} is outside any class count")
     return checked_labels(np.array(values, dtype=np.int64), len(names), f"{where} dataset.json")
 
 

@@ -19,8 +19,9 @@ def checked_labels(y, n: int, where: str, num_classes: int = 0) -> torch.Tensor:
         bad = next((i for i, v in enumerate(np.ravel(a)) if not isinstance(v, (int, np.integer)) or isinstance(v, bool)), 0) \
             if a.ndim and a.size else 0
         shown = np.ravel(a)[bad] if a.ndim and a.size else a
+        shown = shown.item() if isinstance(shown, (np.generic, np.ndarray)) and np.ndim(shown) == 0 else shown
         raise DataError(f"{where}: labels must be integers (class indices); label {shown!r} at index {bad} is "
-                        f"{type(shown.item() if isinstance(shown, np.generic) else shown).__name__}")
+                        f"{type(shown).__name__}")
     if a.shape != (n,):
         raise DataError(f"{where}: expected one label per item, {n} in all; got {a.size} (shape {list(a.shape)})")
     out = torch.from_numpy(a.astype(np.int64))
