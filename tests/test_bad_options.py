@@ -38,6 +38,20 @@ OPTIONS = [  # (preset, override, message)
     ("digits-fsq", "objective.options.quantizer_options.levels=8", "quantizer_options.levels: expected a list"),
     ("digits-fsq", "objective.options.quantizer_options.levels=[8.5,6,5]", "quantizer_options.levels: expected a list"),
     ("digits-fsq", "objective.options.quantizer_options.eps=0", "quantizer_options.eps: expected a number > 0"),
+    ("digits-wgan-gp", "objective.options.gp_weight=-10", "objective.options.gp_weight: expected a number >= 0"),
+    ("digits-wgan-gp", "penalties=[{name: gp, weight: -1}]", "config field penalties.0.weight: expected a number >= 0"),
+    ("digits-wgan-gp", "penalties=[{name: gp, options: {center: -1}}]", "penalties.0.options.center: expected a number >= 0"),
+    ("digits-wgan-gp", "constraints=[{name: weight-clip, network: D, options: {value: 0}}]",
+     "constraints.0.options.value: expected a number > 0, got 0"),
+    ("digits-wgan-gp", "constraints=[{name: spectral-norm, network: D, options: {n_power_iterations: 0}}]",
+     "constraints.0.options.n_power_iterations: expected an integer from 1 to 100"),
+    ("digits-bigan", "objective.options.r1=-1", "objective.options.r1: expected a number >= 0"),
+    ("digits-bigan-qp", "objective.options.lam=0", "objective.options.lam: expected a number > 0"),
+    ("digits-gan-qp-l1", "objective.options.lam=-1", "objective.options.lam: expected a number > 0"),
+    ("digits-o-gan", "objective.options.shrink=1.5", "objective.options.shrink: expected a probability in [0, 1]"),
+    ("digits-ign", "objective.options.applications=0", "objective.options.applications: expected an integer from 1 to 1000"),
+    ("digits-dae", "objective.options.sigma_min=0", "objective.options.sigma_min: expected a number > 0"),
+    ("digits-eae", "objective.options.k=0", "objective.options.k: expected an integer from 1 to 1000"),
 ]
 
 

@@ -317,6 +317,8 @@ def validate(cfg: Config) -> Config:
         _check(value <= MAX_SIZE, name, f"at most {MAX_SIZE}", value)
     _check(cfg.log.eval_samples >= MIN_EVAL_SAMPLES, "log.eval_samples",
            f"at least {MIN_EVAL_SAMPLES} (FD and the k-nearest-neighbour metrics need several samples)", cfg.log.eval_samples)
+    for i, p in enumerate(cfg.penalties):
+        _check(p.weight >= 0, f"penalties.{i}.weight", "a number >= 0", p.weight)
     for name in ("sample_every", "eval_every"):
         if getattr(cfg.log, name) < 0:
             raise ConfigError(f"config field log.{name}: expected 0 or more, got {getattr(cfg.log, name)}")

@@ -10,6 +10,7 @@ from typing import Callable, Mapping
 import torch
 from torch import nn
 
+from ..domains import POSITIVE, integers
 from ..data import DataSpec
 from ..errors import ConfigError
 from ..objectives.base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, with_total
@@ -41,6 +42,9 @@ class DenoisingAutoencoder(Objective):
     step_scale (r(x) - x) / 2. Sampling: langevin_steps levels from sigma_max down to sigma_min, then x <- r(x)."""
 
     needs = {"G": "generator", "E": "encoder"}
+
+    option_domains = {"sigma_min": POSITIVE, "sigma_max": POSITIVE, "langevin_steps": integers(1, 1_000_000),
+                      "step_scale": POSITIVE}  # read by registry.check_options
 
     def __init__(self, networks, penalties, z_dim, spec: DataSpec, sigma_min: float = 0.05, sigma_max: float = 1.0,
                  langevin_steps: int = 200, step_scale: float = 0.1):

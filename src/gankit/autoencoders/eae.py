@@ -8,6 +8,7 @@ import math
 import torch
 from torch import nn
 
+from ..domains import AT_LEAST_0, integers
 from ..errors import ConfigError
 from ..objectives.base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
 
@@ -47,6 +48,8 @@ class EAE(Objective):
 
     needs = {"G": "generator", "E": "encoder"}
     has_encoder = True
+
+    option_domains = {"entropy_weight": AT_LEAST_0, "k": integers(1, 1000)}  # read by registry.check_options
 
     def __init__(self, networks, penalties, z_dim, entropy_weight: float = 1.0, k: int = 1):
         if penalties:

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..domains import AT_LEAST_0
 from ..errors import ConfigError, DataError
 from ..nn.conditional import WithLabels, append_class, split_class
 from ..nn.spectral import one_forward_is_exact
@@ -61,6 +62,8 @@ class AdversarialObjective(Objective):
     conditional GAN: z carries the class (nn/conditional.py), D reads it, ACGAN adds class_weight x cross-entropy."""
 
     needs = {"G": "generator", "D": "discriminator"}
+
+    option_domains = {"class_weight": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, networks, penalties, z_dim, class_weight: float = 1.0):
         super().__init__(networks, penalties, z_dim)
@@ -222,6 +225,8 @@ class WGAN(AdversarialObjective):
 @OBJECTIVES.register("wgan-gp")
 class WGANGP(WGAN):
     """WGAN with the two-sided gradient penalty on random interpolates (Gulrajani et al. 2017)."""
+
+    option_domains = {"gp_weight": AT_LEAST_0, "class_weight": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, networks, penalties, z_dim, gp_weight: float = 10.0, class_weight: float = 1.0):
         super().__init__(networks, [GradientPenalty(gp_weight), *penalties], z_dim, class_weight)
