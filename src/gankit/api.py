@@ -83,12 +83,16 @@ def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = Fals
     from .experiment import build_experiment, check_shapes_before_building
     from .rundir import remove_unused_run_dir
     from .training import distributed
-    from .training.checkpoint import list_checkpoints, newest_loadable
+    from .training.checkpoint import list_checkpoints, newest_loadable, remove_leftovers
+    from .training.lock import RunLock
     from .training.trainer import Trainer, require_resumable
 
     distributed.setup(cfg)
     if resume:
         require_resumable(Path(run_dir))
+        if distributed.is_main():  # a kill's temporary files go first, even if this start then fails
+            with RunLock(Path(run_dir)):
+                remove_leftovers(Path(run_dir))
         check_data_consent(cfg, Path(run_dir), data_named)
     elif run_dir is not None and list_checkpoints(Path(run_dir)):
         raise CheckpointError(f"{run_dir} already holds a run's checkpoints; resume it (resume=, --resume) or train "

@@ -68,3 +68,21 @@ def test_an_evaluation_record_is_told_from_loss_lines_and_events():
     assert is_evaluation({"step": 3, "toy/modes": 8}) and is_evaluation({"step": 3, "event": "evaluation failed"})
     assert not is_evaluation({"step": 3, "D/total": 1.0, "G/total": 2.0})
     assert not is_evaluation({"step": 3, "event": "divergence rollback"})
+
+
+def test_a_failed_resume_still_removes_a_kills_temporary_files(tmp_path):
+    from gankit.errors import GankitError
+
+    trainer = open_run(tiny(TINY_TOY, tmp_path))
+    trainer.fit()
+    run_dir = trainer.run_dir
+    leftovers = [run_dir / "checkpoints" / ".step-0000009.safetensors.tmp", run_dir / "samples" / ".step-0000009.png.tmp"]
+    for path in leftovers:
+        path.write_bytes(b"half written")
+    for path in list_checkpoints(run_dir):
+        path.write_bytes(b"not a checkpoint any more")
+    cfg = tiny(TINY_TOY, tmp_path)
+    cfg.data.name = trainer.cfg.data.name
+    with pytest.raises(GankitError, match="no checkpoint loads"):
+        open_run(cfg, run_dir, resume=True)
+    assert not any(path.exists() for path in leftovers)
