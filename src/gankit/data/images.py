@@ -40,7 +40,9 @@ def image_dataset(name: str, images: EncodedImages, labels: torch.Tensor | None,
         say(conversion_note(name, probed, chosen, bool(channels), share))
         return StreamedImages(spec, images, labels, chosen, workers)
     modes = Counter()
-    pixels = torch.stack([decode(images, i, resolution, chosen, modes) for i in range(len(images))])
+    pixels = torch.empty(len(images), *spec.shape)  # filled in place: no second copy of the decoded set
+    for i in range(len(images)):
+        pixels[i] = decode(images, i, resolution, chosen, modes)
     say(conversion_note(name, modes, chosen, bool(channels)))
     return TensorDataset(spec, pixels, labels)
 
