@@ -101,6 +101,28 @@ class HugeReconstruct:
         return (_reconstruct, (np.ndarray, (2**40,), b"b"))
 
 
+def zip_declaring(tmp_path, size):
+    """A ZIP of one PNG whose central directory declares `size` bytes for it (what zipfile would read)."""
+    buf = io.BytesIO()
+    Image.new("L", (8, 8)).save(buf, format="PNG")
+    path = tmp_path / "declares.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("a.png", buf.getvalue())
+    data = bytearray(path.read_bytes())
+    entry = data.rfind(b"PK\x01\x02")
+    data[entry + 24 : entry + 28] = size.to_bytes(4, "little")  # the member's uncompressed size
+    path.write_bytes(bytes(data))
+    return f"zip:{path}"
+
+
+def sparse_png(tmp_path, size):
+    folder = tmp_path / "sparse"
+    folder.mkdir()
+    with open(folder / "huge.png", "wb") as f:
+        f.truncate(size)  # a hole: no disk used, but the file says `size` bytes
+    return f"folder:{folder}"
+
+
 def float_tiff(tmp_path, name, value):
     folder = tmp_path / name
     folder.mkdir()
@@ -166,6 +188,8 @@ def cases(tmp_path):
         (image_zip(tmp_path, "partial", pairs(0, 1)), "dataset.json has no label for img2.png", ()),
         (f"zip:{tmp_path / 'folder.zip'}", "folder.zip: a folder, expected a ZIP file", ()),
         (f"zip:{tmp_path / 'nothing.zip'}", "nothing.zip: no such file", ()),
+        (zip_declaring(tmp_path, 2**31), "declares.zip: a.png is 2147483648 bytes, over the 268435456 gankit reads", ()),
+        (sparse_png(tmp_path, 2**28 + 1), "huge.png is 268435457 bytes, over the 268435456 gankit reads", ("data.resolution=8",)),
         # folders
         (f"folder:{tmp_path / 'a-file'}", "a-file: a file, expected a folder of images", ("data.resolution=8",)),
         ("folder:", "config field data.name: folder: names no path after the colon; write data.name=folder:PATH", ()),
@@ -201,7 +225,7 @@ def cases(tmp_path):
 
 def test_bad_data_files_name_the_file_and_leave_no_run_directory(tmp_path, capsys):
     table = cases(tmp_path)
-    assert len(table) >= 45
+    assert len(table) >= 52
     for name, message, sets in table:
         refused(capsys, tmp_path, name, message, *sets)
 

@@ -153,3 +153,18 @@ def test_streamed_and_in_memory_decoding_agree_for_sixteen_bit_images(tmp_path):
     memory = load_dataset(name, resolution=4)
     streamed = load_dataset(name, resolution=4, stream=True)
     assert torch.equal(streamed.fetch(torch.arange(2)), memory.x)
+
+
+def test_a_zip_keeps_its_images_layout_or_the_one_asked_for(tmp_path):
+    import io
+    import zipfile
+
+    path = tmp_path / "rgba.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        for i in range(2):
+            buf = io.BytesIO()
+            Image.new("RGBA", (8, 8), (255, 0, 0, 128)).save(buf, format="PNG")
+            z.writestr(f"{i}.png", buf.getvalue())
+    own = load_dataset(f"zip:{path}")
+    assert own.spec.shape == (4, 8, 8) and abs(float(own.x[0, 3, 0, 0]) - (128 / 127.5 - 1)) < 1e-6
+    assert load_dataset(f"zip:{path}", channels=3).spec.shape == (3, 8, 8)

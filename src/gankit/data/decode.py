@@ -16,6 +16,7 @@ from ..errors import DataError
 from .pixels import channels_of, common_channels, signed_pixels
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
+MAX_IMAGE_BYTES = 1 << 28  # 256 MiB: one encoded image file (a 8192 x 8192 16-bit RGBA PNG is 512 MiB raw)
 MODE_PROBE = 1000  # images whose headers decide the channel layout (evenly spaced over the set)
 
 
@@ -43,11 +44,21 @@ class EncodedImages:
         return {**self.__dict__, "_zip": None, "_pid": None}
 
     def read_bytes(self, i: int) -> bytes:
+        """The i-th file's bytes; one larger than MAX_IMAGE_BYTES (on disk, or as a ZIP member's declared
+        size, which bounds what zipfile reads) is refused before it is read."""
         if self.zip_path is None:
-            return (self.root / self.names[i]).read_bytes()
+            path = self.root / self.names[i]
+            self.check_size(i, path.stat().st_size)
+            return path.read_bytes()
         if self._zip is None or self._pid != os.getpid():
             self._zip, self._pid = zipfile.ZipFile(self.zip_path), os.getpid()
+        self.check_size(i, self._zip.getinfo(self.names[i]).file_size)
         return self._zip.read(self.names[i])
+
+    def check_size(self, i: int, size: int) -> None:
+        if size > MAX_IMAGE_BYTES:
+            raise DataError(f"{self.where}: {self.names[i]} is {size} bytes, over the {MAX_IMAGE_BYTES} gankit reads "
+                            "for one image")
 
     def open(self, i: int) -> Image.Image:
         """The i-th image, header read (pixels decoded on first use); one over Pillow's pixel limit is refused
