@@ -62,7 +62,7 @@ def check_options(builder, options: dict, where: str, skip: tuple[str, ...] = ()
         domain = declared.get(key)
         if typed and not (domain is not None and domain.integer):  # a declared integer range replaces the cap
             check_option_range(value, default, f"{where}.{key}")
-        if domain is not None and not domain.holds(value):
+        if domain is not None and not (value is None and default is None) and not domain.holds(value):
             raise ConfigError(f"config field {where}.{key}: expected {domain.words}, got {value!r}")
 
 

@@ -53,4 +53,4 @@ def dataset_names() -> list[str]:
     return [f"{n}:PATH" if n in PATH_KINDS else n for n in DATASETS.names()]
 
 
-__all__ = ["DATASETS", "BatchSource", "Dataset", "DataSpec", "Modes", "TensorDataset", "load_dataset", "dataset_for", "absolute_data_name", "dataset_names"]
+__all__ = ["DATASETS", "BatchSource", "Dataset", "DataSpec", "Modes", "TensorDataset", "check_batch_size", "load_dataset", "dataset_for", "absolute_data_name", "dataset_names"]
