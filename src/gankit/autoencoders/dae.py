@@ -42,7 +42,6 @@ class DenoisingAutoencoder(Objective):
     step_scale (r(x) - x) / 2. Sampling: langevin_steps levels from sigma_max down to sigma_min, then x <- r(x)."""
 
     needs = {"G": "generator", "E": "encoder"}
-
     option_domains = {"sigma_min": POSITIVE, "sigma_max": POSITIVE, "langevin_steps": integers(1, 1_000_000),
                       "step_scale": POSITIVE}  # read by registry.check_options
 

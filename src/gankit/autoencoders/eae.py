@@ -48,7 +48,6 @@ class EAE(Objective):
 
     needs = {"G": "generator", "E": "encoder"}
     has_encoder = True
-
     option_domains = {"entropy_weight": AT_LEAST_0, "k": integers(1, 1000)}  # read by registry.check_options
 
     def __init__(self, networks, penalties, z_dim, entropy_weight: float = 1.0, k: int = 1):

@@ -50,7 +50,6 @@ class VectorQuantizer(nn.Module):
     codebook) + beta ||z - sg(q)||^2, element means. gradient: ste (z + sg(q - z)) or rotation (rotate_to).
     ema_decay > 0: N_i, m_i moving averages with Laplace smoothing, e_i = m_i / N_i (VQ-VAE appendix; Sonnet).
     dead_code_threshold > 0: codes whose average use per step falls below it move to random batch vectors."""
-
     option_domains = {"codebook_size": integers(2, 1 << 20), "beta": AT_LEAST_0, "ema_decay": UNIT_OPEN_RIGHT,
                       "dead_code_threshold": AT_LEAST_0, "usage_decay": UNIT_OPEN_RIGHT, "eps": POSITIVE}
 
@@ -132,7 +131,6 @@ class FSQ(nn.Module):
     b = tanh(z + shift) half_l - offset, rounded with a straight-through gradient, and scaled to [-1, 1].
     half_l = (L - 1)(1 + eps) / 2 and shift = atanh(offset / half_l) centre the levels (the paper's listing has
     (1 - eps) and tan, which moves b(0) off the zero level for even L). Codes: prod(levels); aux_loss = 0."""
-
     option_domains = {"levels": integer_list(2, 1 << 16), "eps": POSITIVE}  # read by registry.check_options
 
     def __init__(self, dim: int, levels: list | None = None, eps: float = 1e-3):

@@ -69,7 +69,6 @@ class BiGAN(JointObjective):
     """BiGAN (Donahue et al. 2016): D tells (x, E(x)) from (G(z), z) with the GAN loss; G and E take the
     non-saturating label swap. At the optimum E = G^-1. `r1` > 0 adds R1 on the real pairs,
     (r1 / 2) E ||grad_(x, z) D(x, E(x))||^2 (Mescheder et al. 2018's eq. 9 over both inputs of the joint critic)."""
-
     option_domains = {"r1": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, networks, penalties, z_dim, r1: float = 0.0):
@@ -112,7 +111,6 @@ class BiGANQP(JointObjective):
     """BiGAN-QP (Su, kexue.fm/archives/6214): the QP critic loss on dT = T(x, E(x)) - T(G(z), z) with
     d = mean_pix |x - G(z)| + mean |E(x) - z|; G and E minimise E[dT] plus two half-stopped reconstruction
     terms: beta_z mean (z - E(sg G(z)))^2 trains only E, beta_x mean (x - G(sg E(x)))^2 trains only G."""
-
     option_domains = {"lam": POSITIVE, "beta_z": AT_LEAST_0, "beta_x": AT_LEAST_0, "eps": POSITIVE}  # read by registry.check_options
 
     def __init__(self, networks, penalties, z_dim, lam: float = 10.0, beta_z: float = 2.0, beta_x: float = 3.0,
@@ -162,7 +160,6 @@ class OGAN(Objective):
 
     needs = {"G": "generator", "E": "encoder"}
     has_encoder = True
-
     option_domains = {"corr_weight": AT_LEAST_0, "qp_weight": AT_LEAST_0, "shrink": PROBABILITY, "eps": POSITIVE}  # read by registry.check_options
 
     def __init__(self, networks, penalties, z_dim, corr_weight: float = 0.5, qp_weight: float = 0.25,

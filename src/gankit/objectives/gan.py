@@ -62,7 +62,6 @@ class AdversarialObjective(Objective):
     conditional GAN: z carries the class (nn/conditional.py), D reads it, ACGAN adds class_weight x cross-entropy."""
 
     needs = {"G": "generator", "D": "discriminator"}
-
     option_domains = {"class_weight": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, networks, penalties, z_dim, class_weight: float = 1.0):
@@ -225,7 +224,6 @@ class WGAN(AdversarialObjective):
 @OBJECTIVES.register("wgan-gp")
 class WGANGP(WGAN):
     """WGAN with the two-sided gradient penalty on random interpolates (Gulrajani et al. 2017)."""
-
     option_domains = {"gp_weight": AT_LEAST_0, "class_weight": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, networks, penalties, z_dim, gp_weight: float = 10.0, class_weight: float = 1.0):

@@ -34,7 +34,6 @@ class IGN(Objective):
 
     needs = {"G": "data map"}
     ema_networks = ("G",)
-
     option_domains = {"lambda_rec": AT_LEAST_0, "lambda_idem": AT_LEAST_0, "lambda_tight": AT_LEAST_0, "tight_clamp": AT_LEAST_0,
                       "applications": integers(1, 1000)}  # read by registry.check_options
 

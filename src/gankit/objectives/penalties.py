@@ -124,7 +124,6 @@ class GradientPenalty(Penalty):
     """Two-sided WGAN-GP penalty on interpolates, weight lambda (10 in the paper, 0.1 for the 2-D toys)."""
 
     name = "gp"
-
     option_domains = {"center": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, weight: float = 10.0, every: int = 1, center: float = 1.0):
@@ -194,7 +193,6 @@ class DRAGAN(Penalty):
     draws U[-1, 1]."""
 
     name = "dragan"
-
     option_domains = {"k": AT_LEAST_0, "scale": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, weight: float = 10.0, every: int = 1, k: float = 1.0, scale: float = 0.5,
@@ -217,7 +215,6 @@ class WGANDiv(Penalty):
     real and fake samples as in Su's wgan_div code (points=real+fake)."""
 
     name = "wgan_div"
-
     option_domains = {"p": POSITIVE}  # read by registry.check_options
 
     def __init__(self, weight: float = 2.0, every: int = 1, p: float = 6.0, points: str = "interpolates"):

@@ -35,7 +35,6 @@ class GANQP(AdversarialObjective):
     G shrink the pixel distance). The author trains 2 D-steps per G-step with Adam 2e-4 (0.5, 0.999)."""
 
     g_loss = staticmethod(wgan_g_loss)
-
     option_domains = {"lam": POSITIVE, "eps": POSITIVE}  # read by registry.check_options
 
     def __init__(self, networks, penalties, z_dim, distance: str = "l1", lam: float = 10.0, eps: float = 1e-8):
