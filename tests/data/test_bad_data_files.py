@@ -248,3 +248,23 @@ def test_the_cifar_unpickler_still_reads_real_batches(tmp_path, protocol):
     blob = pickle.dumps(batch, protocol=3)
     loaded = safe_load(blob, "batch")
     assert np.array_equal(loaded[b"data"], batch[b"data"]) and loaded[b"labels"] == [1, 2]
+
+
+def test_a_conditional_model_gets_its_class_count_from_the_labels_never_past_the_bound(tmp_path, capsys):
+    from gankit.config import build_config
+    from gankit.data import dataset_for
+    from gankit.objectives import build_objective
+    from gankit.presets import load_preset
+
+    images = np.zeros((20, 8, 8), np.uint8)
+    labels = np.arange(20) % 3
+    wild = labels.copy()
+    wild[5] = 10**9
+    runs = tmp_path / "runs"
+    code, err = run(capsys, "train", "digits-cgan", "--set", f"out_dir={runs}",
+                    "--set", f"data.name={npz(tmp_path, 'wild', x=images, y=wild)}")
+    assert_one_line(code, err, "wild.npz: label 1000000000 at index 5 makes 1000000001 classes")
+    assert not runs.exists()
+    cfg = build_config(load_preset("digits-cgan"), overrides=[f"data.name={npz(tmp_path, 'three', x=images, y=labels)}"])
+    objective = build_objective(cfg, dataset_for(cfg.data).spec)
+    assert objective.nets["G"].num_classes == 3 and objective.nets["D"].num_classes == 3
