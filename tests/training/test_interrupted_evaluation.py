@@ -86,3 +86,24 @@ def test_a_failed_resume_still_removes_a_kills_temporary_files(tmp_path):
     with pytest.raises(GankitError, match="no checkpoint loads"):
         open_run(cfg, run_dir, resume=True)
     assert not any(path.exists() for path in leftovers)
+
+
+def test_the_resume_command_of_a_finished_run_completes_its_final_evaluation(tmp_path, monkeypatch, capsys):
+    from gankit import cli
+
+    reference = straight_run(tmp_path)
+    original = RunOutputs.run_eval
+
+    def dies_at_the_end(self):
+        if self.step == 6:
+            raise Killed
+        return original(self)
+
+    monkeypatch.setattr(RunOutputs, "run_eval", dies_at_the_end)
+    trainer = open_run(tiny(TINY_TOY, tmp_path / "c", *EVERY_3))
+    with pytest.raises(Killed):
+        trainer.fit()
+    monkeypatch.setattr(RunOutputs, "run_eval", original)
+    assert cli.main(["train", "--resume", str(trainer.run_dir)]) == 0
+    assert "already at step 6 of 6" in capsys.readouterr().out
+    assert records(trainer.run_dir) == records(reference)
