@@ -78,24 +78,31 @@ def config_for_resume(point, overrides: list[str]) -> Config:
 
 
 def resume_point(run_dir: str | Path):
-    """The newest checkpoint of a run that loads, read once for the whole resume."""
-    from .training.checkpoint import ResumePoint
+    """The newest checkpoint of a run that loads, read once for the whole resume. A kill's temporary files go
+    first (by the first process of a launch, under the run's lock), even when no checkpoint then loads."""
+    from .training.checkpoint import ResumePoint, remove_leftovers
+    from .training.lock import RunLock
 
-    return ResumePoint.read(Path(run_dir))
+    run_dir = Path(run_dir)
+    if run_dir.is_dir() and os.environ.get("RANK", "0") == "0":  # torchrun's first process (before its setup)
+        with RunLock(run_dir):
+            remove_leftovers(run_dir)
+    return ResumePoint.read(run_dir)
 
 
 def open_run(cfg: Config, run_dir: str | Path | None = None, resume=None, data_named: bool = False):
     """A Trainer ready to fit: dataset, experiment, run directory (a new runs/<date>-<name>/ unless given;
     shared by every process of a torchrun launch) and, with `resume` (a resume_point), the state of that
     checkpoint."""
-    from .data import absolute_data_name, dataset_for
-    from .rundir import require_data_consent
+    from .data import absolute_data_name, check_batch_size, dataset_for
+    from .rundir import remove_unused_run_dir, require_data_consent
     from .training import distributed
     from .training.checkpoint import list_checkpoints
     from .training.experiment import build_experiment, check_shapes_before_building
     from .training.trainer import Trainer
 
     distributed.setup(cfg)
+    resume = resume_point(run_dir) if resume is True else (resume or None)  # True: read its newest checkpoint here
     if resume is not None:
         require_data_consent(cfg.data.name, Path(run_dir), data_named, option="--set data.name=")
     elif run_dir is not None and list_checkpoints(Path(run_dir)):
@@ -110,9 +117,16 @@ def open_run(cfg: Config, run_dir: str | Path | None = None, resume=None, data_n
         dataset = fit_data_to_networks(cfg, dataset)
     else:  # the file's shapes against its config before anything big is allocated
         check_shapes_before_building(cfg, dataset.spec, resume.tensors, resume.path)
+    check_batch_size(dataset, cfg.data.batch_size)  # before anything is created: a refused run leaves nothing
     exp = build_experiment(cfg, dataset.spec)
     distributed.prepare_networks(exp)
-    trainer = Trainer(exp, dataset, distributed.shared_run_dir(cfg, run_dir))
+    folder = distributed.shared_run_dir(cfg, run_dir)
+    try:
+        trainer = Trainer(exp, dataset, folder)
+    except BaseException:
+        if run_dir is None and distributed.is_main():
+            remove_unused_run_dir(folder)
+        raise
     if resume is not None:
         trainer.resume(resume)
     return trainer
@@ -121,12 +135,12 @@ def open_run(cfg: Config, run_dir: str | Path | None = None, resume=None, data_n
 def trainer_for(cfg: Config, run_dir: str | Path | None = None, dataset=None):
     """A Trainer of cfg on freshly built networks, for code that drives training itself (the benchmarks): its
     dataset (read from cfg unless given) and run directory (a new runs/<date>-<name>/ unless given)."""
-    from .data import load_dataset
+    from .data import dataset_for
     from .rundir import make_run_dir
     from .training.experiment import build_experiment
     from .training.trainer import Trainer
 
-    dataset = dataset if dataset is not None else load_dataset(cfg.data.name, cfg.data.resolution)
+    dataset = dataset if dataset is not None else dataset_for(cfg.data)
     exp = build_experiment(cfg, dataset.spec)
     return Trainer(exp, dataset, Path(run_dir) if run_dir is not None else make_run_dir(cfg))
 

@@ -24,6 +24,8 @@ class DataConfig:
     batch_size: int = 64   # samples per phase step
     stream: bool = False   # folder / zip: decode images lazily as batches are drawn, instead of all up front
     workers: int = 0       # DataLoader worker processes decoding a streamed dataset (0: in the training process)
+    channels: int = 0      # folder / zip images: 0 keeps the files' layout; 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+    max_classes: int = 10000  # labels making more classes than this are refused (raise it for more classes)
 
 
 @dataclass
@@ -225,6 +227,11 @@ def _scalar(value: Any, tp: type, path: str) -> Any:
         raise ConfigError(f"config field {path}: expected a finite number, got {value}")
     if isinstance(value, tp) and not (tp is not bool and isinstance(value, bool)):
         return value
+    if tp is str and isinstance(value, dict) and len(value) == 1:  # YAML read `folder:` or `folder: x` as a mapping
+        key, inner = next(iter(value.items()))
+        if inner is None:
+            raise ConfigError(f"config field {path}: {key}: names no path after the colon; write {path}={key}:PATH")
+        raise ConfigError(f"config field {path}: read as the mapping {value!r}; drop the space after the colon or quote it")
     raise ConfigError(f"config field {path}: expected {_TYPE_WORDS.get(tp, tp.__name__)}, got {value!r}")
 
 
@@ -335,6 +342,8 @@ def validate(cfg: Config) -> Config:
         _check(value <= MAX_SIZE, name, f"at most {MAX_SIZE}", value)
     _check(cfg.log.eval_samples >= MIN_EVAL_SAMPLES, "log.eval_samples",
            f"at least {MIN_EVAL_SAMPLES} (FD and the k-nearest-neighbour metrics need several samples)", cfg.log.eval_samples)
+    for i, p in enumerate(cfg.penalties):
+        _check(p.weight >= 0, f"penalties.{i}.weight", "a number >= 0", p.weight)
     for name in ("sample_every", "eval_every"):
         if getattr(cfg.log, name) < 0:
             raise ConfigError(f"config field log.{name}: expected 0 or more, got {getattr(cfg.log, name)}")
@@ -377,6 +386,9 @@ def validate(cfg: Config) -> Config:
                           f"choose from {', '.join(DATA_FITS)}")
     if cfg.data.workers < 0:
         raise ConfigError(f"config field data.workers: expected 0 or more, got {cfg.data.workers}")
+    _check(0 <= cfg.data.channels <= 4, "data.channels", "0 (the files' layout), 1, 2, 3 or 4", cfg.data.channels)
+    _check(1 <= cfg.data.max_classes <= MAX_SIZE, "data.max_classes", f"an integer from 1 to {MAX_SIZE}",
+           cfg.data.max_classes)
     return cfg
 
 

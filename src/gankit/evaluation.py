@@ -120,14 +120,36 @@ def dataset_of_run(exp, data: str | None, run_dir: Path | None = None, option: s
     """The dataset to compare a run with: `data` if given, else the run's own, read only with consent when it is
     a file path from a checkpoint trained elsewhere (rundir.require_data_consent); its item shape must be the
     run's."""
-    from .data import load_dataset
+    from dataclasses import replace
+
+    from .data import dataset_for
     from .rundir import require_data_consent
 
     name = data or exp.cfg.data.name
     require_data_consent(name, run_dir, named=data is not None, option=option)
-    data = exp.cfg.data
-    dataset = load_dataset(name, data.resolution, data.stream, data.workers, data.fit)
+    dataset = dataset_for(replace(exp.cfg.data, name=name))  # read as the run read its own
     if dataset.spec.shape != exp.spec.shape:
         raise ConfigError(f"{option} {dataset.spec.name} gives items of shape {list(dataset.spec.shape)}; "
                           f"this run's generator makes {list(exp.spec.shape)}")
     return dataset
+
+
+# --- evaluation records in metrics.jsonl ------------------------------------------------------------
+
+def is_evaluation(record: dict) -> bool:
+    """A metrics.jsonl record of an evaluation: not a loss line (those carry each phase's PHASE/total) and not
+    an event, a failed evaluation's excepted."""
+    if "event" in record:
+        return record["event"] == "evaluation failed"
+    return not any(k.endswith("/total") for k in record)
+
+
+def evaluated_at(records: list[dict], step: int) -> bool:
+    """Whether metrics.jsonl holds the evaluation (or its failure) of `step`."""
+    return any(r.get("step") == step and is_evaluation(r) for r in records)
+
+
+def evaluation_record(records: list[dict], step: int) -> dict:
+    """The metrics of the last evaluation of `step` in metrics.jsonl ({} if none, or if it failed)."""
+    found = [r for r in records if r.get("step") == step and is_evaluation(r) and "event" not in r]
+    return {k: v for k, v in found[-1].items() if k != "step"} if found else {}

@@ -64,22 +64,34 @@ class Registry(Generic[T]):
 
 
 def check_options(builder, options: dict, where: str, skip: tuple[str, ...] = ()) -> None:
-    """Unknown option names and options of the wrong type raise a ConfigError naming the field."""
+    """Unknown option names, options of the wrong type and values outside the builder's declared domain
+    (domains.py) raise a ConfigError naming the field."""
+    from .domains import domains_of
+
     params = {n: p for n, p in inspect.signature(builder).parameters.items() if n not in skip}
+    declared = domains_of(builder)
     for key, value in options.items():
         if key not in params:
             hint = did_you_mean(key, list(params)) or f"; it takes {', '.join(params) or 'no options'}"
             raise ConfigError(f"unknown option {where}.{key}{hint}")
         default = params[key].default
-        if default is inspect.Parameter.empty or default is None:
-            continue
-        expected = type(default)
-        ok = isinstance(value, expected) and not (isinstance(value, bool) and expected is not bool)
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            ok = True
-        if not ok:
-            raise ConfigError(f"config field {where}.{key}: expected {expected.__name__}, got {value!r}")
-        check_option_range(value, default, f"{where}.{key}")
+        typed = default is not inspect.Parameter.empty and default is not None
+        if typed:
+            check_option_type(value, default, f"{where}.{key}")
+        domain = declared.get(key)
+        if typed and not (domain is not None and domain.integer):  # a declared integer range replaces the cap
+            check_option_range(value, default, f"{where}.{key}")
+        if domain is not None and not (value is None and default is None) and not domain.holds(value):
+            raise ConfigError(f"config field {where}.{key}: expected {domain.words}, got {value!r}")
+
+
+def check_option_type(value, default, where: str) -> None:
+    expected = type(default)
+    ok = isinstance(value, expected) and not (isinstance(value, bool) and expected is not bool)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        ok = True
+    if not ok:
+        raise ConfigError(f"config field {where}: expected {expected.__name__}, got {value!r}")
 
 
 MAX_INT_OPTION = 1 << 16  # widths, depths, iterations: far above any sensible value, far below a memory bomb

@@ -16,9 +16,36 @@ def make_run_dir(cfg: Config) -> Path:
     path, i = base, 1
     while path.exists():
         path, i = base.with_name(f"{base.name}-{i}"), i + 1
-    (path / "samples").mkdir(parents=True)
-    (path / "checkpoints").mkdir()
+    try:
+        (path / "samples").mkdir(parents=True)
+        (path / "checkpoints").mkdir()
+    except OSError as err:
+        raise ConfigError(f"config field out_dir: cannot make {path} ({out_dir_problem(Path(cfg.out_dir), err)})") from None
     return path
+
+
+def out_dir_problem(folder: Path, err: OSError) -> str:
+    """Why a folder could not be made, in words: the nearest existing part of its path is a file, read-only, ..."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable"
+    return err.strerror or type(err).__name__
+
+
+def remove_unused_run_dir(path: Path) -> None:
+    """Removes a run directory this process just made, when the run was refused before writing anything
+    (only empty samples/ and checkpoints/ inside): a refused run leaves nothing behind."""
+    path = Path(path)
+    inside = [p for p in path.rglob("*")] if path.is_dir() else None
+    if inside is None or any(p.is_file() for p in inside):
+        return
+    for folder in sorted(inside, key=lambda p: -len(p.parts)):
+        folder.rmdir()
+    path.rmdir()
 
 
 def prepare_run_dir(path: Path, cfg: Config) -> None:

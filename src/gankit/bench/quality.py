@@ -24,12 +24,12 @@ def run_one(job: tuple[str, str, int, str]) -> dict:
 
     from ..api import trainer_for
     from ..config import build_config
-    from ..data import load_dataset
+    from ..data import dataset_for
 
     task, entry, seed, out = job
     torch.set_num_threads(1)
     cfg = build_config(task_config(task, entry, seed, str(Path(out) / "runs")))
-    dataset = load_dataset(cfg.data.name, cfg.data.resolution)
+    dataset = dataset_for(cfg.data)
     start = time.perf_counter()
     trainer = trainer_for(cfg, dataset=dataset)
     result = trainer.fit()

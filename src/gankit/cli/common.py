@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import ConfigError
+from ..errors import CheckpointError, ConfigError
 from ..evaluation import dataset_of_run  # noqa: F401  (re-exported for the command modules)
 from ..files import save_npz  # noqa: F401
 
@@ -87,6 +87,37 @@ def check_output(path: Path, suffixes: tuple[str, ...], option: str = "-o", make
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ConfigError(f"{option} {path}: cannot write to {folder} (permission denied or read-only)")
     return path
+
+
+def check_folder(path: Path, option: str) -> Path:
+    """Before any work: `path` is a folder, or one that can be made (its nearest existing ancestor is a
+    writable folder); the problem is named in words, not as errno text."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{option} {path}: a file, expected a folder")
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ConfigError(f"{option} {path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"{option} {path}: cannot write to {folder} (permission denied or read-only)")
+    return path
+
+
+def check_finite_generator(exp, z: torch.Tensor, use_ema: bool, checkpoint) -> None:
+    """A few samples drawn first (on a forked RNG, so the real draw is unchanged): NaN or inf in them is refused
+    naming the networks whose weights are not finite, rather than writing NaN pictures."""
+    with torch.random.fork_rng():
+        probe = exp.generate(z[:16], use_ema)
+    if bool(torch.isfinite(probe).all()):
+        return
+    bad = [name for name, net in exp.networks(use_ema).items()
+           if any(not bool(torch.isfinite(p).all()) for p in net.parameters())]
+    which = "EMA " if use_ema else ""
+    held = f"the {which}weights of {', '.join(bad)} hold NaN or inf" if bad else "the samples come out NaN or inf"
+    raise CheckpointError(f"{checkpoint}: {held}; nothing written (a run that diverged: sample an earlier checkpoint"
+                          f"{'' if use_ema else ', or drop --no-ema if the EMA copy is finite'})")
 
 
 def add_generator_options(p: argparse.ArgumentParser) -> None:

@@ -8,8 +8,8 @@ import torch
 
 from ..errors import ConfigError
 from ..picture_formats import check_picture_suffix
-from .common import (add_chain_option, add_generator_options, apply_chain_option, check_output, check_sample_count,
-                     positive_int, run_dir_of, save_npz, set_sampling_option)
+from .common import (add_chain_option, add_generator_options, apply_chain_option, check_finite_generator, check_folder,
+                     check_output, check_sample_count, positive_int, run_dir_of, save_npz, set_sampling_option)
 
 DATA_SUFFIXES = (".npz",)  # besides every picture format (Pillow's for grids, matplotlib's for 2-D plots)
 
@@ -25,6 +25,8 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.output:  # a suffix nothing writes is refused before the checkpoint is read
         check_picture_suffix(Path(args.output), extra=DATA_SUFFIXES)
         check_output(Path(args.output), (Path(args.output).suffix.lower(),), make_folders=True)
+    if args.out_dir:
+        check_folder(Path(args.out_dir), "--out-dir")
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
     out = Path(args.output) if args.output else run_dir_of(meta) / "samples" / f"sample-seed{args.seed}.png"
     if args.out_dir:
@@ -36,6 +38,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     z = exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed))
     if args.class_index is not None:
         z = exp.objective.with_class(z, args.class_index)
+    check_finite_generator(exp, z, use_ema, meta["path"])
     if args.out_dir:
         from ..export import write_png_folder
 

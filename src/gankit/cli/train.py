@@ -30,6 +30,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             say(f"skipped a checkpoint that does not load: {reason}")
         say(f"resuming {trainer.run_dir} from step {trainer.step}")
         if trainer.step >= cfg.train.steps:
+            if distributed.is_main():
+                trainer.open_run_dir()
+                trainer.complete_interrupted()  # the final evaluation or samples a kill cut short
             say(f"the run is already at step {trainer.step} of {cfg.train.steps}; raise it with --set train.steps=N")
             return 0
         for note in trainer.stretched_schedules():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Sized
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -145,6 +146,15 @@ class DrawnBatches(BatchSource):
 
     def next(self):
         return self.draw(self.batch_size, None)
+
+
+def check_batch_size(dataset: Dataset, batch_size: int) -> None:
+    """A batch larger than a finite dataset is refused (never shrunk: the learning dynamics depend on it); the
+    check the batch streams make, made before a run creates anything."""
+    n = len(dataset) if isinstance(dataset, Sized) else None
+    if n is not None and batch_size > n:
+        raise DataError(f"data.batch_size {batch_size} is larger than dataset {dataset.spec.name!r} ({n} items); "
+                        f"set data.batch_size to at most {n}")
 
 
 def fit_square(x: torch.Tensor, resolution: int) -> torch.Tensor:

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..domains import AT_LEAST_0, POSITIVE, UNIT_OPEN_RIGHT, integer_list, integers
 from ..errors import ConfigError
 from ..registry import Registry
 
@@ -50,6 +51,8 @@ class VectorQuantizer(nn.Module):
     ema_decay > 0: N_i, m_i moving averages with Laplace smoothing, e_i = m_i / N_i (VQ-VAE appendix; Sonnet).
     dead_code_threshold > 0: codes whose average use per step falls below it move to random batch vectors.
     In training, both updates follow the lookup: the step outputs (and commits to) the codes before them."""
+    option_domains = {"codebook_size": integers(2, 1 << 20), "beta": AT_LEAST_0, "ema_decay": UNIT_OPEN_RIGHT,
+                      "dead_code_threshold": AT_LEAST_0, "usage_decay": UNIT_OPEN_RIGHT, "eps": POSITIVE}
 
     def __init__(self, dim: int, codebook_size: int = 512, beta: float = 0.25, gradient: str = "ste",
                  ema_decay: float = 0.0, dead_code_threshold: float = 0.0, usage_decay: float = 0.99,
@@ -132,6 +135,7 @@ class FSQ(nn.Module):
     b = tanh(z + shift) half_l - offset, rounded with a straight-through gradient, and scaled to [-1, 1].
     half_l = (L - 1)(1 + eps) / 2 and shift = atanh(offset / half_l) centre the levels (the paper's listing has
     (1 - eps) and tan, which moves b(0) off the zero level for even L). Codes: prod(levels); aux_loss = 0."""
+    option_domains = {"levels": integer_list(2, 1 << 16), "eps": POSITIVE}  # read by registry.check_options
 
     def __init__(self, dim: int, levels: list | None = None, eps: float = 1e-3):
         super().__init__()

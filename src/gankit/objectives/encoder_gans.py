@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..domains import AT_LEAST_0, POSITIVE, PROBABILITY
+from ..errors import ConfigError
 from ..nn.activations import constant_slopes
 from ..numerics import normalize, pearson
 from .base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, evaluating, with_total
@@ -52,6 +54,7 @@ class BiGAN(JointObjective):
     """BiGAN (Donahue et al. 2016): D tells (x, E(x)) from (G(z), z) with the GAN loss; G and E take the
     non-saturating label swap. At the optimum E = G^-1. `r1` > 0 adds R1 on the real pairs,
     (r1 / 2) E ||grad_(x, z) D(x, E(x))||^2 (Mescheder et al. 2018's eq. 9 over both inputs of the joint critic)."""
+    option_domains = {"r1": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, networks, z_dim, r1: float = 0.0):
         super().__init__(networks, z_dim)
@@ -93,6 +96,7 @@ class BiGANQP(JointObjective):
     """BiGAN-QP (Su, kexue.fm/archives/6214): the QP critic loss on dT = T(x, E(x)) - T(G(z), z) with
     d = mean_pix |x - G(z)| + mean |E(x) - z|; G and E minimise E[dT] plus two half-stopped reconstruction
     terms: beta_z mean (z - E(sg G(z)))^2 trains only E, beta_x mean (x - G(sg E(x)))^2 trains only G."""
+    option_domains = {"lam": POSITIVE, "beta_z": AT_LEAST_0, "beta_x": AT_LEAST_0, "eps": POSITIVE}  # read by registry.check_options
 
     def __init__(self, networks, z_dim, lam: float = 10.0, beta_z: float = 2.0, beta_x: float = 3.0,
                  eps: float = 1e-8):
@@ -141,6 +145,7 @@ class OGAN(Objective):
 
     networks = {"G": NetworkSlot("generator"), "E": NetworkSlot("encoder")}
     capabilities = Capabilities(encoder="E", refine="latent")  # its own quadratic-potential term: no penalties
+    option_domains = {"corr_weight": AT_LEAST_0, "qp_weight": AT_LEAST_0, "shrink": PROBABILITY, "eps": POSITIVE}  # read by registry.check_options
 
     def __init__(self, networks, z_dim, corr_weight: float = 0.5, qp_weight: float = 0.25,
                  shrink: float = 0.9, eps: float = 1e-8):

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ..data import DataSpec
+from ..domains import AT_LEAST_0, POSITIVE, PROBABILITY, integers
 from ..errors import ConfigError
 from ..samplers import langevin
 from .base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, evaluating, with_total
@@ -50,6 +51,11 @@ class EnergyBasedModel(EnergyCritic, Objective):
     networks = {"U": NetworkSlot("discriminator")}
     capabilities = Capabilities(penalties=True, refine="data", sampling_options=("sample_from",))
     ema_networks = ()  # the chains and the buffer follow the live U; an averaged U is another landscape
+    option_domains = {  # read by registry.check_options before anything is built
+        "alpha": AT_LEAST_0, "steps": integers(1, 100_000), "step_size": POSITIVE, "noise_scale": AT_LEAST_0,
+        "clip_grad": AT_LEAST_0, "buffer_size": integers(1, 1 << 24), "reinit_prob": PROBABILITY,
+        "init_range": POSITIVE, "sample_steps": integers(1, 1_000_000)}
+    MAX_BUFFER_BYTES = 1 << 33  # 8 GiB of replay states at most
 
     def __init__(self, networks: dict[str, nn.Module], z_dim: int, spec: DataSpec, penalties=(),
                  alpha: float = 1.0, steps: int = 60, step_size: float = 40.0, noise_scale: float = 0.01,
@@ -60,6 +66,9 @@ class EnergyBasedModel(EnergyCritic, Objective):
             raise ConfigError(f"objective.options.sample_from: {sample_from!r}; choose noise or buffer")
         if not 0 <= reinit_prob <= 1:
             raise ConfigError(f"objective.options.reinit_prob: {reinit_prob} is not a probability")
+        if buffer_size * 4 * spec.dim > self.MAX_BUFFER_BYTES:
+            raise ConfigError(f"config field objective.options.buffer_size: {buffer_size} states of shape {list(spec.shape)} "
+                              f"take {buffer_size * 4 * spec.dim / 1e9:.3g} GB; at most {self.MAX_BUFFER_BYTES // (4 * spec.dim)}")
         self.shape, self.alpha, self.init_range = spec.shape, alpha, init_range
         self.clamp = (-1.0, 1.0) if spec.bounded else None  # chains stay in the data range
         self.chain = {"step_size": step_size, "noise_scale": noise_scale,

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..domains import AT_LEAST_0
 from ..errors import ConfigError, DataError
 from ..nn.conditional import WithLabels, append_class, split_class
 from ..nn.spectral import one_forward_is_exact
@@ -62,6 +63,7 @@ class AdversarialObjective(Objective):
 
     networks = {"G": NetworkSlot("generator"), "D": NetworkSlot("discriminator")}
     capabilities = Capabilities(critic="D", penalties=True, refine="latent")
+    option_domains = {"class_weight": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, networks, z_dim, penalties=(), class_weight: float = 1.0):
         super().__init__(networks, z_dim, penalties)
@@ -223,6 +225,7 @@ class WGAN(AdversarialObjective):
 @OBJECTIVES.register("wgan-gp")
 class WGANGP(WGAN):
     """WGAN with the two-sided gradient penalty on random interpolates (Gulrajani et al. 2017)."""
+    option_domains = {"gp_weight": AT_LEAST_0, "class_weight": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, networks, z_dim, penalties=(), gp_weight: float = 10.0, class_weight: float = 1.0):
         super().__init__(networks, z_dim, [GradientPenalty(gp_weight), *penalties], class_weight)

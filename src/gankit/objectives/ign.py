@@ -9,6 +9,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
+from ..domains import AT_LEAST_0, integers
 from ..errors import ConfigError
 from .base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, evaluating, frozen, with_total
 
@@ -35,6 +36,8 @@ class IGN(Objective):
     capabilities = Capabilities(sampling_options=("applications",))  # its critic is f itself: no penalties
     ema_networks = ("f",)
     renamed_networks = {"G": "f"}  # checkpoints of format 1 stored f as G
+    option_domains = {"lambda_rec": AT_LEAST_0, "lambda_idem": AT_LEAST_0, "lambda_tight": AT_LEAST_0, "tight_clamp": AT_LEAST_0,
+                      "applications": integers(1, 1000)}  # read by registry.check_options
 
     def __init__(self, networks, z_dim, lambda_rec: float = 20.0, lambda_idem: float = 20.0,
                  lambda_tight: float = 2.5, tight_clamp: float = 1.5, clamp_scale: str = "noise", distance: str = "l1",

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..domains import AT_LEAST_0
 from ..nn.activations import constant_slopes
 from ..numerics import penalty_precision
 from .base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, with_total
@@ -45,6 +46,7 @@ class EnergyWithGenerator(EnergyCritic, Objective):
 
     networks = {"U": NetworkSlot("discriminator"), "G": NetworkSlot("generator")}
     capabilities = Capabilities(penalties=True, refine="latent")
+    option_domains = {"score_weight": AT_LEAST_0, "mi_weight": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, networks, z_dim, penalties=(), score_weight: float = 0.1, mi_weight: float = 1.0):
         super().__init__(networks, z_dim, penalties)

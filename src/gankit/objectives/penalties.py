@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..domains import AT_LEAST_0, POSITIVE
 from ..errors import ConfigError
 from ..nn.activations import constant_slopes
 from ..registry import Registry
@@ -123,6 +124,7 @@ class GradientPenalty(Penalty):
     """Two-sided WGAN-GP penalty on interpolates, weight lambda (10 in the paper, 0.1 for the 2-D toys)."""
 
     name = "gp"
+    option_domains = {"center": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, weight: float = 10.0, every: int = 1, center: float = 1.0):
         super().__init__(weight, every)
@@ -191,6 +193,7 @@ class DRAGAN(Penalty):
     draws U[-1, 1]."""
 
     name = "dragan"
+    option_domains = {"k": AT_LEAST_0, "scale": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, weight: float = 10.0, every: int = 1, k: float = 1.0, scale: float = 0.5,
                  perturbation: str = "interpolate", noise: str = "uniform"):
@@ -212,6 +215,7 @@ class WGANDiv(Penalty):
     real and fake samples as in Su's wgan_div code (points=real+fake)."""
 
     name = "wgan_div"
+    option_domains = {"p": POSITIVE}  # read by registry.check_options
 
     def __init__(self, weight: float = 2.0, every: int = 1, p: float = 6.0, points: str = "interpolates"):
         super().__init__(weight, every)

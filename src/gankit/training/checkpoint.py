@@ -120,6 +120,12 @@ class ResumePoint:
     def read(cls, run_dir: Path) -> "ResumePoint":
         """A CheckpointError names the folder when there is nothing to resume."""
         run_dir = Path(run_dir)
+        if run_dir.is_file():
+            folder = run_dir.parent.parent if run_dir.parent.name == "checkpoints" else run_dir.parent
+            raise CheckpointError(f"{run_dir}: a file; resuming takes the run directory (the folder holding "
+                                  f"checkpoints/), e.g. {folder}")
+        if not run_dir.exists():
+            raise CheckpointError(f"{run_dir}: no such run directory, nothing to resume")
         listing = list_checkpoints(run_dir)
         if not listing:
             raise CheckpointError(f"{run_dir}: nothing to resume, no checkpoint in {run_dir / 'checkpoints'}")

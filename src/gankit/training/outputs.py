@@ -6,10 +6,11 @@ from pathlib import Path
 
 import torch
 
-from ..evaluation import EVAL_SEED_OFFSET, evaluate_run
+from ..evaluation import EVAL_SEED_OFFSET, evaluate_run, evaluated_at
 from ..metrics import HEADLINE
 from ..viz import critic_grid, plot_bounds, plot_points, save_image_grid
 from . import distributed
+from .faults import attempt
 
 SAMPLE_SEED_OFFSET, REAL_SEED_OFFSET = 1, 3  # side streams apart from training's RNG (evaluations: EVAL_SEED_OFFSET)
 __all__ = ["RunOutputs", "SAMPLE_SEED_OFFSET", "EVAL_SEED_OFFSET", "REAL_SEED_OFFSET"]
@@ -56,6 +57,20 @@ class RunOutputs:
         self.last_eval = evaluate_run(self.exp, self.dataset, self.eval_plan, self.eval_z)
         self.log.write({"step": self.step, **self.last_eval})
         return self.last_eval
+
+    def complete_interrupted(self) -> None:
+        """After a resume: the sample grid and the evaluation due at the checkpoint's step that a kill cut short
+        (no picture on disk, no record in metrics.jsonl), done now as the run never stopped would have: both
+        draw on forked RNG streams, so training goes on unchanged."""
+        if not self.resumed_from:
+            return
+        log, final = self.cfg.log, self.step >= self.cfg.train.steps
+        samples = self.run_dir / "samples" / f"step-{self.step:07d}.png"
+        if (self.periodic(log.sample_every) or final) and not samples.exists():
+            attempt("sampling", self.step, self.log, self.write_samples)
+        if (self.periodic(log.eval_every) or final) and not evaluated_at(self.log.read(), self.step):
+            attempt("evaluation", self.step, self.log, self.run_eval)
+        self.painter.wait()
 
     def postfix(self, record: dict[str, float]) -> dict[str, str]:
         shown = {k.split("/")[-1] if k.endswith("/total") else k: v for k, v in record.items()

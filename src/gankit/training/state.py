@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from . import distributed
-from .checkpoint import ResumePoint, checkpoint_path, prune_checkpoints, save_checkpoint
+from .checkpoint import ResumePoint, checkpoint_path, prune_checkpoints, remove_leftovers, save_checkpoint
 from .optim import stretched_schedule
 
 
@@ -70,8 +70,10 @@ class CheckpointState:
         that loads (`point`, when the caller read it already); self.skipped says why newer ones did not."""
         if distributed.is_main():
             self.lock.acquire()
+            remove_leftovers(self.run_dir)  # even when the load below fails: a kill's temporaries go first
         if point is None or point.stale():  # another process wrote a checkpoint before the lock was ours
             point = ResumePoint.read(self.run_dir)
         self.skipped = point.skipped
         self.load_state(point.tensors, point.meta, point.path)
+        self.resumed_from = point.path
         return point.path

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from ..data import Dataset
 from ..errors import CheckpointError
-from ..evaluation import plan_evaluation
+from ..evaluation import evaluated_at, evaluation_record, plan_evaluation
 from ..objectives import Batch, Phase
 from ..rundir import prepare_run_dir
 from ..viz import Painter
@@ -46,6 +46,7 @@ class Trainer(RunOutputs, CheckpointState):
         self.saved_train_steps = self.cfg.train.steps  # train.steps of the checkpoint resumed from
         self.skipped: list[str] = []  # why newer checkpoints did not load at resume
         self.initial_state = None  # the state to roll back to before any checkpoint exists
+        self.resumed_from: Path | None = None  # the checkpoint resume() loaded
         self.step = 0
         self.phase_steps = {phase.name: 0 for phase in self.phases}  # runs of each phase so far
         self.interrupted = False
@@ -152,6 +153,7 @@ class Trainer(RunOutputs, CheckpointState):
             if main:
                 self.open_run_dir()
                 remove_leftovers(self.run_dir)
+                self.complete_interrupted()
             if self.cfg.train.on_divergence == "rollback" and not list_checkpoints(self.run_dir):
                 self.initial_state = snapshot(self)
             with self.sigint_saves(), tqdm(total=total, initial=self.step, desc=self.cfg.name or "train",
@@ -240,8 +242,11 @@ class Trainer(RunOutputs, CheckpointState):
         samples = self.run_dir / "samples" / f"step-{self.step:07d}.png"
         if not samples.exists():
             samples = attempt("sampling", self.step, self.log, self.write_samples)
-        metrics = self.last_eval if self.periodic(self.cfg.log.eval_every) else \
-            attempt("evaluation", self.step, self.log, self.run_eval) or {}
+        records = self.log.read()
+        if self.periodic(self.cfg.log.eval_every) or evaluated_at(records, self.step):
+            metrics = self.last_eval or evaluation_record(records, self.step)
+        else:
+            metrics = attempt("evaluation", self.step, self.log, self.run_eval) or {}
         self.painter.wait()
         self.log.close()
         distributed.barrier()

@@ -10,6 +10,7 @@ from typing import Callable, Mapping
 import torch
 from torch import nn
 
+from ...domains import POSITIVE, integers
 from ...data import DataSpec
 from ...errors import ConfigError
 from ..base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, evaluating, with_total
@@ -45,6 +46,8 @@ class DenoisingAutoencoder(Objective):
 
     networks = {"G": NetworkSlot("generator"), "E": NetworkSlot("encoder")}
     capabilities = Capabilities()  # no critic to penalise
+    option_domains = {"sigma_min": POSITIVE, "sigma_max": POSITIVE, "langevin_steps": integers(1, 1_000_000),
+                      "step_scale": POSITIVE}  # read by registry.check_options
 
     def __init__(self, networks, z_dim, spec: DataSpec, sigma_min: float = 0.05, sigma_max: float = 1.0,
                  langevin_steps: int = 200, step_scale: float = 0.1):

@@ -8,6 +8,7 @@ import math
 import torch
 from torch import nn
 
+from ...domains import AT_LEAST_0, integers
 from ...errors import ConfigError
 from ..base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, with_total
 
@@ -50,6 +51,7 @@ class EAE(Objective):
 
     networks = {"G": NetworkSlot("generator"), "E": NetworkSlot("encoder")}
     capabilities = Capabilities(encoder="E")
+    option_domains = {"entropy_weight": AT_LEAST_0, "k": integers(1, 1000)}  # read by registry.check_options
 
     def __init__(self, networks, z_dim, entropy_weight: float = 1.0, k: int = 1):
         networks = dict(networks)

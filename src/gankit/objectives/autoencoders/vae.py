@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ...domains import AT_LEAST_0, PROBABILITY
 from ...data import DataSpec
 from ...errors import ConfigError
 from ..base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, with_total
@@ -95,6 +96,7 @@ class VAE(Objective):
 
     networks = {"G": NetworkSlot("generator"), "E": NetworkSlot("gaussian-encoder")}
     capabilities = Capabilities(encoder="E")
+    option_domains = {"beta": AT_LEAST_0, "tau": PROBABILITY, "dequantize": AT_LEAST_0}  # registry.check_options reads it
 
     def __init__(self, networks, z_dim, spec: DataSpec, beta: float = 1.0, decoder: str = "gaussian",
                  posterior_norm: str = "none", tau: float = 0.5, dequantize: float = 0.0):
