@@ -1,6 +1,6 @@
 import pytest
 
-from gankit.config import Config, OptimizerConfig, build_config, parse_override
+from gankit.config import OptimizerConfig, build_config, parse_override
 from gankit.errors import ConfigError
 from gankit.presets import load_preset, preset_names
 

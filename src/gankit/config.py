@@ -1,4 +1,5 @@
-"""Nested config dataclasses, YAML presets and files, dotted `--set` overrides, validation."""
+"""The config: nested dataclasses with a one-line comment per field, built from layers (config_layers) and
+range-checked (config_checks)."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .config_checks import DATA_FITS, LR_SCHEDULES, MAX_SEED, MAX_SIZE, MIN_EVAL_SAMPLES, PRECISIONS, validate  # noqa: F401
+from .config_layers import deep_merge, network_names, objective_changes, parse_override, read_yaml  # noqa: F401
 from .errors import ConfigError
 from .registry import did_you_mean
 
@@ -96,10 +97,6 @@ class TransformConfig:
     options: dict = field(default_factory=dict)  # keyword arguments, e.g. {factor: 0.5}
 
 
-LR_SCHEDULES = ("constant", "cosine", "step")
-DATA_FITS = ("resize", "pad")
-
-
 @dataclass
 class OptimizerConfig:
     name: str = "adam"     # adam | rmsprop | sgd
@@ -175,7 +172,6 @@ class Config:
 
 # --- building from plain dicts, with type checks --------------------------------------------
 
-PRECISIONS = ("fp32", "bf16", "fp16")
 _TYPE_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true or false", dict: "a mapping"}
 
 
@@ -252,160 +248,6 @@ def from_dict(cls: type, data: Any, path: str = "") -> Any:
             raise ConfigError(f"unknown config key {full!r}{hint}")
         kwargs[key] = _convert(value, hints[key], full)
     return cls(**kwargs)
-
-
-def deep_merge(base: dict, update: dict) -> dict:
-    """`update` over `base`; mappings merge key by key, everything else is replaced. A mapping that
-    names another component (a new `name`) or is empty replaces the old one, so options of the old
-    component do not leak into the new one."""
-    out = dict(base)
-    for key, value in update.items():
-        old = out.get(key)
-        renamed = isinstance(value, dict) and isinstance(old, dict) and value.get("name", old.get("name")) != old.get("name")
-        if isinstance(value, dict) and isinstance(old, dict) and value and not renamed:
-            out[key] = deep_merge(old, value)
-        elif isinstance(old, list) and isinstance(value, dict) and value and all(str(k).isdigit() for k in value):
-            out[key] = merge_items(old, value, key)  # --set penalties.0.weight=1 changes one item
-        else:
-            out[key] = value
-    return out
-
-
-def merge_items(items: list, update: dict, key: str) -> list:
-    """The list with item i merged with update[i] for every index i in update."""
-    out = list(items)
-    for index, value in update.items():
-        i = int(index)
-        if i >= len(out):
-            raise ConfigError(f"config field {key}.{i}: the list has {len(out)} item(s), numbered from 0")
-        out[i] = deep_merge(out[i], value) if isinstance(out[i], dict) and isinstance(value, dict) else value
-    return out
-
-
-def parse_override(text: str) -> dict:
-    """'train.steps=2000' -> {'train': {'steps': 2000}}; the value is read as YAML."""
-    if "=" not in text:
-        raise ConfigError(f"override {text!r}: expected KEY=VALUE, e.g. train.steps=2000")
-    key, raw = text.split("=", 1)
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    if not key or any(not part for part in key.split(".")):
-        raise ConfigError(f"override {text!r}: empty key part")
-    for part in reversed(key.split(".")):
-        value = {part: value}
-    return value
-
-
-def read_yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(Path(path).read_text())
-    except OSError as err:
-        raise ConfigError(f"cannot read config file {path}: {err.strerror}") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"config file {path}: expected a mapping at the top level")
-    return data
-
-
-MAX_SEED = 2**63 - 1 - 16  # torch seeds are 64-bit; side streams add small offsets
-MAX_SIZE = 1 << 20       # bound on counts a config (or an untrusted checkpoint's metadata) can ask for
-MIN_EVAL_SAMPLES = 10    # FD needs a covariance, density / coverage 5 neighbours per sample
-ON_DIVERGENCE = ("stop", "rollback")
-
-
-def _check(ok: bool, name: str, expected: str, value: Any) -> None:
-    if not ok:
-        raise ConfigError(f"config field {name}: expected {expected}, got {value!r}")
-
-
-def validate(cfg: Config) -> Config:
-    """Range checks that types alone cannot express."""
-    positive = {
-        "data.batch_size": cfg.data.batch_size, "model.z_dim": cfg.model.z_dim,
-        "train.steps": cfg.train.steps, "train.n_critic": cfg.train.n_critic,
-        "train.n_generator": cfg.train.n_generator, "log.log_every": cfg.log.log_every,
-        "log.checkpoint_every": cfg.log.checkpoint_every, "log.keep_checkpoints": cfg.log.keep_checkpoints,
-        "log.num_samples": cfg.log.num_samples, "log.eval_samples": cfg.log.eval_samples,
-        **{f"penalties.{i}.every": p.every for i, p in enumerate(cfg.penalties)},
-    }
-    for name, value in positive.items():
-        if value < 1:
-            raise ConfigError(f"config field {name}: expected a positive integer, got {value}")
-    for name in ("data.batch_size", "model.z_dim", "train.n_critic", "train.n_generator", "log.num_samples",
-                 "log.eval_samples"):
-        value = positive[name]
-        _check(value <= MAX_SIZE, name, f"at most {MAX_SIZE}", value)
-    _check(cfg.log.eval_samples >= MIN_EVAL_SAMPLES, "log.eval_samples",
-           f"at least {MIN_EVAL_SAMPLES} (FD and the k-nearest-neighbour metrics need several samples)", cfg.log.eval_samples)
-    for i, p in enumerate(cfg.penalties):
-        _check(p.weight >= 0, f"penalties.{i}.weight", "a number >= 0", p.weight)
-    for name in ("sample_every", "eval_every"):
-        if getattr(cfg.log, name) < 0:
-            raise ConfigError(f"config field log.{name}: expected 0 or more, got {getattr(cfg.log, name)}")
-    _check(0 <= cfg.seed <= MAX_SEED, "seed", f"an integer from 0 to {MAX_SEED}", cfg.seed)
-    _check(cfg.name == "" or (cfg.name not in (".", "..") and not any(c in cfg.name for c in "/\\\0")),
-           "name", "a run name without path separators", cfg.name)
-    _check(0.0 <= cfg.train.ema_decay < 1.0, "train.ema_decay", "a value in [0, 1)", cfg.train.ema_decay)
-    _check(cfg.train.threads >= 0, "train.threads", "0 (torch's default) or a positive number of threads",
-           cfg.train.threads)
-    _check(cfg.train.divergence_factor == 0 or cfg.train.divergence_factor > 1, "train.divergence_factor",
-           "0 (off) or a number above 1", cfg.train.divergence_factor)
-    _check(cfg.train.on_divergence in ON_DIVERGENCE, "train.on_divergence", " or ".join(ON_DIVERGENCE),
-           cfg.train.on_divergence)
-    _check(0 < cfg.train.rollback_lr_factor < 1, "train.rollback_lr_factor", "a value in (0, 1)",
-           cfg.train.rollback_lr_factor)
-    _check(cfg.train.max_rollbacks >= 0, "train.max_rollbacks", "0 or more", cfg.train.max_rollbacks)
-    for key, opt in cfg.optim.items():
-        _check(opt.lr > 0, f"optim.{key}.lr", "a positive number", opt.lr)
-        _check(all(0.0 <= b < 1.0 for b in opt.betas), f"optim.{key}.betas", "two values in [0, 1)", list(opt.betas))
-        _check(opt.eps > 0, f"optim.{key}.eps", "a positive number", opt.eps)
-        _check(opt.momentum >= 0, f"optim.{key}.momentum", "0 or more", opt.momentum)
-        _check(0 <= opt.alpha <= 1, f"optim.{key}.alpha", "a value in [0, 1]", opt.alpha)
-        _check(opt.weight_decay >= 0, f"optim.{key}.weight_decay", "0 or more", opt.weight_decay)
-        _check(0.0 <= opt.decay_factor <= 1.0, f"optim.{key}.decay_factor", "a value in [0, 1]", opt.decay_factor)
-        for i, group in enumerate(opt.groups):
-            _check(group.lr_scale > 0, f"optim.{key}.groups.{i}.lr_scale", "a positive number", group.lr_scale)
-        if opt.lr_schedule not in LR_SCHEDULES:
-            raise ConfigError(f"config field optim.{key}.lr_schedule: {opt.lr_schedule!r}"
-                              f"{did_you_mean(opt.lr_schedule, list(LR_SCHEDULES))}; choose from {', '.join(LR_SCHEDULES)}")
-        if opt.lr_schedule == "step" and opt.decay_steps < 1:
-            raise ConfigError(f"config field optim.{key}.decay_steps: the step schedule needs a positive interval")
-        for field_name in ("clip_value", "clip_norm", "warmup_steps", "decay_steps"):
-            _check(getattr(opt, field_name) >= 0, f"optim.{key}.{field_name}", "0 or more", getattr(opt, field_name))
-    if cfg.data.resolution < 0 or cfg.data.resolution > 4096:
-        raise ConfigError(f"config field data.resolution: expected 0 or a power of two up to 4096, got {cfg.data.resolution}")
-    if cfg.train.precision not in PRECISIONS:
-        raise ConfigError(f"config field train.precision: {cfg.train.precision!r}; choose from {', '.join(PRECISIONS)}")
-    if cfg.data.fit not in DATA_FITS:
-        raise ConfigError(f"config field data.fit: {cfg.data.fit!r}{did_you_mean(cfg.data.fit, list(DATA_FITS))}; "
-                          f"choose from {', '.join(DATA_FITS)}")
-    if cfg.data.workers < 0:
-        raise ConfigError(f"config field data.workers: expected 0 or more, got {cfg.data.workers}")
-    _check(0 <= cfg.data.channels <= 4, "data.channels", "0 (the files' layout), 1, 2, 3 or 4", cfg.data.channels)
-    _check(1 <= cfg.data.max_classes <= MAX_SIZE, "data.max_classes", f"an integer from 1 to {MAX_SIZE}",
-           cfg.data.max_classes)
-    return cfg
-
-
-def objective_changes(data: dict, layer: dict) -> bool:
-    """True when `layer` names an objective other than the one `data` has so far."""
-    objective = layer.get("objective")
-    new_name = objective.get("name") if isinstance(objective, dict) else None
-    return bool(new_name) and new_name != data.get("objective", {}).get("name")
-
-
-def network_names(layer: dict) -> set[str]:
-    """The network names a config layer mentions under model and optim."""
-    names = set()
-    for section in ("model", "optim"):
-        if isinstance(layer.get(section), dict):
-            names |= {str(k) for k in layer[section] if k != "z_dim"}
-    return names
 
 
 def build_config(base: dict | None = None, files: list[Path] = (), overrides: list[str] = (),

@@ -32,6 +32,10 @@ class OneLineParser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="gankit", description="Train, evaluate and compare adversarial generative models.")
     p.add_argument("--version", action="version", version=f"gankit {__version__}")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_FILE",
+                   help="import a module (a dotted name or a .py file) that registers objectives, networks, penalties "
+                        "or metrics before the command runs (repeatable; also $GANKIT_PLUGINS and installed "
+                        "packages' 'gankit.plugins' entry points)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub)
@@ -39,12 +43,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ..plugins import load_plugins
+
     p = parser()
     args = p.parse_args(argv)
     if not getattr(args, "func", None):
         p.print_help()
         return 2
     try:
+        load_plugins(args.plugin)
         return args.func(args)
     except GankitError as err:
         print(f"gankit: error: {' '.join(str(err).split())}", file=sys.stderr)  # one line, even for YAML's errors

@@ -5,7 +5,6 @@ import argparse
 import json
 from pathlib import Path
 
-import torch
 
 from ..errors import ConfigError
 from ..evaluation import check_is_splits

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 from functools import lru_cache
 from pathlib import Path
 

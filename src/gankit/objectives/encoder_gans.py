@@ -5,7 +5,6 @@ import torch
 import torch.nn.functional as F
 
 from ..domains import AT_LEAST_0, POSITIVE, PROBABILITY
-from ..errors import ConfigError
 from ..nn.activations import constant_slopes
 from ..numerics import normalize, pearson
 from .base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, evaluating, with_total

@@ -6,6 +6,8 @@ import json
 import math
 from pathlib import Path
 
+import torch
+
 from ..files import write_atomic
 
 

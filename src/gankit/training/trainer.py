@@ -11,7 +11,6 @@ import torch
 from tqdm import tqdm
 
 from ..data import Dataset
-from ..errors import CheckpointError
 from ..evaluation import evaluated_at, evaluation_record, plan_evaluation
 from ..objectives import Batch, Phase
 from ..rundir import prepare_run_dir
