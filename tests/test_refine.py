@@ -79,7 +79,7 @@ def test_images_get_a_grid_of_chain_states_and_ebms_refine_in_data_space(tmp_pat
     arrays = np.load(tmp_path / "n" / "refined-seed0.npz")
     assert code == 0 and np.abs(arrays["before"]).max() <= 2.0  # the uniform noise the chains started from
     code, _, err = run(capsys, "refine", str(digits), "-n", "4", "--from-noise")
-    assert code == 2 and "only energy models" in err
+    assert code == 2 and "only objectives whose chains run in data space start them from noise (ebm)" in err
 
 
 def test_a_joint_critic_is_refused_in_one_line(tmp_path_factory, capsys):

@@ -69,13 +69,14 @@ def check_inception(spec, weights: str | None) -> None:
 def check_is_splits(splits: int | None, n: int, names: tuple[str, ...], inception: bool) -> None:
     """--is-splits applies to a metric that reports IS, with at most one split per sample it scores (the digits
     metrics score the first 797, Inception features all n)."""
-    from .metrics import DIGITS_SAMPLES, IS_METRICS
+    from .metrics import DIGITS_SAMPLES, metrics_taking
 
     if splits is None:
         return
-    if not inception and not any(name in IS_METRICS for name in names):
+    is_metrics = metrics_taking("is_splits")
+    if not inception and not any(name in is_metrics for name in names):
         raise ConfigError(f"--is-splits: none of the metrics {','.join(names) or '(encoder only)'} reports an "
-                          f"Inception Score; {', '.join(IS_METRICS)} and --features inception do")
+                          f"Inception Score; {', '.join(is_metrics)} and --features inception do")
     scored = n if inception else min(n, DIGITS_SAMPLES)
     if splits > scored:
         raise ConfigError(f"--is-splits {splits}: the Inception Score is computed on {scored} samples; "

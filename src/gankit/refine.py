@@ -28,6 +28,13 @@ class RefineSettings:
         return asdict(self)
 
 
+def check_from_noise(space: str) -> None:
+    """--from-noise starts chains at the noise itself: only where samples are refined in data space."""
+    if space != "data":
+        raise ConfigError(f"--from-noise: only objectives whose chains run in data space start them from noise "
+                          f"({names_with(lambda c: c.refine == 'data')})")
+
+
 def refinement_space(exp) -> str:
     """Where the objective declares its samples are refined: 'data' (energy models: chains in x), 'latent' (a
     generator under a critic over x alone); otherwise a ConfigError naming the objectives that can."""
@@ -52,8 +59,8 @@ def refine(exp, z: torch.Tensor, settings: RefineSettings, use_ema: bool = True,
     trace, and with trace=True the chain's states in data space ("states" [steps + 1, N, ...]).
     from_noise (energy models only): the chains start at the noise z itself, not at the model's samples."""
     space = refinement_space(exp)
-    if from_noise and space != "data":
-        raise ConfigError("--from-noise: only energy models (ebm) sample by chains in data space")
+    if from_noise:
+        check_from_noise(space)
     nets = exp.networks(use_ema)
     sampler = SAMPLERS.get(settings.sampler)
     z = z.to(exp.device)

@@ -104,9 +104,8 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 
 def add_parser(sub) -> None:
     enc = sub.add_parser("encode", help="latent codes of data under a run's encoder (encoder GANs, autoencoders)",
-                         description="Encode data with the run's encoder (bigan, ali, bigan-qp, o-gan, vae, eae, vq-vae) and "
-                                     "write the "
-                                     "codes (array z, and y when the data has labels) to an .npz file.")
+                         description="Encode data with the run's encoder (objectives that declare one: encoder GANs and "
+                                     "autoencoders) and write the codes (array z, and y when the data has labels) to an .npz file.")
     add_run_and_data(enc, "dataset to encode (gankit list datasets; folder:/npz: paths); default the run's")
     enc.add_argument("-n", type=count_or_all, default=0, help="items to encode (default: all of a finite dataset, else 1000)")
     enc.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="output .npz")

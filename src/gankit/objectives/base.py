@@ -59,6 +59,7 @@ class Capabilities:
     penalties: bool = False     # takes the config's critic penalties (penalties: [...])
     refine: str | None = None   # where gankit refine moves samples: latent (z under the critic), data (chains in x)
     sampling_options: tuple[str, ...] = ()  # attributes the sampling commands may set (sample_from, applications)
+    single_loss: bool = False   # has single_loss_phase: every network in one stop-gradient loss (simultaneous)
 
 
 class Objective(nn.Module, ABC):

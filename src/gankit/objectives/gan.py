@@ -62,7 +62,7 @@ class AdversarialObjective(Objective):
     conditional GAN: z carries the class (nn/conditional.py), D reads it, ACGAN adds class_weight x cross-entropy."""
 
     networks = {"G": NetworkSlot("generator"), "D": NetworkSlot("discriminator")}
-    capabilities = Capabilities(critic="D", penalties=True, refine="latent")
+    capabilities = Capabilities(critic="D", penalties=True, refine="latent", single_loss=True)
     option_domains = {"class_weight": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, networks, z_dim, penalties=(), class_weight: float = 1.0):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..config import TrainConfig
 from ..errors import ConfigError
 from ..nn.spectral import has_batch_statistics
-from ..objectives import Objective, Phase
+from ..objectives import Objective, Phase, names_with
 from ..registry import Registry
 
 SCHEDULES: Registry = Registry("schedules")
@@ -37,12 +37,12 @@ class Simultaneous:
                               f"train.n_critic=1 and train.n_generator=1, not {cfg.n_critic} and {cfg.n_generator}")
 
     def phases(self, objective: Objective) -> list[Phase]:
+        if not objective.capabilities.single_loss:
+            raise ConfigError(f"train.schedule simultaneous: this objective has no single-loss form (objectives with "
+                              f"one: {names_with(lambda c: c.single_loss)}); use train.schedule=alternating")
         phase = objective.single_loss_phase()
-        if phase is None:
-            raise ConfigError(f"train.schedule simultaneous: objective {type(objective).__name__} has no single-loss "
-                              "form (only the G/D pairs of per-sample losses do: ns, minimax, hinge, wgan, wgan-gp, "
-                              "lsgan); use train.schedule=alternating")
-        batch_stats = [n for n in phase.networks if n != "G" and has_batch_statistics(objective.nets[n])]
+        critics = {n for p in objective.phases() if p.role == "critic" for n in p.networks}  # those scoring 3 batches
+        batch_stats = [n for n in phase.networks if n in critics and has_batch_statistics(objective.nets[n])]
         if batch_stats:
             raise ConfigError(f"train.schedule simultaneous: network {batch_stats[0]} has BatchNorm, so its real, fake "
                               "and stopped-fake scores would see different batch statistics and the stop-gradient "
