@@ -15,7 +15,7 @@ from .constraints import CONSTRAINTS
 from .penalties import PENALTIES
 
 # a declared network's role -> (registry, outputs in units of z_dim; 0 = the network's own output)
-_ROLES = {"generator": (GENERATORS, 0), "discriminator": (DISCRIMINATORS, 0), "encoder": (ENCODERS, 1),
+ROLE_REGISTRIES = {"generator": (GENERATORS, 0), "discriminator": (DISCRIMINATORS, 0), "encoder": (ENCODERS, 1),
           "gaussian-encoder": (ENCODERS, 2), "joint": (JOINT_CRITICS, 0), "data map": (DATA_MAPS, 0)}
 
 
@@ -65,7 +65,7 @@ def build_objective(cfg: Config, spec: DataSpec) -> Objective:
         if name not in cfg.model.networks:  # an optional network the config does not name
             continue
         net_cfg = cfg.model.networks[name]
-        registry, outputs = _ROLES[slot.role]
+        registry, outputs = ROLE_REGISTRIES[slot.role]
         built_in = {"spec": spec, "z_dim": cfg.model.z_dim, **({"outputs": outputs * cfg.model.z_dim} if outputs else {})}
         networks[name] = build_network(registry, net_cfg.name, net_cfg.options, f"model.{name}.options", **built_in)
     given = objective_arguments(cls, cfg, spec)
@@ -101,4 +101,5 @@ def build_constraints(cfg: Config, objective: Objective) -> dict[str, list]:
 
 
 __all__ = ["OBJECTIVES", "PENALTIES", "CONSTRAINTS", "Batch", "Capabilities", "NetworkSlot", "Objective", "Phase",
-           "build_objective", "build_constraints", "build_penalties", "complete_networks", "names_with"]
+           "build_objective", "build_constraints", "build_penalties", "complete_networks", "names_with",
+           "ROLE_REGISTRIES"]
