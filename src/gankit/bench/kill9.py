@@ -130,21 +130,27 @@ def write_config(out: Path, preset: str | None, overrides: list[str]) -> Path:
     return cfg
 
 
-def audit(kills: int, seed: int, out: Path, preset: str | None = None, overrides: list[str] = (),
-          in_eval: int = 0, window: float = 1.0) -> dict:
-    rng = random.Random(seed)
-    out.mkdir(parents=True, exist_ok=True)
-    cfg = write_config(out, preset, list(overrides))
+def reference_run(cfg: Path) -> tuple[tuple[dict, list], float]:
+    """The final state of the run never stopped, and its training seconds (the horizon of the kills)."""
     straight = gankit("train", "--config", str(cfg), "--set", "name=straight")
     lines: list[str] = []
     run_dir = Path(wait_for_line(straight, "run directory:", lines).split(":", 1)[1].strip())
-    start = time.perf_counter()  # training time only: the horizon of the kills
+    start = time.perf_counter()  # training time only
     for line in straight.stdout:
         lines.append(line)
     if straight.wait() != 0:
         raise RuntimeError("the reference run failed:\n" + "".join(lines))
-    seconds = time.perf_counter() - start
-    reference, reference_losses = final_state(run_dir)
+    return final_state(run_dir), time.perf_counter() - start
+
+
+def audit(kills: int, seed: int, out: Path, preset: str | None = None, overrides: list[str] = (),
+          in_eval: int = 0, window: float = 1.0) -> dict:
+    """A run killed `kills` times (in_eval of them inside an evaluation) and resumed each time, against the same
+    run never stopped: the final state, metrics.jsonl and pictures compared."""
+    rng = random.Random(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = write_config(out, preset, list(overrides))
+    (reference, reference_losses), seconds = reference_run(cfg)
 
     first = gankit("train", "--config", str(cfg))
     lines = []

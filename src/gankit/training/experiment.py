@@ -17,6 +17,7 @@ from ..objectives.base import evaluating
 from .checkpoint import find_checkpoint, flatten_optimizer, load_checkpoint, restore_optimizer
 from .ema import EMA, ema_keys
 from .optim import NetworkUpdate
+from .schedule import SCHEDULES
 
 @dataclass
 class Experiment:
@@ -27,6 +28,8 @@ class Experiment:
     constraints: dict[str, list]
     ema: dict[str, EMA]  # network name -> its EMA copy; empty when train.ema_decay is 0
     updates: dict[str, NetworkUpdate] = field(default_factory=dict)  # network name -> its step (owns optimizers[name])
+    schedule: object = None      # how the phases run (train.schedule), built once here
+    phases: list = field(default_factory=list)  # the phases it runs: the objective's, or one combined phase
 
     @property
     def device(self) -> torch.device:
@@ -163,24 +166,22 @@ def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     attach_diffaugment(objective.nets[critic] if critic else None, cfg.augment, spec.is_image)
     constraints = build_constraints(cfg, objective)  # spectral norm changes the parameters: before optimizers
     objective.to(cfg.train.device)
+    schedule = SCHEDULES.get(cfg.train.schedule)(cfg.train)
+    phases = schedule.phases(objective)
     updates = {}
-    steps = optimizer_steps(cfg, objective)
+    steps = optimizer_steps(cfg, objective, schedule.plan(phases))
     for name, net in objective.nets.items():
         updates[name] = NetworkUpdate(net, cfg.optim[name], f"optim.{name}", steps[name])
     optimizers = {name: update.optimizer for name, update in updates.items()}
     ema = {name: EMA(objective.nets[name], cfg.train.ema_decay) for name in objective.ema_networks
            if name in objective.nets and cfg.train.ema_decay > 0}
-    return Experiment(cfg, spec, objective, optimizers, constraints, ema, updates)
+    return Experiment(cfg, spec, objective, optimizers, constraints, ema, updates, schedule, phases)
 
 
-def optimizer_steps(cfg: Config, objective: Objective) -> dict[str, int]:
+def optimizer_steps(cfg: Config, objective: Objective, plan: list) -> dict[str, int]:
     """How many optimizer steps each network takes in train.steps iterations (a critic with n_critic 5 takes
     5 per iteration): the length an lr schedule spans when its decay_steps is 0. It follows the config, so a
     resume that raises train.steps stretches such a schedule from there on (set decay_steps to pin it)."""
-    from .schedule import SCHEDULES
-
-    schedule = SCHEDULES.get(cfg.train.schedule)(cfg.train)
-    plan = schedule.plan(schedule.phases(objective))
     return {name: cfg.train.steps * max(1, sum(r for phase, r in plan if name in phase.networks))
             for name in objective.nets}
 

@@ -24,7 +24,6 @@ from .lock import RunLock
 from .logging import LossMeter, MetricsLog
 from .outputs import EVAL_SEED_OFFSET, SAMPLE_SEED_OFFSET, RunOutputs
 from .precision import Precision
-from .schedule import SCHEDULES
 from .state import CheckpointState
 
 
@@ -35,8 +34,7 @@ class Trainer(RunOutputs, CheckpointState):
     def __init__(self, exp: Experiment, dataset: Dataset, run_dir: Path):
         self.exp, self.dataset, self.run_dir = exp, dataset, Path(run_dir)
         self.cfg = exp.cfg
-        self.schedule = SCHEDULES.get(self.cfg.train.schedule)(self.cfg.train)
-        self.phases = self.schedule.phases(exp.objective)  # the objective's, or one combined phase
+        self.schedule, self.phases = exp.schedule, exp.phases  # built with the experiment, once
         self.batches = dataset.batches(self.cfg.data.batch_size)
         self.log = MetricsLog(self.run_dir / "metrics.jsonl")
         self.lock = RunLock(self.run_dir)
