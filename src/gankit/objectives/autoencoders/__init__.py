@@ -1,3 +1,2 @@
 """The autoencoder family beside the GANs: VAE, EAE, the denoising-autoencoder generator and VQ-VAE (its
-quantizers are networks: gankit.nn.quantizers). Importing this package registers the objectives."""
-from . import dae, eae, vae, vqvae  # noqa: F401  (registers the objectives)
+quantizers are networks: gankit.nn.quantizers). objectives/__init__.py imports every module here."""
