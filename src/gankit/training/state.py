@@ -8,6 +8,7 @@ import torch
 
 from . import distributed
 from .checkpoint import ResumePoint, checkpoint_path, prune_checkpoints, remove_leftovers, save_checkpoint
+from .faults import attempt
 from .optim import stretched_schedule
 
 
@@ -31,6 +32,8 @@ class CheckpointState:
         path = checkpoint_path(self.run_dir, self.step)
         if not distributed.is_main():
             return path
+        attempt("sampling", self.step, self.log, self.painter.wait)  # earlier pictures on disk before the checkpoint:
+        # a resume after a kill redraws only the checkpoint step's own picture
         tensors, meta = self.state()
         save_checkpoint(path, tensors, meta)
         prune_checkpoints(self.run_dir, self.cfg.log.keep_checkpoints)
