@@ -1,7 +1,7 @@
 """Datasets: each describes itself with a DataSpec; `load_dataset` resolves names and NAME:PATH forms."""
 from __future__ import annotations
 
-from . import archives, digits, images, toy2d  # noqa: F401  (registers the datasets)
+from . import archives, digits, emoji, images, toy2d  # noqa: F401  (registers the datasets)
 from .base import DATASETS, BatchSource, Dataset, DataSpec, Modes, TensorDataset
 
 PATH_KINDS = ("folder", "npz", "zip", "mnist", "fashion-mnist", "cifar10", "cifar100")  # take a path after the colon

@@ -164,6 +164,17 @@ def zip_labels(z: zipfile.ZipFile, names: list[str], where: str) -> torch.Tensor
     return torch.tensor([table[n] for n in names])
 
 
+def zip_channels(z: zipfile.ZipFile) -> int | None:
+    """dataset.json's "channels" (gankit data convert writes 4 when alpha is part of the data), else None."""
+    if "dataset.json" not in z.namelist():
+        return None
+    try:
+        meta = json.loads(z.read("dataset.json"))
+    except ValueError:
+        return None  # zip_labels has said what is wrong with the file
+    return meta.get("channels") if isinstance(meta, dict) else None
+
+
 @DATASETS.register("zip")
 def image_zip(arg: str, resolution: int = 0, stream: bool = False, workers: int = 0) -> Dataset:
     """A ZIP of images with optional dataset.json labels (StyleGAN2-ADA / EDM dataset_tool layout); data.resolution
@@ -176,5 +187,7 @@ def image_zip(arg: str, resolution: int = 0, stream: bool = False, workers: int 
         if not names:
             raise DataError(f"{where}: the ZIP holds no images")
         labels = zip_labels(z, names, where)
+        keep_alpha = zip_channels(z) == 4
     images = EncodedImages(where, names, zip_path=path)
+    images.keep_alpha = keep_alpha
     return image_dataset(where, images, labels, resolution or images.open(0).size[0], stream, workers)

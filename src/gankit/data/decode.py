@@ -15,7 +15,8 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import DataError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
-GRAY_MODES = ("L", "1", "I;16", "I", "LA")
+GRAY_MODES = ("L", "1", "I;16", "I;16B", "I;16L", "I", "LA")
+ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 MODE_PROBE = 1000  # images whose header decides grayscale vs RGB (evenly spaced over the set)
 
 
@@ -34,6 +35,7 @@ class EncodedImages:
 
     def __init__(self, where: str, names: list[str], zip_path: Path | None = None, root: Path | None = None):
         self.where, self.names, self.zip_path, self.root = where, names, zip_path, root
+        self.keep_alpha = False  # True: RGBA data (a dataset ZIP whose dataset.json says "channels": 4)
         self._zip, self._pid = None, None
 
     def __len__(self) -> int:
@@ -65,15 +67,25 @@ class EncodedImages:
             raise DataError(f"{self.where}: {self.names[i]} is not a readable image ({err.__class__.__name__})") from None
 
     def mode(self) -> str:
-        """'L' when the probed images are all grayscale, else 'RGB'."""
+        """'RGBA' when alpha is kept, else 'L' when the probed images are all grayscale, else 'RGB'; images
+        with alpha are then composited over white, said once."""
+        if self.keep_alpha:
+            return "RGBA"
         step = max(1, len(self) // MODE_PROBE)
-        gray = all(self.open(i).mode in GRAY_MODES for i in range(0, len(self), step))
-        return "L" if gray else "RGB"
+        modes = [self.open(i).mode for i in range(0, len(self), step)]
+        if any(m in ALPHA_MODES for m in modes):
+            notice(f"{self.where}: images with alpha are composited over white (to keep alpha: gankit data "
+                   "convert --channels 4, then zip:PATH)")
+        return "L" if all(m in GRAY_MODES for m in modes) else "RGB"
 
 
 def to_square(im: Image.Image, resolution: int, mode: str) -> np.ndarray:
-    """Resizes the shorter side to `resolution` and center-crops; returns uint8 [H, W] or [H, W, C]."""
-    im = im.convert(mode)
+    """Resizes the shorter side to `resolution` and center-crops; returns uint8 [H, W] or [H, W, C]. 16-bit and
+    palette images are read as gankit data convert reads them; alpha is kept in mode RGBA, else over white."""
+    from .pixels import composited, plain_mode
+
+    im = plain_mode(im)
+    im = im.convert("RGBA") if mode == "RGBA" else composited(im, (255, 255, 255)).convert(mode)
     w, h = im.size
     if (w, h) != (resolution, resolution):
         scale = resolution / min(w, h)

@@ -24,7 +24,8 @@ def image_dataset(name: str, images: EncodedImages, labels: torch.Tensor | None,
         raise DataError(f"{name}: set data.resolution (a power of two, e.g. 32)")
     mode = images.mode()
     num_classes = int(labels.max()) + 1 if labels is not None else 0
-    spec = DataSpec(name, (1 if mode == "L" else 3, resolution, resolution), num_classes, True, IMAGE_METRICS)
+    channels = {"L": 1, "RGB": 3, "RGBA": 4}[mode]
+    spec = DataSpec(name, (channels, resolution, resolution), num_classes, True, IMAGE_METRICS)
     if stream:
         from .stream import StreamedImages
 

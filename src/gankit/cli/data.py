@@ -1,0 +1,64 @@
+"""`gankit data`: build datasets: `emoji` from the pinned npm tarballs, `convert` from any images (the
+dataset_tool users of StyleGAN2-ADA know)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ConfigError
+
+
+def resolution_list(text: str) -> tuple[int, ...]:
+    """argparse type: '32' or '16,32,64' (each a supported emoji resolution)."""
+    from ..data.emoji import RESOLUTIONS
+
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected resolutions such as 32 or 16,32,64, got {text!r}") from None
+    bad = [v for v in values if v not in RESOLUTIONS]
+    if bad:
+        raise argparse.ArgumentTypeError(f"{bad[0]}: the emoji are 64x64; choose from {', '.join(map(str, RESOLUTIONS))}")
+    return values
+
+
+def cmd_emoji(args: argparse.Namespace) -> int:
+    from ..data.emoji import PINS, data_dir
+    from ..data.emoji_build import build_emoji, licences
+    from ..data.pixels import parse_background
+
+    tarballs = Path(args.tarballs).expanduser() if args.tarballs else data_dir() / "npm"
+    out = Path(args.output).expanduser() if args.output else data_dir()
+    missing = [pin for pin in PINS.values() if not (tarballs / pin.tarball).is_file()]
+    if missing:
+        packages = " ".join(f"{pin.package}@{pin.tarball.rsplit('-', 1)[1][:-4]}" for pin in missing)
+        raise ConfigError(f"no {missing[0].tarball} in {tarballs}: run `make emoji`, or `npm pack {packages}` "
+                          f"in {tarballs} (npm comes with Node.js)")
+    build_emoji(tarballs, out, args.resolution, args.channels, parse_background(args.background))
+    print(f"licences: {licences()}")
+    return 0
+
+
+def add_parser(sub) -> None:
+    d = sub.add_parser("data", help="build datasets: the emoji benchmark, or a dataset ZIP from any images",
+                       description="Build dataset ZIPs that data.name=zip:PATH (and the emoji datasets) read.")
+    actions = d.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    e = actions.add_parser("emoji", help="the emoji datasets from the pinned npm tarballs (make emoji runs this)",
+                           description="Check the two npm tarballs (emoji-datasource-google and -twitter 16.0.0) "
+                                       "against their pinned integrity and write emoji-google, emoji-twitter and "
+                                       "emoji (both) as dataset ZIPs, labels from emoji.json's categories.")
+    e.add_argument("--tarballs", metavar="DIR", help="folder holding the .tgz files (default: DATA/npm)")
+    e.add_argument("-o", "--output", metavar="DIR",
+                   help="where the ZIPs go (default: $GANKIT_DATA, else ~/.cache/gankit/data)")
+    e.add_argument("--resolution", type=resolution_list, default=(32,), metavar="R[,R...]",
+                   help="16, 32 or 64, or a list (default 32)")
+    add_alpha_options(e)
+    e.set_defaults(func=cmd_emoji)
+
+
+def add_alpha_options(p: argparse.ArgumentParser, channels_default: int | None = 3) -> None:
+    p.add_argument("--channels", type=int, choices=[1, 3, 4], default=channels_default,
+                   help="1 gray, 3 RGB (alpha composited over --background), 4 RGBA (alpha kept)"
+                        + (f" (default {channels_default})" if channels_default else ""))
+    p.add_argument("--background", default="white",
+                   help="what transparent pixels become: white, black, #rrggbb or r,g,b (default white)")
