@@ -39,6 +39,19 @@ def cmd_emoji(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_convert(args: argparse.Namespace) -> int:
+    from ..data.convert import convert, summary_line
+    from ..data.pixels import parse_background
+    from .common import check_output
+
+    dst = check_output(Path(args.dst), (".zip",), option="DST", make_folders=True)
+    if Path(args.src).expanduser().resolve() == dst.resolve():
+        raise ConfigError(f"DST {dst}: is SRC; write the dataset to another file")
+    summary = convert(Path(args.src), dst, args.resolution, args.channels, args.crop, parse_background(args.background))
+    print(summary_line(summary))
+    return 0
+
+
 def add_parser(sub) -> None:
     d = sub.add_parser("data", help="build datasets: the emoji benchmark, or a dataset ZIP from any images",
                        description="Build dataset ZIPs that data.name=zip:PATH (and the emoji datasets) read.")
@@ -54,11 +67,34 @@ def add_parser(sub) -> None:
                    help="16, 32 or 64, or a list (default 32)")
     add_alpha_options(e)
     e.set_defaults(func=cmd_emoji)
+    add_convert_parser(actions)
+
+
+def add_convert_parser(actions) -> None:
+    from ..data.pixels import CROPS
+    from .common import positive_int
+
+    c = actions.add_parser("convert", help="images (folder, labelled folders, zip, npz, tar) -> a dataset ZIP",
+                           description="Convert images into a dataset ZIP (StyleGAN2-ADA / EDM layout, labels in "
+                                       "dataset.json) that data.name=zip:DST reads. SRC: a folder (one subfolder per "
+                                       "class gives labels), a ZIP, an .npz (x, optional y) or a tar archive (an "
+                                       "emoji-datasource npm tarball gives category labels).")
+    c.add_argument("src", metavar="SRC", help="folder, .zip, .npz, .tar / .tgz / .tar.gz")
+    c.add_argument("dst", metavar="DST.zip", help="the dataset ZIP to write")
+    c.add_argument("--resolution", type=positive_int, default=None, metavar="N",
+                   help="side of the square output, a power of two (default: the images' own size when they all "
+                        "share one square power-of-two size)")
+    c.add_argument("--crop", choices=CROPS, default=None,
+                   help="non-square images: the central square (center, the default), padded with the background "
+                        "(pad), or stretched (stretch); one line says how many were affected")
+    add_alpha_options(c, channels_default=None)
+    c.set_defaults(func=cmd_convert)
 
 
 def add_alpha_options(p: argparse.ArgumentParser, channels_default: int | None = 3) -> None:
     p.add_argument("--channels", type=int, choices=[1, 3, 4], default=channels_default,
                    help="1 gray, 3 RGB (alpha composited over --background), 4 RGBA (alpha kept)"
-                        + (f" (default {channels_default})" if channels_default else ""))
+                        + (f" (default {channels_default})" if channels_default else " (default: 1 when every image is "
+                                                                                      "gray, else 3)"))
     p.add_argument("--background", default="white",
                    help="what transparent pixels become: white, black, #rrggbb or r,g,b (default white)")

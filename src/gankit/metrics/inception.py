@@ -43,8 +43,15 @@ def resolve_weights(path: str | None) -> Path:
     return p
 
 
+ALPHA_BACKGROUND = 1.0  # RGBA images are scored composited over white, the emoji benchmark's background
+
+
 def to_uint8_rgb(x: torch.Tensor) -> torch.Tensor:
-    """[N, C, H, W] in [-1, 1] -> uint8 [N, 3, H, W]; one channel is repeated, more than three cut to three."""
+    """[N, C, H, W] in [-1, 1] -> uint8 [N, 3, H, W]; one channel is repeated, four (RGBA) composited over
+    white, more cut to three."""
+    if x.shape[1] == 4:
+        alpha = (x[:, 3:].clamp(-1, 1) + 1) / 2
+        x = x[:, :3].clamp(-1, 1) * alpha + ALPHA_BACKGROUND * (1 - alpha)
     x = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     if x.shape[1] == 1:
         return x.expand(-1, 3, -1, -1)
