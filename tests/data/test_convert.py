@@ -76,8 +76,11 @@ def test_resolution_inferred_or_named(tmp_path):
     src.mkdir()
     for i in range(3):
         Image.new("RGB", (8, 8), (10 * i, 0, 0)).save(src / f"{i}.png")
+    (src / "broken.png").write_bytes(b"not a png")
     summary = convert(src, tmp_path / "a.zip", quiet=True)
-    assert summary["resolution"] == 8 and summary["classes"] is None
+    assert summary["resolution"] == 8 and summary["classes"] is None and summary["count"] == 3
+    assert summary["skipped"] == ["broken.png (DataError)"]  # counted and named, not fatal
+    (src / "broken.png").unlink()
     assert load_dataset(f"folder:{src}").spec.shape == (3, 8, 8)  # training infers it the same way
     Image.new("RGB", (16, 16)).save(src / "big.png")
     with pytest.raises(ConfigError, match=r"2 sizes .*choose one with --resolution N"):

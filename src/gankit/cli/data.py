@@ -23,7 +23,7 @@ def resolution_list(text: str) -> tuple[int, ...]:
 
 
 def cmd_emoji(args: argparse.Namespace) -> int:
-    from ..data.emoji import PINS, data_dir
+    from ..data.emoji import PINS, VERSION, data_dir
     from ..data.emoji_build import build_emoji, licences
     from ..data.pixels import parse_background
 
@@ -31,7 +31,7 @@ def cmd_emoji(args: argparse.Namespace) -> int:
     out = Path(args.output).expanduser() if args.output else data_dir()
     missing = [pin for pin in PINS.values() if not (tarballs / pin.tarball).is_file()]
     if missing:
-        packages = " ".join(f"{pin.package}@{pin.tarball.rsplit('-', 1)[1][:-4]}" for pin in missing)
+        packages = " ".join(f"{pin.package}@{VERSION}" for pin in missing)
         raise ConfigError(f"no {missing[0].tarball} in {tarballs}: run `make emoji`, or `npm pack {packages}` "
                           f"in {tarballs} (npm comes with Node.js)")
     build_emoji(tarballs, out, args.resolution, args.channels, parse_background(args.background))
