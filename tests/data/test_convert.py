@@ -124,3 +124,24 @@ def test_cli_summary_and_errors(tmp_path, capsys):
     assert err[0].endswith("expected a file ending in .zip") and "no such file or folder" in err[1]
     assert main(["data", "convert", str(tmp_path / "src"), str(tmp_path / "q.zip")]) == 2  # 3 sizes, no --resolution
     assert "--resolution" in capsys.readouterr().err and not (tmp_path / "q.zip").exists()
+
+
+def test_a_failure_leaves_no_file(tmp_path, monkeypatch):
+    from gankit.data import convert as convert_module
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(3):
+        Image.new("RGB", (8, 8)).save(src / f"{i}.png")
+    calls = []
+
+    def fail_on_third(im, policy):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # an interruption midway
+        return np.zeros((8, 8, 3), np.uint8)
+
+    monkeypatch.setattr(convert_module, "apply_policy", fail_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        convert(src, tmp_path / "out.zip", quiet=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["src"]  # neither the ZIP nor its temporary

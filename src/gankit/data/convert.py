@@ -90,17 +90,18 @@ def convert(src: Path, dst: Path, resolution: int | None = None, channels: int |
         notice(note)
     if policy.channels < 4 and any(m in ALPHA_MODES or "+alpha" in m for m in modes):
         notice(f"alpha composited over {background_name(background)} (--background to change; --channels 4 keeps it)")
-    writer, unreadable = DatasetZipWriter(dst), []
-    for i in tqdm(range(len(source)), desc="convert", unit="img", disable=quiet, file=sys.stderr):
-        try:
-            pixels = apply_policy(source.open(i), policy)
-        except (DataError, OSError) as err:
-            unreadable.append(f"{source.names[i]} ({err.__class__.__name__})")
-            continue
-        writer.add(pixels, None if source.labels is None else source.labels[i])
-    if not len(writer):
-        raise DataError(f"{source.where}: none of the {len(source)} images could be read, e.g. {unreadable[0]}")
-    writer.write(source.classes, policy.channels, f"gankit data convert {source.where}; {policy.describe()}")
+    unreadable = []
+    with DatasetZipWriter(dst) as writer:
+        for i in tqdm(range(len(source)), desc="convert", unit="img", disable=quiet, file=sys.stderr):
+            try:
+                pixels = apply_policy(source.open(i), policy)
+            except (DataError, OSError) as err:
+                unreadable.append(f"{source.names[i]} ({err.__class__.__name__})")
+                continue
+            writer.add(pixels, None if source.labels is None else source.labels[i])
+        if not len(writer):
+            raise DataError(f"{source.where}: none of the {len(source)} images could be read, e.g. {unreadable[0]}")
+        writer.write(source.classes, policy.channels, f"gankit data convert {source.where}; {policy.describe()}")
     return {"path": str(dst), "count": len(writer), "resolution": policy.resolution, "channels": policy.channels,
             "classes": source.classes if source.labels is not None else None, "policy": policy.describe(),
             "skipped": source.skipped + unreadable}

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
-from ..training.checkpoint import write_atomic
 
 
 def member_name(index: int) -> str:
@@ -25,33 +24,43 @@ def png_bytes(pixels: np.ndarray) -> bytes:
 
 
 class DatasetZipWriter:
-    """Collects encoded images, then writes the ZIP atomically (a failure leaves no half-written file)."""
+    """Streams PNGs into a hidden temporary ZIP beside the target; `write` adds dataset.json and renames it
+    into place, and leaving the `with` block any other way deletes it: never a half-written dataset."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.members: list[tuple[str, bytes]] = []
+        self.tmp = self.path.with_name(f".{self.path.name}.tmp")
+        self.names: list[str] = []
         self.labels: list[int | None] = []
+        self.zip: zipfile.ZipFile | None = None
+
+    def __enter__(self) -> "DatasetZipWriter":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.zip = zipfile.ZipFile(self.tmp, "w", compression=zipfile.ZIP_STORED)  # PNGs are compressed already
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.zip is not None:  # not written: an error, or no call to write
+            self.zip.close()
+            self.tmp.unlink(missing_ok=True)
 
     def add(self, pixels: np.ndarray, label: int | None) -> None:
-        self.members.append((member_name(len(self.members)), png_bytes(pixels)))
+        self.names.append(member_name(len(self.names)))
+        self.zip.writestr(self.names[-1], png_bytes(pixels))
         self.labels.append(label)
 
     def __len__(self) -> int:
-        return len(self.members)
+        return len(self.names)
 
     def metadata(self, classes: list[str] | None, channels: int, source: str) -> dict:
         labelled = classes is not None and all(label is not None for label in self.labels)
-        labels = [[name, label] for (name, _), label in zip(self.members, self.labels)] if labelled else None
+        labels = [[name, label] for name, label in zip(self.names, self.labels)] if labelled else None
         return {"labels": labels, "classes": classes if labelled else None, "channels": channels, "source": source}
 
     def write(self, classes: list[str] | None, channels: int, source: str) -> None:
-        meta = json.dumps(self.metadata(classes, channels, source), indent=1)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-
-        def write(tmp: Path):
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:  # PNGs are compressed already
-                for name, data in self.members:
-                    z.writestr(name, data)
-                z.writestr("dataset.json", meta)
-
-        write_atomic(self.path, write)
+        self.zip.writestr("dataset.json", json.dumps(self.metadata(classes, channels, source), indent=1))
+        self.zip.close()
+        self.zip = None
+        with open(self.tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(self.tmp, self.path)

@@ -107,8 +107,6 @@ def read_emoji_tarball(path: Path, vendor: str) -> list[tuple[str, bytes, str]]:
             if unknown:
                 raise DataError(f"{path}: {unknown[0]} is not listed in package/emoji.json")
             return [(n[len(folder):], tar.extractfile(members[n]).read(), table[n[len(folder):]]) for n in names]
-    except DataError:
-        raise
     except (tarfile.TarError, OSError, ValueError) as err:  # a damaged archive, or emoji.json not JSON
         raise DataError(f"{path}: not a readable emoji tarball ({err.__class__.__name__}: {err})") from None
 

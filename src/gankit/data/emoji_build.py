@@ -35,12 +35,12 @@ def build_emoji(tarballs: Path, out: Path, resolutions: tuple[int, ...], channel
         policy = PixelPolicy(resolution, channels, "center", background)
         converted = {vendor: convert_vendor(items, policy, classes, vendor, quiet) for vendor, items in images.items()}
         for dataset, vendors in DATASET_VENDORS.items():
-            writer = DatasetZipWriter(out / zip_name(dataset, resolution, channels))
-            for vendor in vendors:
-                for pixels, label in converted[vendor]:
-                    writer.add(pixels, label)
-            source = f"npm {', '.join(f'{PINS[v].package}@{VERSION}' for v in vendors)}; {policy.describe()}"
-            writer.write(classes, channels, source)
+            with DatasetZipWriter(out / zip_name(dataset, resolution, channels)) as writer:
+                for vendor in vendors:
+                    for pixels, label in converted[vendor]:
+                        writer.add(pixels, label)
+                source = f"npm {', '.join(f'{PINS[v].package}@{VERSION}' for v in vendors)}; {policy.describe()}"
+                writer.write(classes, channels, source)
             written.append(writer.path)
             if not quiet:
                 print(f"wrote {writer.path}: {len(writer)} images, {policy.describe()}, {len(classes)} classes")
