@@ -122,3 +122,9 @@ def test_cli_builds_at_several_resolutions(tarballs, tmp_path, capsys):
         main(["data", "emoji", "--resolution", "24"])
     assert exit_.value.code == 2  # argparse: one line naming the choices
     assert "choose from 16, 32, 64" in capsys.readouterr().err
+
+
+def test_builds_are_byte_identical(tarballs, tmp_path):
+    first = build_emoji(tarballs, tmp_path / "one", (16,), quiet=True)
+    second = build_emoji(tarballs, tmp_path / "two", (16,), quiet=True)
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]

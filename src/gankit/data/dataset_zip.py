@@ -23,6 +23,11 @@ def png_bytes(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def fixed_time(name: str) -> zipfile.ZipInfo:
+    """A member stamped 1980-01-01: the same images give a byte-identical ZIP (checksums can be compared)."""
+    return zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+
+
 class DatasetZipWriter:
     """Streams PNGs into a hidden temporary ZIP beside the target; `write` adds dataset.json and renames it
     into place, and leaving the `with` block any other way deletes it: never a half-written dataset."""
@@ -46,7 +51,7 @@ class DatasetZipWriter:
 
     def add(self, pixels: np.ndarray, label: int | None) -> None:
         self.names.append(member_name(len(self.names)))
-        self.zip.writestr(self.names[-1], png_bytes(pixels))
+        self.zip.writestr(fixed_time(self.names[-1]), png_bytes(pixels))
         self.labels.append(label)
 
     def __len__(self) -> int:
@@ -58,7 +63,7 @@ class DatasetZipWriter:
         return {"labels": labels, "classes": classes if labelled else None, "channels": channels, "source": source}
 
     def write(self, classes: list[str] | None, channels: int, source: str) -> None:
-        self.zip.writestr("dataset.json", json.dumps(self.metadata(classes, channels, source), indent=1))
+        self.zip.writestr(fixed_time("dataset.json"), json.dumps(self.metadata(classes, channels, source), indent=1))
         self.zip.close()
         self.zip = None
         with open(self.tmp, "rb") as f:
