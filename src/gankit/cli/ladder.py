@@ -26,7 +26,7 @@ def markdown(rows: dict) -> str:
 
 
 def cmd_ladder(args: argparse.Namespace) -> int:
-    from ..metrics.emoji_ladder import measure_ladder
+    from ..metrics.emoji_ladder import ladder_rows
     from ..training.checkpoint import write_atomic
 
     out = check_output(Path(args.output), (".json",)) if args.output else None
@@ -34,13 +34,21 @@ def cmd_ladder(args: argparse.Namespace) -> int:
         from ..metrics.inception import resolve_weights
 
         resolve_weights(args.inception_weights)
-    rows = measure_ladder(args.n, args.seed, args.features == "inception", args.inception_weights)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    rows = {}
+    for name, row in ladder_rows(args.n, args.seed, args.features == "inception", args.inception_weights):
+        rows[name] = row
+        fd = f"FD {row['inception/fd']:.4g}, " if "inception/fd" in row else ""
+        print(f"{name}: {fd}SWD {row['swd/avg']:.4g}, {row['seconds']:.0f} s", flush=True)
+        if out:  # after every rung: an interrupted ladder keeps what it measured
+            write_atomic(out, lambda tmp: Path(tmp).write_text(json.dumps(rows, indent=2) + "\n"))
     print(markdown(rows))
     first = next(iter(rows.values()))
     notes = [f"{k.split('/')[-1]}: {v}" for k, v in first.items() if isinstance(v, str)]
     print("; ".join([f"n {args.n} per set (the halves: n / 2 each)", f"seed {args.seed}", *notes]))
     if out:
-        write_atomic(out, lambda tmp: Path(tmp).write_text(json.dumps(rows, indent=2) + "\n"))
         print(f"wrote {out}")
     return 0
 
@@ -57,5 +65,7 @@ def add_parser(sub) -> None:
     p.add_argument("--features", choices=["inception", "none"], default="inception",
                    help="inception (default): FD / KID / PR / DC too; none: SWD only")
     p.add_argument("--inception-weights", metavar="PATH", help="as gankit score takes it")
+    p.add_argument("--threads", type=positive_int, default=1,
+                   help="torch threads (default 1: the seconds column is per core, as T3 states costs)")
     p.add_argument("-o", "--output", metavar="FILE.json", help="also write every value as JSON")
     p.set_defaults(func=cmd_ladder)

@@ -17,11 +17,14 @@ def _draw(x: torch.Tensor, n: int, seed: int) -> torch.Tensor:
 
 
 def gaussian_in_pixels(x: torch.Tensor, n: int, seed: int) -> torch.Tensor:
-    """n draws from one Gaussian with the images' mean and full pixel covariance, clipped to [-1, 1]."""
-    flat = x.flatten(1).double().numpy()
-    rng = np.random.RandomState(seed)
-    drawn = rng.multivariate_normal(flat.mean(0), np.cov(flat.T), size=n)
-    return torch.tensor(drawn, dtype=torch.float32).clamp(-1, 1).reshape(n, *x.shape[1:])
+    """n draws from one Gaussian with the images' mean and full pixel covariance C = Xc^T Xc / (N - 1), clipped
+    to [-1, 1]: mean + Xc^T w / sqrt(N - 1) with w ~ N(0, I_N) has exactly that covariance, without factoring
+    the d x d matrix."""
+    flat = x.flatten(1).double()
+    centred = flat - flat.mean(0)
+    w = torch.randn(n, len(flat), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    drawn = flat.mean(0) + w @ centred / (len(flat) - 1) ** 0.5
+    return drawn.float().clamp(-1, 1).reshape(n, *x.shape[1:])
 
 
 def blurred(x: torch.Tensor, sigma: float = BLUR_SIGMA) -> torch.Tensor:
@@ -53,18 +56,16 @@ def rungs(both: torch.Tensor, google: torch.Tensor, twitter: torch.Tensor, n: in
     }
 
 
-def measure_ladder(n: int, seed: int, inception: bool, weights: str | None = None, report=print) -> dict:
-    """Every rung's SWD (and Inception FD / KID / PR / DC) with the seconds each took on this machine; real
-    and fake features of these fixed sets are cached, so a rerun reads them back."""
+def ladder_rows(n: int, seed: int, inception: bool, weights: str | None = None):
+    """Yields (rung, values) as each is measured: SWD (and Inception FD / KID / PR / DC) with the seconds it
+    took here; features of these fixed sets are cached by content, so a rerun reads them back."""
     from ..data import load_dataset
     from .image_sets import score_sets
 
     both, google, twitter = (load_dataset(name).x for name in ("emoji", "emoji-google", "emoji-twitter"))
-    rows = {}
     for name, (fake, real) in rungs(both, google, twitter, n, seed).items():
         start = time.perf_counter()
-        rows[name] = score_sets(fake, real, inception, weights, cache_fake=True)
-        rows[name]["seconds"] = time.perf_counter() - start
-        fd = f"FD {rows[name]['inception/fd']:.4g}, " if inception else ""
-        report(f"{name}: {fd}SWD {rows[name]['swd/avg']:.4g}, {rows[name]['seconds']:.0f} s")
-    return rows
+        row = score_sets(fake, real, inception, weights, cache_fake=True)
+        row["seconds"] = time.perf_counter() - start
+        row["images"] = len(fake) + len(real)
+        yield name, row
