@@ -95,6 +95,8 @@ def test_black_background_and_alpha_kept(tarballs, tmp_path):
     rgba = load_dataset("emoji:rgba")
     assert rgba.spec.shape == (4, 32, 32) and rgba.spec.name == "emoji:rgba"
     assert torch_allclose(rgba.x[:, 3, 0, 0], -1.0) and torch_allclose(rgba.x[:, 3, 16, 16], 1.0)
+    streamed = load_dataset("emoji:rgba", stream=True)  # decoded batch by batch: the same 4 channels
+    assert streamed.spec.shape == (4, 32, 32) and streamed.batches(4).next()[0].shape == (4, 4, 32, 32)
 
 
 def test_integrity_mismatch_and_missing_files(tarballs, tmp_path, monkeypatch, capsys):
@@ -109,6 +111,8 @@ def test_integrity_mismatch_and_missing_files(tarballs, tmp_path, monkeypatch, c
     assert len(err.splitlines()) == 1 and "npm pack emoji-datasource-google@16.0.0" in err
     with pytest.raises(DataError, match=r"no .*emoji-32\.zip; build it with `make emoji`"):
         load_dataset("emoji")
+    with pytest.raises(DataError, match=r"no .*emoji-google-16-rgba\.zip; .*`make emoji EMOJI_RESOLUTION=16 EMOJI_CHANNELS=4`"):
+        load_dataset("emoji-google:rgba", 16)
     with pytest.raises(DataError, match="power of two"):
         load_dataset("emoji", 24)
 

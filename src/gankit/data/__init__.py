@@ -5,7 +5,7 @@ from . import archives, digits, emoji, images, toy2d  # noqa: F401  (registers t
 from .base import DATASETS, BatchSource, Dataset, DataSpec, Modes, TensorDataset
 
 PATH_KINDS = ("folder", "npz", "zip", "mnist", "fashion-mnist", "cifar10", "cifar100")  # take a path after the colon
-STREAMABLE = ("folder", "zip")  # kinds that can decode lazily (data.stream)
+STREAMABLE = ("folder", "zip", "emoji", "emoji-google", "emoji-twitter")  # kinds that can decode lazily (data.stream)
 
 
 def load_dataset(name: str, resolution: int = 0, stream: bool = False, workers: int = 0) -> Dataset:

@@ -121,9 +121,10 @@ def emoji_dataset(dataset: str, arg: str, resolution: int, stream: bool, workers
     channels = 4 if arg == "rgba" else 3
     path = data_dir() / zip_name(dataset, resolution, channels)
     if not path.is_file():
-        options = f" --resolution {resolution}" + (" --channels 4" if channels == 4 else "")
-        raise DataError(f"dataset {dataset}: no {path}; build it with `make emoji` (npm pack + gankit data emoji"
-                        f"{options}), or set ${DATA_ENV} to the folder holding it")
+        make = "make emoji" + (f" EMOJI_RESOLUTION={resolution}" if resolution != DEFAULT_RESOLUTION else "")
+        make += " EMOJI_CHANNELS=4" if channels == 4 else ""
+        raise DataError(f"dataset {dataset}: no {path}; build it with `{make}` (npm pack, then gankit data emoji), "
+                        f"or set ${DATA_ENV} to the folder holding it")
     loaded = image_zip(str(path), resolution, stream, workers)
     loaded.spec = replace(loaded.spec, name=f"{dataset}:{arg}" if arg else dataset)
     return loaded
