@@ -13,6 +13,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import DataError
+from .pixels import composited, plain_mode
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 GRAY_MODES = ("L", "1", "I;16", "I;16B", "I;16L", "I", "LA")
@@ -82,8 +83,6 @@ class EncodedImages:
 def to_square(im: Image.Image, resolution: int, mode: str) -> np.ndarray:
     """Resizes the shorter side to `resolution` and center-crops; returns uint8 [H, W] or [H, W, C]. 16-bit and
     palette images are read as gankit data convert reads them; alpha is kept in mode RGBA, else over white."""
-    from .pixels import composited, plain_mode
-
     im = plain_mode(im)
     im = im.convert("RGBA") if mode == "RGBA" else composited(im, (255, 255, 255)).convert(mode)
     w, h = im.size
