@@ -35,7 +35,7 @@ def is_power_of_two(n: int) -> bool:
     return n >= 4 and not n & (n - 1)
 
 
-def choose_resolution(sizes: list, asked: int | None, option: str = "--resolution") -> int:
+def choose_resolution(sizes: list, asked: int | None, where: str, option: str = "--resolution") -> int:
     """`asked`, else the one square power-of-two size all images share; a ConfigError naming `option`."""
     if asked:
         if not is_power_of_two(asked):
@@ -43,7 +43,7 @@ def choose_resolution(sizes: list, asked: int | None, option: str = "--resolutio
         return asked
     seen = Counter(s for s in sizes if s is not None)
     if not seen:
-        raise DataError("no readable images")
+        raise DataError(f"{where}: none of the {len(sizes)} images is readable")
     if len(seen) > 1:
         common = ", ".join(f"{w}x{h} ({n})" for (w, h), n in seen.most_common(3))
         raise ConfigError(f"{option}: the images have {len(seen)} sizes ({common}{', ...' * (len(seen) > 3)}); "
@@ -83,7 +83,7 @@ def convert(src: Path, dst: Path, resolution: int | None = None, channels: int |
     if not len(source):
         raise DataError(f"{source.where}: no images (.png .jpg .jpeg .webp .bmp .tif)")
     sizes, modes = image_sizes(source)
-    policy = PixelPolicy(choose_resolution(sizes, resolution), choose_channels(modes, channels), crop or "center",
+    policy = PixelPolicy(choose_resolution(sizes, resolution, source.where), choose_channels(modes, channels), crop or "center",
                          background)
     note = crop_note(sizes, policy.crop)
     if note:

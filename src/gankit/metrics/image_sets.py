@@ -26,7 +26,7 @@ def read_image_set(path: Path, n: int, resolution: int | None, background: tuple
     if not count:
         raise DataError(f"{path}: no images")
     sizes, _ = image_sizes(replace(source, names=source.names[:count]))  # headers of the images read
-    policy = PixelPolicy(choose_resolution(sizes, resolution), 3, "center", background)
+    policy = PixelPolicy(choose_resolution(sizes, resolution, source.where), 3, "center", background)
     note = crop_note(sizes, "center")
     if note:
         notice(f"{path}: {note}")
