@@ -83,8 +83,8 @@ def convert(src: Path, dst: Path, resolution: int | None = None, channels: int |
     if not len(source):
         raise DataError(f"{source.where}: no images (.png .jpg .jpeg .webp .bmp .tif)")
     sizes, modes = image_sizes(source)
-    policy = PixelPolicy(choose_resolution(sizes, resolution, source.where), choose_channels(modes, channels), crop or "center",
-                         background)
+    side = choose_resolution(sizes, resolution, source.where)
+    policy = PixelPolicy(side, choose_channels(modes, channels), crop or "center", background)
     note = crop_note(sizes, policy.crop)
     if note:
         notice(note)
