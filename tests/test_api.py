@@ -96,3 +96,19 @@ def test_run_evaluate_reproduces_the_logged_evaluation(tmp_path):
                                                                "log.eval_every": 3})
     logged = next(r for r in run.metrics() if "toy/hq" in r)
     assert gankit.load(run.run_dir).evaluate()["toy/hq"] == logged["toy/hq"]
+
+
+def test_load_takes_a_run_and_any_path_like(tmp_path):
+    import os
+
+    run = gankit.train(TINY_TOY, run_dir=tmp_path / "run", **{"train.steps": 3, "log.progress": False})
+
+    class PathLike:  # any os.PathLike, not only pathlib's
+        def __fspath__(self):
+            return str(run.run_dir)
+
+    for source in (run, PathLike(), str(run.run_dir), os.fsencode(run.run_dir).decode()):
+        loaded = gankit.load(source)
+        assert loaded.run_dir == run.run_dir and loaded.step == 3
+        torch.testing.assert_close(loaded.sample(20), run.sample(20))  # the same weights, not only the same folder
+    assert Path(run) == run.run_dir

@@ -59,16 +59,50 @@ def test_train_resume_and_sample_without_the_dataset(tmp_path, capsys, monkeypat
     assert code == 0 and x.shape == (10, 1, 8, 8) and np.abs(x).max() <= 1.0
 
 
+def test_sample_writes_every_picture_format_pillow_writes(tmp_path, capsys):
+    code, out, _ = run(capsys, "train", "--config", config_file(tmp_path, TINY_DIGITS), "--set", "train.steps=1")
+    run_path = run_dir_of(out)
+    side = (8 * 9 + 1) * 4  # 8x8 cells of 8 px + 1 px gaps, enlarged x4
+    for suffix, fmt in ((".jpg", "JPEG"), (".webp", "WEBP"), (".jpeg", "JPEG"), (".tif", "TIFF"), (".bmp", "BMP")):
+        path = tmp_path / f"grid{suffix}"
+        code, out, _ = run(capsys, "sample", run_path, "-n", "64", "-o", str(path))
+        assert code == 0 and str(path) in out
+        assert (", quality 95)" in out) == (fmt in ("JPEG", "WEBP"))  # the stated quality of a lossy format
+        with Image.open(path) as im:
+            assert im.format == fmt and im.size == (side, side) and im.mode in ("L", "RGB")  # WebP has no grey
+    png = np.asarray(Image.open(tmp_path / "grid.tif").convert("L"), dtype=float)  # lossless: the PNG's pixels
+    for suffix in (".jpg", ".webp"):  # lossy, but close at quality 95, and smaller at a lower quality
+        assert np.abs(np.asarray(Image.open(tmp_path / f"grid{suffix}").convert("L"), dtype=float) - png).mean() < 4
+        code, out, _ = run(capsys, "sample", run_path, "-n", "64", "-o", str(tmp_path / f"low{suffix}"), "--quality", "20")
+        assert code == 0 and "quality 20)" in out
+        assert (tmp_path / f"low{suffix}").stat().st_size < (tmp_path / f"grid{suffix}").stat().st_size
+
+
+def test_a_suffix_nothing_writes_is_refused_before_the_run_is_read(tmp_path, capsys):
+    code, _, err = run(capsys, "sample", str(tmp_path / "no-such-run"), "-o", str(tmp_path / "x.docx"))
+    assert code == 2 and "nothing here writes .docx" in err and "no such run" not in err
+
+
 def test_toy_sample_is_a_scatter_plot(tmp_path, capsys):
     code, out, _ = run(capsys, "train", "--config", config_file(tmp_path, TINY_TOY), "--set", "train.steps=1")
     assert code == 0
     out_png = tmp_path / "pts.png"
-    assert run(capsys, "sample", run_dir_of(out), "-n", "500", "-o", str(out_png))[0] == 0
+    run_path = run_dir_of(out)
+    assert run(capsys, "sample", run_path, "-n", "500", "-o", str(out_png))[0] == 0
     assert Image.open(out_png).size[0] > 300
+    code, out, _ = run(capsys, "sample", run_path, "-n", "500", "-o", str(tmp_path / "pts.jpg"))
+    assert code == 0 and "(JPG, quality 95)" in out
+    with Image.open(tmp_path / "pts.jpg") as im:
+        assert im.format == "JPEG" and im.size == Image.open(out_png).size
+    assert run(capsys, "sample", run_path, "-n", "500", "-o", str(tmp_path / "pts.pdf"))[0] == 0
+    assert (tmp_path / "pts.pdf").read_bytes().startswith(b"%PDF")
 
 
 @pytest.mark.parametrize("argv, message", [
     (["train", "ring8-wgan"], "unknown preset 'ring8-wgan'; did you mean 'ring8-wgan-gp'?"),
+    (["train", "ring8-wgan-pg"], "unknown preset 'ring8-wgan-pg'; did you mean 'ring8-wgan-gp'? (gankit list presets)"),
+    (["train", "no-such-preset"], "gankit: error: unknown preset 'no-such-preset' (gankit list presets)\n"),
+    (["train", "--set", "objective.name=no-such-loss"], "error: unknown objective 'no-such-loss' (gankit list objectives)\n"),
     (["train", "--set", "train.stpes=3"], "unknown config key 'train.stpes'; did you mean 'steps'?"),
     (["train", "--set", "train.steps=many"], "config field train.steps: expected an integer, got 'many'"),
     (["train", "--set", "objective.name=wgan-pg"], "unknown objective 'wgan-pg'; did you mean 'wgan-gp'?"),
@@ -106,7 +140,7 @@ def test_incompatible_checkpoint(tmp_path, capsys):
     from gankit.config import build_config
     from gankit.data import load_dataset
     from gankit.errors import CheckpointError
-    from gankit.experiment import build_experiment
+    from gankit.training.experiment import build_experiment
     from gankit.training.checkpoint import find_checkpoint, load_checkpoint
 
     cfg = build_config(TINY_TOY, overrides=["model.D.options.hidden=8"])
@@ -174,7 +208,7 @@ def test_eval_without_metrics_says_so(tmp_path, capsys):
 def test_metrics_that_do_not_fit_the_samples_and_bad_counts(tmp_path, capsys):
     code, out, _ = run(capsys, "train", "--config", config_file(tmp_path, TINY_TOY), "--set", "train.steps=1")
     code, _, err = run(capsys, "eval", run_dir_of(out), "--metrics", "digits")
-    assert code == 2 and "digits metrics need 1x8x8 images" in err and err.count("\n") == 1
+    assert code == 2 and "metric digits needs 8x8 grey images" in err and err.count("\n") == 1
     with pytest.raises(SystemExit) as stop:
         cli.main(["sample", run_dir_of(out), "-n", "0"])
     assert stop.value.code == 2 and "expected a number >= 1, got 0" in capsys.readouterr().err

@@ -1,6 +1,6 @@
 import pytest
 
-from gankit.config import Config, build_config, parse_override
+from gankit.config import OptimizerConfig, build_config, parse_override
 from gankit.errors import ConfigError
 from gankit.presets import load_preset, preset_names
 
@@ -10,7 +10,7 @@ def test_override_types_and_yaml_float_without_dot():
     assert cfg.train.steps == 7
     assert cfg.optim["D"].lr == pytest.approx(4e-4) and isinstance(cfg.optim["D"].lr, float)
     assert cfg.optim["G"].betas == (0.0, 0.9)
-    assert cfg.optim["G"].lr == Config().optim["G"].lr  # untouched neighbour keeps its default
+    assert cfg.optim["G"].lr == OptimizerConfig().lr  # untouched neighbour keeps its default
 
 
 def test_layers_last_wins(tmp_path):

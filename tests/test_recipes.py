@@ -12,12 +12,12 @@ from .test_cli import run, run_dir_of
 def test_recipes_adapt_to_the_data_shape(tmp_path):
     assert {"sngan", "wgan-gp", "dcgan"} <= set(recipe_names())
     vectors = recipe_config("sngan", overrides=["data.name=ring8"])
-    assert vectors.model.G.name == "mlp" and vectors.name == "sngan-ring8"
+    assert vectors.model.networks["G"].name == "mlp" and vectors.name == "sngan-ring8"
     images = recipe_config("sngan", overrides=[f"data.name=folder:{tmp_path / 'photos'}", "data.resolution=32"])
-    assert images.model.G.name == "sngan-cnn" and images.name == "sngan-folder-photos"
+    assert images.model.networks["G"].name == "sngan-cnn" and images.name == "sngan-folder-photos"
     assert images.constraints[0].name == "spectral-norm" and images.train.n_critic == 5
     default = recipe_config("wgan-gp")
-    assert default.data.name == "digits-train" and default.model.D.options["norm"] == "layer"
+    assert default.data.name == "digits-train" and default.model.networks["D"].options["norm"] == "layer"
     assert recipe_config("wgan-gp", overrides=["data.name=grid25"]).objective.options["gp_weight"] == 0.1
     assert recipe_config("dcgan", overrides=["name=mine", "data.name=digits"]).name == "mine"
 

@@ -17,7 +17,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "train": "api", "load": "api", "Run": "api", "resolve_config": "api",
     "Config": "config", "build_config": "config",
-    "Experiment": "experiment", "build_experiment": "experiment", "experiment_from_checkpoint": "experiment",
+    "Experiment": "training.experiment", "build_experiment": "training.experiment",
+    "experiment_from_checkpoint": "training.experiment",
     "Trainer": "training.trainer", "SCHEDULES": "training.schedule", "EMA": "training.ema",
     "OBJECTIVES": "objectives", "PENALTIES": "objectives", "CONSTRAINTS": "objectives",
     "Objective": "objectives", "Phase": "objectives", "Batch": "objectives",
@@ -26,12 +27,12 @@ _EXPORTS = {
     "METRICS": "metrics", "evaluate": "metrics",
     "Registry": "registry", "preset_names": "presets", "load_preset": "presets",
     "SAMPLERS": "samplers", "langevin": "samplers", "mala": "samplers", "ScoreField": "samplers",
-    "QUANTIZERS": "autoencoders", "GRADIENT_TRANSFORMS": "training.gradients",
+    "QUANTIZERS": "nn.quantizers", "GRADIENT_TRANSFORMS": "training.gradients",
     "ConfigError": "errors", "DataError": "errors", "CheckpointError": "errors",
 }
-# subpackages reachable as attributes (gankit.samplers, gankit.autoencoders where installed with them)
+# subpackages reachable as attributes (gankit.samplers, gankit.metrics, ...)
 _SUBMODULES = ("api", "config", "data", "nn", "objectives", "metrics", "training", "bench", "presets", "samplers",
-               "autoencoders", "viz", "latent")
+               "viz", "latent")
 
 __all__ = ["__version__", *_EXPORTS]
 

@@ -3,12 +3,13 @@ its arguments and then calls the same `open_run` and `Trainer.fit`, so a script 
 same run directory."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .config import Config, build_config, deep_merge
+from .config import Config, build_config
 from .errors import CheckpointError, ConfigError
 
 
@@ -19,7 +20,7 @@ def resolve_config(config_or_preset: str | Path | dict | Config | None = None, o
     (`**{"train.steps": 500}`, as `--set` takes them)."""
     from .config import read_yaml
     from .presets import DEFAULT, load_preset
-    from .recipes import is_recipe, recipe_config
+    from .recipes import is_recipe
 
     source = DEFAULT if config_or_preset is None else config_or_preset
     if isinstance(source, Config):
@@ -29,81 +30,126 @@ def resolve_config(config_or_preset: str | Path | dict | Config | None = None, o
     elif isinstance(source, Path) or Path(source).suffix in (".yaml", ".yml"):
         base = read_yaml(Path(source))
     elif is_recipe(source):  # a model recipe: the data's shape picks the networks, so it resolves last
-        return recipe_config(source, overrides=[f"{k}={v}" for k, v in flatten_overrides(overrides or {}).items()])
+        return build_run_config(source, sets=[f"{k}={v}" for k, v in flatten_overrides(overrides or {}).items()])
     else:
         base = load_preset(source)
+    layers = []
     for key, value in (overrides or {}).items():
         layer = value
         for part in reversed(key.split(".")):  # "train.steps" -> {"train": {"steps": value}}
             layer = {part: layer}
-        base = deep_merge(base, layer)
-    return build_config(base)
+        layers.append(layer)
+    return build_config(base, layers=layers)
+
+
+def build_run_config(preset: str | None = None, files: list[Path] = (), sets: list[str] = ()) -> Config:
+    """The config of a new run as `gankit train PRESET --config FILE --set KEY=VALUE` builds it: a preset (the
+    default one when None) or a model recipe, then config files, then dotted overrides."""
+    from .presets import DEFAULT, load_preset
+    from .recipes import is_recipe, recipe_config
+
+    if is_recipe(preset):  # a model recipe for any data: networks chosen by the data's shape
+        return recipe_config(preset, list(files), list(sets))
+    return build_config(load_preset(preset or DEFAULT), list(files), list(sets))
 
 
 RESUME_CHANGEABLE = ("train.steps", "train.device", "train.threads", "train.divergence_factor", "train.on_divergence",
                      "train.rollback_lr_factor", "train.max_rollbacks", "log.")  # what a resume may change
 
 
-def config_for_resume(run_dir: Path, overrides: list[str]) -> Config:
-    """The config of a run's newest checkpoint that loads, with --set style overrides of what a resume may change."""
-    from .training.checkpoint import newest_loadable
-
+def config_for_resume(point, overrides: list[str]) -> Config:
+    """The config of a run's newest loadable checkpoint (a training.checkpoint.ResumePoint), with --set style
+    overrides of what a resume may change."""
     for text in overrides:
         key = text.split("=", 1)[0]
         if key != "data.name" and not any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUME_CHANGEABLE):
             raise ConfigError(f"--resume continues the run's own config; {key} cannot change "
                               f"(only {', '.join(k + '*' if k.endswith('.') else k for k in RESUME_CHANGEABLE)})")
-    path, _, meta, _ = newest_loadable(run_dir)
     try:
-        cfg = build_config(meta["config"], overrides=overrides)
+        cfg = build_config(point.meta["config"], overrides=overrides)
     except ConfigError as err:
-        raise CheckpointError(f"{path}: its config is not valid for this gankit ({err})") from None
+        raise CheckpointError(f"{point.path}: its config is not valid for this gankit ({err})") from None
     from .data import absolute_data_name
 
-    saved = meta["config"].get("data", {}).get("name")
+    saved = point.meta["config"].get("data", {}).get("name")
     if absolute_data_name(cfg.data.name) != saved:  # naming the same data is consent to read it, not a change
         raise ConfigError(f"--resume continues the run's own config; data.name cannot change (the run's is {saved!r})")
     return cfg
 
 
-def check_data_consent(cfg: Config, run_dir: Path, named: bool) -> None:
-    """Resuming a run not trained here reads the file path its checkpoint names only when the user names it too
-    (--set data.name=SAME): a checkpoint from elsewhere must not make gankit read arbitrary files."""
-    from .rundir import is_trusted_run
+def resume_point(run_dir: str | Path):
+    """The newest checkpoint of a run that loads, read once for the whole resume. A kill's temporary files go
+    first (by the first process of a launch, under the run's lock), even when no checkpoint then loads."""
+    from .training.checkpoint import ResumePoint, remove_leftovers
+    from .training.lock import RunLock
 
-    if ":" in cfg.data.name and not named and not is_trusted_run(run_dir):
-        raise ConfigError(f"this run's data is {cfg.data.name!r}, a path from the metadata of a checkpoint not trained "
-                          f"here; gankit reads it only if you name it: --set data.name={cfg.data.name}")
+    run_dir = Path(run_dir)
+    if run_dir.is_dir() and os.environ.get("RANK", "0") == "0":  # torchrun's first process (before its setup)
+        with RunLock(run_dir):
+            remove_leftovers(run_dir)
+    return ResumePoint.read(run_dir)
 
 
-def open_run(cfg: Config, run_dir: str | Path | None = None, resume: bool = False, data_named: bool = False):
+def open_run(cfg: Config, run_dir: str | Path | None = None, resume=None, data_named: bool = False):
     """A Trainer ready to fit: dataset, experiment, run directory (a new runs/<date>-<name>/ unless given;
-    shared by every process of a torchrun launch) and, with resume, the state of its newest checkpoint."""
-    from .data import absolute_data_name, dataset_for
-    from .experiment import build_experiment, check_shapes_before_building
+    shared by every process of a torchrun launch) and, with `resume` (a resume_point), the state of that
+    checkpoint."""
+    from .data import absolute_data_name, check_batch_size, dataset_for
+    from .rundir import remove_unused_run_dir, require_data_consent
     from .training import distributed
-    from .training.checkpoint import list_checkpoints, newest_loadable
-    from .training.trainer import Trainer, require_resumable
+    from .training.checkpoint import list_checkpoints
+    from .training.experiment import build_experiment, check_shapes_before_building
+    from .training.trainer import Trainer
 
     distributed.setup(cfg)
-    if resume:
-        require_resumable(Path(run_dir))
-        check_data_consent(cfg, Path(run_dir), data_named)
+    resume = resume_point(run_dir) if resume is True else (resume or None)  # True: read its newest checkpoint here
+    if resume is not None:
+        require_data_consent(cfg.data.name, Path(run_dir), data_named, option="--set data.name=")
     elif run_dir is not None and list_checkpoints(Path(run_dir)):
         raise CheckpointError(f"{run_dir} already holds a run's checkpoints; resume it (resume=, --resume) or train "
                               "into a new folder")
     else:
         cfg.data.name = absolute_data_name(cfg.data.name)  # eval / inspect / resume from any directory
     dataset = dataset_for(cfg.data)
-    if resume:  # the file's shapes against its config before anything big is allocated
-        path, tensors, _, _ = newest_loadable(Path(run_dir))
-        check_shapes_before_building(cfg, dataset.spec, tensors, path)
+    if resume is None:  # a resumed run keeps the size its config records
+        from .sizing import fit_data_to_networks
+
+        dataset = fit_data_to_networks(cfg, dataset)
+    else:  # the file's shapes against its config before anything big is allocated
+        check_shapes_before_building(cfg, dataset.spec, resume.tensors, resume.path)
+    check_batch_size(dataset, cfg.data.batch_size)  # before anything is created: a refused run leaves nothing
     exp = build_experiment(cfg, dataset.spec)
     distributed.prepare_networks(exp)
-    trainer = Trainer(exp, dataset, distributed.shared_run_dir(cfg, run_dir))
-    if resume:
-        trainer.resume()
+    folder = distributed.shared_run_dir(cfg, run_dir)
+    try:
+        trainer = Trainer(exp, dataset, folder)
+    except BaseException:
+        if run_dir is None and distributed.is_main():
+            remove_unused_run_dir(folder)
+        raise
+    if resume is not None:
+        trainer.resume(resume)
     return trainer
+
+
+def trainer_for(cfg: Config, run_dir: str | Path | None = None, dataset=None):
+    """A Trainer of cfg on freshly built networks, for code that drives training itself (the benchmarks): its
+    dataset (read from cfg unless given) and run directory (a new runs/<date>-<name>/ unless given)."""
+    from .data import dataset_for
+    from .rundir import make_run_dir
+    from .training.experiment import build_experiment
+    from .training.trainer import Trainer
+
+    dataset = dataset if dataset is not None else dataset_for(cfg.data)
+    exp = build_experiment(cfg, dataset.spec)
+    return Trainer(exp, dataset, Path(run_dir) if run_dir is not None else make_run_dir(cfg))
+
+
+def read_checkpoint(run_or_file: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """(tensors, metadata) of a checkpoint file, or of a run directory's newest checkpoint."""
+    from .training.checkpoint import find_checkpoint, load_checkpoint
+
+    return load_checkpoint(find_checkpoint(Path(run_or_file)))
 
 
 def train(config_or_preset: str | Path | dict | Config | None = None, *, run_dir: str | Path | None = None,
@@ -115,10 +161,11 @@ def train(config_or_preset: str | Path | dict | Config | None = None, *, run_dir
         if config_or_preset is not None:
             raise ConfigError("resume= takes the run's own config; drop the config or preset")
         sets = [f"{k}={v}" for k, v in flatten_overrides(overrides).items()]
-        cfg, run_dir = config_for_resume(Path(resume), sets), Path(resume)
+        point = resume_point(resume)
+        cfg, run_dir = config_for_resume(point, sets), Path(resume)
     else:
-        cfg = resolve_config(config_or_preset, overrides)
-    trainer = open_run(cfg, run_dir, resume=resume is not None,
+        cfg, point = resolve_config(config_or_preset, overrides), None
+    trainer = open_run(cfg, run_dir, resume=point,
                        data_named="data.name" in flatten_overrides(overrides) if resume is not None else False)
     summary = trainer.fit()
     return Run(trainer.exp, trainer.run_dir, summary, trainer.dataset)
@@ -136,11 +183,12 @@ def flatten_overrides(overrides: dict, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def load(run: str | Path, device: str | None = None) -> "Run":
-    """A trained run from its directory (newest checkpoint) or a checkpoint file; needs no dataset."""
-    from .experiment import experiment_from_checkpoint
+def load(run: "str | os.PathLike | Run", device: str | None = None) -> "Run":
+    """A trained run from its directory (newest checkpoint), a checkpoint file, or a Run (its directory's
+    newest checkpoint), as a str or any path-like; needs no dataset."""
+    from .training.experiment import experiment_from_checkpoint
 
-    exp, meta = experiment_from_checkpoint(Path(run), device=device)
+    exp, meta = experiment_from_checkpoint(Path(os.fspath(run)), device=device)
     checkpoint = Path(meta["path"])
     return Run(exp, checkpoint.parent.parent, {"step": meta["step"], "checkpoint": checkpoint})
 
@@ -156,6 +204,10 @@ class Run:
     def __repr__(self) -> str:
         return f"Run({str(self.run_dir)!r}, step={self.step})"
 
+    def __fspath__(self) -> str:
+        """A Run is a path-like of its run directory: gankit.load(run), Path(run), open(Path(run) / ...)."""
+        return str(self.run_dir)
+
     @property
     def config(self) -> Config:
         return self.experiment.cfg
@@ -169,14 +221,14 @@ class Run:
         """The run's dataset, read as `gankit eval` reads it (a file path named by a checkpoint not trained
         here needs `Run.use_data(name)` first)."""
         if self._dataset is None:
-            from .cli.common import dataset_of_run
+            from .evaluation import dataset_of_run
 
             self._dataset = dataset_of_run(self.experiment, None, self.run_dir, option="Run.use_data")
         return self._dataset
 
     def use_data(self, name: str) -> "Run":
         """Names the dataset to compare with (consent for a file path of a run from elsewhere)."""
-        from .cli.common import dataset_of_run
+        from .evaluation import dataset_of_run
 
         self._dataset = dataset_of_run(self.experiment, name, self.run_dir)
         return self
@@ -195,26 +247,22 @@ class Run:
 
     def evaluate(self, n: int | None = None, seed: int | None = None, use_ema: bool = True) -> dict[str, float]:
         """The dataset's metrics (and the encoder metrics where there is an encoder) on n samples
-        (default log.eval_samples), as `gankit eval` computes them: by default on the latent draw training
-        evaluated with (seed + 2), class-conditional samples with their requested classes."""
-        from .metrics import evaluate
-        from .metrics.encoder import encoder_metrics
-        from .training.outputs import EVAL_SEED_OFFSET
+        (default log.eval_samples), as training and `gankit eval` compute them: by default on the latent draw
+        training evaluated with (seed + 2), class-conditional samples with their requested classes."""
+        from .evaluation import EVAL_SEED_OFFSET, eval_noise, evaluate_run, plan_evaluation
 
-        use_ema = use_ema and self.experiment.has_ema
+        n = n or self.config.log.eval_samples
         seed = self.config.seed + EVAL_SEED_OFFSET if seed is None else seed
-        objective = self.experiment.objective
-        with torch.random.fork_rng(devices=[]):
-            z = objective.sample_z(n or self.config.log.eval_samples, torch.Generator().manual_seed(seed))
-            results = evaluate(self.experiment.generate(z, use_ema), self.dataset, objective.requested_classes(z)) \
-                if objective.can_generate else {}
-            if self.experiment.objective.has_encoder:
-                metrics = encoder_metrics(self.experiment, self.dataset, use_ema)
-                results.update({f"encoder/{k}": v for k, v in metrics.items()})
-        return results
+        plan = plan_evaluation(self.experiment, self.dataset.spec, n=n)
+        return evaluate_run(self.experiment, self.dataset, plan, eval_noise(self.experiment, n, seed), use_ema)
 
     def metrics(self) -> list[dict]:
         """The records of metrics.jsonl (losses every log_every steps, metrics every eval_every)."""
+        return self.metrics_of(self.run_dir)
+
+    @staticmethod
+    def metrics_of(run_dir: str | Path) -> list[dict]:
+        """The records of a run directory's metrics.jsonl, without loading its checkpoint."""
         from .training.logging import MetricsLog
 
-        return MetricsLog(self.run_dir / "metrics.jsonl").read()
+        return MetricsLog(Path(run_dir) / "metrics.jsonl").read()

@@ -9,6 +9,15 @@ class ConfigError(GankitError):
     """A config file, preset or override is invalid."""
 
 
+class ResolutionError(ConfigError):
+    """A network cannot take the data's image side; `fits` is the side it takes nearest above it (or its
+    largest, for data larger than any), so data of native size can be fitted to it (gankit.sizing)."""
+
+    def __init__(self, message: str, side: int, fits: int):
+        super().__init__(message)
+        self.side, self.fits = side, fits
+
+
 class DataError(GankitError):
     """A dataset cannot be read or has the wrong shape."""
 

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from .config import Config
+from .errors import ConfigError
 
 
 def make_run_dir(cfg: Config) -> Path:
@@ -15,9 +16,36 @@ def make_run_dir(cfg: Config) -> Path:
     path, i = base, 1
     while path.exists():
         path, i = base.with_name(f"{base.name}-{i}"), i + 1
-    (path / "samples").mkdir(parents=True)
-    (path / "checkpoints").mkdir()
+    try:
+        (path / "samples").mkdir(parents=True)
+        (path / "checkpoints").mkdir()
+    except OSError as err:
+        raise ConfigError(f"config field out_dir: cannot make {path} ({out_dir_problem(Path(cfg.out_dir), err)})") from None
     return path
+
+
+def out_dir_problem(folder: Path, err: OSError) -> str:
+    """Why a folder could not be made, in words: the nearest existing part of its path is a file, read-only, ..."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable"
+    return err.strerror or type(err).__name__
+
+
+def remove_unused_run_dir(path: Path) -> None:
+    """Removes a run directory this process just made, when the run was refused before writing anything
+    (only empty samples/ and checkpoints/ inside): a refused run leaves nothing behind."""
+    path = Path(path)
+    inside = [p for p in path.rglob("*")] if path.is_dir() else None
+    if inside is None or any(p.is_file() for p in inside):
+        return
+    for folder in sorted(inside, key=lambda p: -len(p.parts)):
+        folder.rmdir()
+    path.rmdir()
 
 
 def prepare_run_dir(path: Path, cfg: Config) -> None:
@@ -25,7 +53,7 @@ def prepare_run_dir(path: Path, cfg: Config) -> None:
     on resume, where train.steps or log.* may have changed)."""
     import yaml
 
-    from .training.checkpoint import write_atomic
+    from .files import write_atomic
 
     for folder in ("samples", "checkpoints"):
         (Path(path) / folder).mkdir(parents=True, exist_ok=True)
@@ -60,3 +88,14 @@ def is_trusted_run(path: Path) -> bool:
         return str(Path(path).resolve()) in trusted_runs_file().read_text().splitlines()
     except OSError:
         return False
+
+
+def require_data_consent(name: str, run_dir: Path | None, named: bool, option: str = "--data") -> None:
+    """A dataset read from a path (folder:, npz:, zip:, ...) that the metadata of a checkpoint trained elsewhere
+    names is read only when the user names it too (`option`): such a checkpoint must not make gankit read
+    arbitrary files. Built-in datasets, runs this user trained, and named data pass."""
+    if ":" not in name or named or (run_dir is not None and is_trusted_run(run_dir)):
+        return
+    how = f"{option}{name}" if option.endswith("=") else f"{option} {name}"
+    raise ConfigError(f"this run's data is {name!r}, a path from the metadata of a checkpoint not trained here; "
+                      f"gankit reads it only if you name it: {how}")

@@ -9,7 +9,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .training.checkpoint import write_atomic
+from .errors import ConfigError
+from .files import write_atomic
 
 MIN_CELL = 32  # small images (8x8 digits) are enlarged to at least this many pixels per cell
 
@@ -51,8 +52,24 @@ def save_png(im: Image.Image, path: Path) -> None:
     write_atomic(path, lambda tmp: im.save(tmp, format="PNG"))
 
 
-def save_image_grid(x: torch.Tensor, path: Path, nrow: int | None = None) -> None:
-    save_png(image_grid(x, nrow), Path(path))
+def save_picture(im: Image.Image, path: Path, quality: int | None = None) -> None:
+    """The picture in the format its suffix names (every format Pillow writes; lossy ones at `quality`,
+    default picture_formats.LOSSY_QUALITY), written atomically."""
+    from .picture_formats import LOSSY_QUALITY, grid_mode, pillow_format, save_options
+
+    fmt = pillow_format(path)
+    if fmt is None:
+        raise ConfigError(f"{path}: Pillow writes no picture as {Path(path).suffix or 'a file without a suffix'}")
+    quality = quality or LOSSY_QUALITY
+    mode = grid_mode(fmt, 1 if im.mode == "L" else 3, quality)
+    im = im if im.mode == mode else im.convert(mode)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, lambda tmp: im.save(tmp, format=fmt, **save_options(fmt, quality)))
+
+
+def save_image_grid(x: torch.Tensor, path: Path, nrow: int | None = None, quality: int | None = None) -> None:
+    """A grid of images [N, C, H, W] in the format of the path's suffix (.png, .jpg, .webp, ...)."""
+    save_picture(image_grid(x, nrow), Path(path), quality)
 
 
 def plot_bounds(fake: torch.Tensor, real: torch.Tensor | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +91,7 @@ def critic_grid(lo: np.ndarray, hi: np.ndarray, critic: Callable[[torch.Tensor],
 
 def plot_points(fake: torch.Tensor, path: Path, real: torch.Tensor | None = None,
                 critic: Callable[[torch.Tensor], torch.Tensor] | None = None, title: str = "",
-                landscape: tuple | None = None) -> None:
+                landscape: tuple | None = None, quality: int | None = None) -> None:
     """Generated (blue) and real (orange) 2-D points over the critic's contour map when one is given (as a
     callable, or as the `critic_grid` values computed beforehand). Draws without pyplot, so it may run on
     a thread of its own while training goes on."""
@@ -91,18 +108,23 @@ def plot_points(fake: torch.Tensor, path: Path, real: torch.Tensor | None = None
     ax.scatter(fake[:, 0], fake[:, 1], s=4, c="royalblue", label="generated", alpha=0.5)
     if real is not None:  # on top and smaller, so both stay visible where they overlap
         ax.scatter(real[:, 0], real[:, 1], s=1, c="orange", label="real", alpha=0.9)
-    save_square_plot(fig, ax, lo, hi, title, path, markerscale=4)
+    save_square_plot(fig, ax, lo, hi, title, path, markerscale=4, quality=quality)
 
 
-def save_square_plot(fig, ax, lo, hi, title: str, path: Path, markerscale: float) -> None:
-    """Equal axes over [lo, hi], legend and title, then the PNG written atomically (2-D pictures)."""
+def save_square_plot(fig, ax, lo, hi, title: str, path: Path, markerscale: float, quality: int | None = None) -> None:
+    """Equal axes over [lo, hi], legend and title, then the picture written atomically in the format of the
+    path's suffix (PNG, PDF, SVG, JPEG at `quality`, ...; 2-D pictures)."""
+    from .picture_formats import LOSSY_QUALITY, PLOT_QUALITY_FORMATS, plot_format
+
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_aspect("equal")
     ax.legend(loc="upper right", markerscale=markerscale)
     ax.set_title(title)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(Path(path), lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
+    fmt = plot_format(path) or "png"
+    options = {"pil_kwargs": {"quality": quality or LOSSY_QUALITY}} if fmt in PLOT_QUALITY_FORMATS else {}
+    write_atomic(Path(path), lambda tmp: fig.savefig(tmp, format=fmt, bbox_inches="tight", **options))
 
 
 class Painter:

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from gankit.experiment import experiment_from_checkpoint
+from gankit.training.experiment import experiment_from_checkpoint
 from gankit.metrics import DIGITS_SAMPLES
 from gankit.metrics.digits import features_and_logits
 

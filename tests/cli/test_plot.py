@@ -1,4 +1,5 @@
 """gankit plot: a PNG of a run's losses and metrics."""
+import pytest
 from PIL import Image
 
 from gankit.cli import main
@@ -38,3 +39,43 @@ def test_a_bad_output_name_is_refused_before_reading_the_run(tmp_path, capsys):
     assert main(["plot", str(tmp_path / "no-such-run"), "-o", str(tmp_path / "curves.jpg")]) == 2
     err = capsys.readouterr().err
     assert "expected a file ending in .png" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_inception_score_and_its_spread_share_a_panel(tmp_path):
+    from gankit.cli.plot import draw_panels, metric_panels
+
+    evaluations = {"digits/is": [(s, 2.0 + s / 100) for s in (100, 200, 300)],
+                   "digits/is_std": [(s, 0.1) for s in (100, 200, 300)], "digits/fd": [(100, 5.0), (300, 3.0)]}
+    panels = metric_panels(evaluations, constant={})
+    assert [title for title, _, _ in panels] == ["digits/is", "digits/fd"]  # no panel of is_std of its own
+    assert panels[0][2] == {"digits/is": evaluations["digits/is_std"]}
+    fig = draw_panels(panels, "t")
+    (is_axes,) = [ax for ax in fig.axes if ax.get_title() == "digits/is"]
+    bars = [c for c in is_axes.collections if len(c.get_segments()) == 3]  # one error bar per evaluation
+    (segments,) = [c.get_segments() for c in bars]
+    ends = sorted(v for seg in segments for v in (float(seg[:, 1].min()), float(seg[:, 1].max())))
+    assert ends == pytest.approx([2.9, 3.1, 3.9, 4.1, 4.9, 5.1])  # IS +- is_std at each evaluation
+    assert not any(ax.get_title().endswith("is_std") for ax in fig.axes)
+
+
+def test_a_long_run_draws_the_spread_as_a_band(tmp_path):
+    from matplotlib.collections import PolyCollection
+
+    from gankit.cli.plot import draw_panels, metric_panels
+
+    evaluations = {"inception/is": [(s, 3.0) for s in range(40)], "inception/is_std": [(s, 0.5) for s in range(40)]}
+    fig = draw_panels(metric_panels(evaluations, {}), "t")
+    (ax,) = [ax for ax in fig.axes if ax.get_title() == "inception/is"]
+    (band,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert ys.min() == 2.5 and ys.max() == 3.5
+
+
+def test_plot_of_a_run_with_an_inception_score_writes_its_png(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    lines = [f'{{"step": {s}, "D/total": 1.0}}' for s in (1, 2)]
+    lines += [f'{{"step": {s}, "digits/is": {2 + s / 10}, "digits/is_std": 0.2}}' for s in (1, 2)]
+    (run / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+    assert main(["plot", str(run)]) == 0
+    assert Image.open(run / "curves.png").width > 300

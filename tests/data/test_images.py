@@ -82,9 +82,9 @@ def test_npz_errors(tmp_path):
     with pytest.raises(DataError, match=r"must lie in \[-1, 1\] or \[0, 1\]"):
         load_dataset(f"npz:{tmp_path / 'range.npz'}")
     np.savez(tmp_path / "lab.npz", x=np.zeros((4, 2)), y=np.zeros(3, dtype=int))
-    with pytest.raises(DataError, match="expected 4 non-negative integer labels"):
+    with pytest.raises(DataError, match="expected one label per item, 4 in all; got 3"):
         load_dataset(f"npz:{tmp_path / 'lab.npz'}")
-    (tmp_path / "junk.npz").write_bytes(b"junk")
+    (tmp_path / "junk.npz").write_bytes(b"\x01junk")
     with pytest.raises(DataError, match="not a readable .npz"):
         load_dataset(f"npz:{tmp_path / 'junk.npz'}")
 

@@ -6,7 +6,7 @@ from PIL import Image
 
 from gankit.data import dataset_for, load_dataset
 from gankit.data.stream import StreamedImages
-from gankit.experiment import build_experiment
+from gankit.training.experiment import build_experiment
 from gankit.training.trainer import Trainer
 
 from ..conftest import TINY_DIGITS, tiny

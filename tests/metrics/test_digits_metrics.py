@@ -1,4 +1,4 @@
-"""The digits evaluator, its metrics, stacked digits, and the baseline ladder of benchmarks.md section 3."""
+"""The digits evaluator, its metrics, stacked digits, and the baseline ladder of docs/benchmarks.md section 3."""
 import math
 
 import torch
@@ -8,7 +8,8 @@ from gankit.data.digits import digits_arrays
 from gankit.metrics import digits_metrics, stacked_digits_metrics
 from gankit.metrics.baselines import BASELINES, N
 from gankit.metrics.digits import uniform_kl_floor
-from gankit.metrics.evaluator import WEIGHT_TOLERANCE, WEIGHTS, DigitsClassifier, accuracy, compare_evaluators, load_evaluator, train_evaluator
+from gankit.metrics.digits import compare_evaluators
+from gankit.metrics.digits_classifier import WEIGHT_TOLERANCE, WEIGHTS, DigitsClassifier, accuracy, load_evaluator, train_evaluator
 
 
 def test_shipped_evaluator_is_accurate_and_regenerates_on_any_cpu():

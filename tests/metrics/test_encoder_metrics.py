@@ -6,14 +6,14 @@ from gankit.data import load_dataset
 from gankit.data.digits import digits_arrays
 from gankit.metrics.digits import features_and_logits
 from gankit.metrics.encoder import encoder_metrics
-from gankit.objectives.base import Objective
+from gankit.objectives.base import Capabilities, Objective
 
 
 class Oracle:
     """encode(x) = pixels [N, 64]; generate(z) = z as 8x8 images: a perfect autoencoder."""
 
     class objective:
-        can_generate = True
+        capabilities = Capabilities(encoder="E")
 
         @staticmethod
         def sample_z(n, generator):
@@ -53,7 +53,7 @@ def test_a_constant_decoder_loses_the_classes():
 def test_toy_data_gets_the_label_free_metrics():
     class Toy(Oracle):
         class objective:
-            can_generate = True
+            capabilities = Capabilities(encoder="E")
 
             @staticmethod
             def sample_z(n, generator):
@@ -68,4 +68,4 @@ def test_toy_data_gets_the_label_free_metrics():
 
 
 def test_objectives_without_an_encoder_say_so():
-    assert Objective.has_encoder is False
+    assert Objective.capabilities.encoder is None

@@ -8,7 +8,7 @@ from torch.testing import assert_close
 from gankit import cli
 from gankit.data import DataSpec, load_dataset
 from gankit.errors import ConfigError
-from gankit.experiment import build_experiment
+from gankit.training.experiment import build_experiment
 from gankit.metrics.conditional import interleave_by_class
 from gankit.nn import DISCRIMINATORS, GENERATORS, build_network
 from gankit.nn.conditional import ConditionalBatchNorm

@@ -62,7 +62,7 @@ def test_qp_critic_loss_by_hand_and_its_optimum():
 
 def test_gan_qp_losses_on_fixed_tensors():
     x_r, x_f = torch.tensor([[1.0, 3.0], [0.0, 0.0]]), torch.tensor([[0.0, 1.0], [1.0, 1.0]])
-    objective = GANQP({"G": Constant(x_f), "D": Sum(0.5)}, [], z_dim=2, distance="l1", lam=10.0)
+    objective = GANQP({"G": Constant(x_f), "D": Sum(0.5)}, z_dim=2, distance="l1", lam=10.0)
     batch = Batch(x_r, None, torch.zeros(2, 2))
     delta = 0.5 * torch.tensor([4.0 - 1.0, 0.0 - 2.0])   # T(x_r) - T(x_f)
     d = torch.tensor([1.5, 1.0]) + 1e-8
@@ -76,7 +76,7 @@ def test_bigan_losses_on_fixed_tensors():
     x, z = torch.tensor([[1.0, -1.0]]), torch.tensor([[0.5]])
     G, E = Constant(torch.tensor([[0.0, 2.0]])), nn.Linear(2, 1, bias=False)
     nn.init.constant_(E.weight, 1.0)  # E(x) = x1 + x2
-    objective = BiGAN({"G": G, "E": E, "D": JointSum()}, [], z_dim=1)
+    objective = BiGAN({"G": G, "E": E, "D": JointSum()}, z_dim=1)
     real, fake = torch.tensor(0.0 + 2 * 0.0), torch.tensor(2.0 + 2 * 0.5)  # D(x, E(x)), D(G(z), z)
     batch = Batch(x, None, z)
     assert_close(objective.critic_loss(batch)["d_loss"], F.softplus(-real) + F.softplus(fake))
@@ -100,7 +100,7 @@ def test_bigan_r1_on_real_pairs_by_hand():
     E = nn.Linear(2, 1, bias=False)
     nn.init.constant_(E.weight, 1.0)  # E(x) = x1 + x2: 0 and 2.5
     D = JointQuadratic()
-    objective = BiGAN({"G": Constant(torch.zeros(2, 2)), "E": E, "D": D}, [], z_dim=1, r1=10.0)
+    objective = BiGAN({"G": Constant(torch.zeros(2, 2)), "E": E, "D": D}, z_dim=1, r1=10.0)
     losses = objective.critic_loss(Batch(x, None, z))
     e = x.sum(1)
     want = 0.5 * 10.0 * (1.5**2 * x.pow(2).sum(1) + (2 * 1.5 * e) ** 2).mean()
@@ -112,7 +112,7 @@ def test_bigan_r1_on_real_pairs_by_hand():
 
 def test_ali_encodes_with_the_mean_and_trains_on_draws():
     E = nn.Linear(3, 4)
-    objective = ALI({"G": nn.Linear(2, 3), "E": E, "D": JointSum()}, [], z_dim=2)
+    objective = ALI({"G": nn.Linear(2, 3), "E": E, "D": JointSum()}, z_dim=2)
     x = torch.randn(2000, 3)
     mu, log_var = E(x).chunk(2, dim=1)
     assert torch.equal(objective.encode(x), mu)
@@ -121,7 +121,7 @@ def test_ali_encodes_with_the_mean_and_trains_on_draws():
 
 
 def test_bigan_qp_stop_gradients():
-    """The z-term trains only E, the x-term only G (algorithms.md section 7)."""
+    """The z-term trains only E, the x-term only G (docs/algorithms.md section 7)."""
     G, E = nn.Linear(2, 3), nn.Linear(3, 2)
     x, z = torch.randn(4, 3), torch.randn(4, 2)
     z_reconstruction(E, G(z), z).backward()
@@ -135,7 +135,7 @@ def test_bigan_qp_losses_on_fixed_tensors():
     x, z = torch.tensor([[1.0, -1.0]]), torch.tensor([[0.5]])
     G, E = Constant(torch.tensor([[0.0, 2.0]])), nn.Linear(2, 1, bias=False)
     nn.init.constant_(E.weight, 1.0)
-    objective = BiGANQP({"G": G, "E": E, "D": JointSum()}, [], z_dim=1, lam=10.0, beta_z=2.0, beta_x=3.0)
+    objective = BiGANQP({"G": G, "E": E, "D": JointSum()}, z_dim=1, lam=10.0, beta_z=2.0, beta_x=3.0)
     batch = Batch(x, None, z)
     delta = torch.tensor(0.0 - 3.0)                      # D(x, E(x)) - D(G(z), z)
     d = torch.tensor((1.0 + 3.0) / 2 + abs(0.0 - 0.5))   # mean |x - G(z)| + mean |E(x) - z|
@@ -162,7 +162,7 @@ def test_o_gan_losses_on_fixed_tensors():
     E = nn.Linear(2, 2, bias=False)
     with torch.no_grad():
         E.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 2.0]]))  # E(x) = (x1, 2 x2)
-    objective = OGAN({"G": Constant(x_f), "E": E}, [], z_dim=2, corr_weight=0.5, qp_weight=0.25)
+    objective = OGAN({"G": Constant(x_f), "E": E}, z_dim=2, corr_weight=0.5, qp_weight=0.25)
     batch = Batch(x_r, None, z)
     t = (1.0 + 6.0) / 2 - (0.0 + 2.0) / 2                  # avg E(x_r) - avg E(x_f)
     rho = float(pearson(z, torch.tensor([[0.0, 2.0]])))  # = -1
@@ -177,11 +177,16 @@ def test_o_gan_losses_on_fixed_tensors():
 
 def test_o_gan_reconstruction_codes_are_shrunk_normalised():
     E = nn.Linear(4, 6)
-    objective = OGAN({"G": nn.Linear(6, 4), "E": E}, [], z_dim=6, shrink=0.9)
+    objective = OGAN({"G": nn.Linear(6, 4), "E": E}, z_dim=6, shrink=0.9)
     codes = objective.encode(torch.randn(5, 4))
     assert_close(codes.pow(2).mean(1), torch.full((5,), 0.81), atol=1e-4, rtol=0)
 
 
 def test_penalties_are_refused_where_the_critic_takes_codes():
-    with pytest.raises(ConfigError, match="takes \\(x, z\\)"):
-        BiGAN({"G": nn.Linear(1, 1), "E": nn.Linear(1, 1), "D": JointSum()}, [object()], z_dim=1)
+    from gankit.config import build_config
+    from gankit.data import load_dataset
+    from gankit.objectives import build_objective
+
+    cfg = build_config({"data": {"name": "ring8"}, "objective": {"name": "bigan"}, "penalties": [{"name": "gp"}]})
+    with pytest.raises(ConfigError, match="bigan takes no critic penalties.*that take them: .*wgan-gp"):
+        build_objective(cfg, load_dataset("ring8").spec)

@@ -4,7 +4,7 @@ import torch
 
 from gankit.data import load_dataset
 from gankit.errors import ConfigError
-from gankit.experiment import build_experiment, experiment_from_checkpoint
+from gankit.training.experiment import build_experiment, experiment_from_checkpoint
 from gankit.objectives.energy import igebm_loss
 from gankit.objectives.replay import ReplayBuffer
 
@@ -103,3 +103,50 @@ def test_sample_and_eval_start_chains_from_noise_or_the_buffer(tmp_path, capsys)
     assert code == 0 and "hq" in out
     with pytest.raises(SystemExit):  # argparse names the choices
         run(capsys, "sample", run_dir, "--chains-from", "nois")
+
+
+class Quadratic(torch.nn.Module):
+    """U(y) = sum_i c_i (y_i - m_i)^2 / 2 per sample: gradients on both sides of the IGEBM clip, chains that
+    stay inside [-1, 1] (where gankit's order of noise and step and the reference's give the same states)."""
+
+    def __init__(self, c: torch.Tensor, m: torch.Tensor):
+        super().__init__()
+        self.register_buffer("c", c)
+        self.register_buffer("m", m)
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:
+        return 0.5 * (self.c * (y - self.m).pow(2)).sum(1)
+
+
+def reference_igebm_chain(energy_of_pixels, x: torch.Tensor, steps: int, generator: torch.Generator) -> torch.Tensor:
+    """The IGEBM code's CIFAR-10 chain on pixels in [0, 1] (flags step_lr 10, proj_norm 0.01 elementwise, noise
+    standard deviation 0.005, temperature 1), written from its formula: noise first, the energy's gradient at the
+    noisy point, clipped, one step, then the clip to [0, 1]. Returns the final state plus one more noise draw
+    (the state gankit's chain, which adds its noise after the step, holds at that point)."""
+    for _ in range(steps):
+        x = x + 0.005 * torch.randn(x.shape, generator=generator)
+        x = x.detach().requires_grad_(True)
+        (grad,) = torch.autograd.grad(energy_of_pixels(x).sum(), x)
+        x = (x - 10.0 * grad.clamp(-0.01, 0.01)).clamp(0.0, 1.0).detach()
+    return x + 0.005 * torch.randn(x.shape, generator=generator)
+
+
+def test_default_chain_is_the_igebm_reference_chain_on_minus_one_to_one():
+    """Data y = 2x - 1: the default step, clip and noise move y exactly as the reference's flags move x."""
+    from gankit.data import DataSpec
+    from gankit.objectives.energy import EnergyBasedModel
+
+    g = torch.Generator().manual_seed(0)
+    d, n = 16, 200
+    U = Quadratic(0.005 + 0.035 * torch.rand(d, generator=g), 0.6 * torch.rand(d, generator=g) - 0.3)
+    ebm = EnergyBasedModel({"U": U}, z_dim=d, spec=DataSpec("quadratic", (d,)))
+    pixels = 0.25 + 0.5 * torch.rand(n, d, generator=g)  # y in [-0.5, 0.5]
+    expected = 2 * reference_igebm_chain(lambda x: U(2 * x - 1), pixels, ebm.steps, torch.Generator().manual_seed(1))
+    expected = expected - 1
+    noise = torch.Generator().manual_seed(1)
+    start = 2 * (pixels + 0.005 * torch.randn(pixels.shape, generator=noise)) - 1  # the reference's first noise
+    clipped = (U.c * (start - U.m)).abs() > 0.005
+    assert 0.2 < clipped.float().mean() < 0.8  # both sides of the clip at the start; all unclipped near the end
+    y, _ = ebm.run_chains(U, start, ebm.steps, generator=noise)  # the remaining draws, in the same order
+    assert expected.abs().max() < 0.95  # inside the clamp, where the two orders give the same states
+    torch.testing.assert_close(y, expected, rtol=0, atol=1e-6)  # 1.3e-7 measured; the old defaults: 0.066

@@ -7,18 +7,18 @@ from torch.testing import assert_close
 
 from gankit.data import DataSpec, load_dataset
 from gankit.errors import ConfigError
-from gankit.experiment import build_experiment
+from gankit.training.experiment import build_experiment
 from gankit.nn import DATA_MAPS, build_network
 from gankit.objectives.ign import distance
 
 from ..conftest import TINY_DIGITS, TINY_TOY, tiny
 
 TINY_IGN_DIGITS = {**TINY_DIGITS, "objective": {"name": "ign"},
-                   "model": {"z_dim": 8, "G": {"name": "dcgan-ae", "options": {"width": 16}}},
-                   "optim": {"G": {"name": "adam", "lr": 1e-4}}, "train": {**TINY_DIGITS["train"], "n_critic": 1}}
+                   "model": {"z_dim": 8, "f": {"name": "dcgan-ae", "options": {"width": 16}}},
+                   "optim": {"f": {"name": "adam", "lr": 1e-4}}, "train": {**TINY_DIGITS["train"], "n_critic": 1}}
 TINY_IGN_TOY = {**TINY_TOY, "objective": {"name": "ign"},
-                "model": {"z_dim": 2, "G": {"name": "mlp-ae", "options": {"hidden": 16, "depth": 2}}},
-                "optim": {"G": {"name": "adam", "lr": 1e-4}}}
+                "model": {"z_dim": 2, "f": {"name": "mlp-ae", "options": {"hidden": 16, "depth": 2}}},
+                "optim": {"f": {"name": "adam", "lr": 1e-4}}}
 
 
 def grads_of(loss, f):
@@ -47,7 +47,7 @@ def test_each_term_sends_gradient_only_where_section_11_says(tmp_path, base, sca
     cfg = tiny(base, tmp_path, f"objective.options={{clamp_scale: {scale}}}")
     dataset = load_dataset(cfg.data.name)
     objective = build_experiment(cfg, dataset.spec).objective
-    f = objective.nets["G"]
+    f = objective.nets["f"]
     x = dataset.batches(16).next()[0]
     z = objective.sample_z(16, torch.Generator().manual_seed(0))
     assert z.shape == x.shape  # noise shaped like the data
@@ -70,7 +70,7 @@ def test_tightness_is_clamped_by_the_noise_own_reconstruction_loss(tmp_path):
     x, z = torch.randn(32, 2) * 0.7, torch.randn(32, 2) * 3
     terms = objective.terms(x, z)
     with torch.no_grad():
-        f = objective.nets["G"]
+        f = objective.nets["f"]
         f_z = f(z)
         raw = (f(f_z) - f_z).abs().mean(1)
         bound = 1.5 * (f_z - z).abs().mean(1)  # a L_rec(z), L_rec(z) = |f(z) - z|
@@ -79,14 +79,14 @@ def test_tightness_is_clamped_by_the_noise_own_reconstruction_loss(tmp_path):
     # the paired real sample's loss as the scale instead (clamp_scale real): bounded by 1.5 |f(x) - x|
     cfg_real = tiny(TINY_IGN_TOY, tmp_path, "objective.options={clamp_scale: real}")
     real = build_experiment(cfg_real, load_dataset("ring8").spec).objective
-    real.nets["G"].load_state_dict(f.state_dict())
+    real.nets["f"].load_state_dict(f.state_dict())
     terms_real = real.terms(x, z)
     real_bound = 1.5 * terms_real["rec"].detach()
     assert_close(terms_real["tight"].detach(), -torch.tanh(raw / real_bound) * real_bound)
     # tight_clamp 0 switches the clamp off: the raw tightness
     cfg_off = tiny(TINY_IGN_TOY, tmp_path, "objective.options={tight_clamp: 0}")
     off = build_experiment(cfg_off, load_dataset("ring8").spec).objective
-    off.nets["G"].load_state_dict(f.state_dict())
+    off.nets["f"].load_state_dict(f.state_dict())
     assert_close(off.terms(x, z)["tight"].detach(), -raw)
 
 
@@ -101,7 +101,7 @@ def test_sampling_applies_f_and_the_networks_keep_the_data_shape(tmp_path):
     assert f(torch.randn(3, 1, 8, 8)).shape == (3, 1, 8, 8)
     exp = build_experiment(tiny(TINY_IGN_DIGITS, tmp_path, "objective.options={applications: 2}"), spec)
     z = exp.objective.sample_z(4, torch.Generator().manual_seed(0))
-    G = exp.objective.nets["G"].eval()
+    G = exp.objective.nets["f"].eval()
     assert_close(exp.generate(z, use_ema=False), G(G(z)))
 
 

@@ -190,7 +190,7 @@ def test_lazy_interval_keeps_the_expected_gradient():
 def test_objective_skips_a_lazy_penalty_when_not_due():
     spec = DataSpec("v", (2,), bounded=False)
     nets = {"G": nn.Linear(2, 2), "D": build_network(DISCRIMINATORS, "mlp", {"hidden": 8}, "D", spec=spec, z_dim=2)}
-    objective = HingeGAN(nets, [PENALTIES.get("r1")(weight=1.0, every=3)], z_dim=2)
+    objective = HingeGAN(nets, z_dim=2, penalties=[PENALTIES.get("r1")(weight=1.0, every=3)])
     batch = lambda step: Batch(torch.randn(8, 2), None, torch.randn(8, 2), phase_step=step)  # noqa: E731
     assert "r1" in objective.critic_loss(batch(3)) and "r1" not in objective.critic_loss(batch(4))
 
@@ -284,10 +284,10 @@ def test_frobenius_clip_bounds_each_weight_matrix():
 
 def test_objective_decides_the_shared_forward_once():
     nets = lambda D: {"G": nn.Linear(2, 3), "D": D}  # noqa: E731
-    with_sn = HingeGAN(nets(sn_critic()), [], z_dim=2)
+    with_sn = HingeGAN(nets(sn_critic()), z_dim=2)
     plain = HingeGAN(nets(build_network(DISCRIMINATORS, "mlp", {"hidden": 8}, "D", spec=DataSpec("v", (3,)), z_dim=2)),
-                     [], z_dim=2)
-    batch_norm = HingeGAN(nets(nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))), [], z_dim=2)
+                     z_dim=2)
+    batch_norm = HingeGAN(nets(nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 1))), z_dim=2)
     assert with_sn.one_critic_forward and plain.one_critic_forward and not batch_norm.one_critic_forward
     batch = Batch(torch.randn(4, 3), None, torch.randn(4, 2))
     assert torch.isfinite(with_sn.critic_loss(batch)["total"])
@@ -306,4 +306,4 @@ def test_a_critic_that_mixes_samples_keeps_two_forwards():
     x_r, x_f = torch.randn(8, 3), 5 * torch.randn(8, 3)
     real, fake = critic_outputs(D, x_r, x_f)
     assert torch.equal(real, D(x_r)) and torch.equal(fake, D(x_f))
-    assert not HingeGAN({"G": nn.Linear(2, 3), "D": D}, [], z_dim=2).one_critic_forward
+    assert not HingeGAN({"G": nn.Linear(2, 3), "D": D}, z_dim=2).one_critic_forward

@@ -110,8 +110,8 @@ def test_annealed_schedules_and_bad_lengths():
 
 def test_score_field_runs_the_denoisers_annealed_langevin_exactly():
     """The DAE generator's sampler is the shared Langevin on a score field: the same chain as the explicit
-    recursion x <- x + eps (r(x) - x) / 2 + sqrt(eps) sigma_t xi (algorithms.md section 14)."""
-    from gankit.autoencoders.dae import annealed_langevin, geometric_levels
+    recursion x <- x + eps (r(x) - x) / 2 + sqrt(eps) sigma_t xi (docs/algorithms.md section 14)."""
+    from gankit.objectives.autoencoders.dae import annealed_langevin, geometric_levels
 
     def r(x):  # a denoiser pulling towards 0.5
         return 0.5 + 0.8 * (x - 0.5)

@@ -9,7 +9,7 @@ import yaml
 
 from gankit.config import build_config
 from gankit.data import load_dataset
-from gankit.experiment import build_experiment
+from gankit.training.experiment import build_experiment
 from gankit.training import distributed
 from gankit.training.divergence import Diverged, NonFinite
 from gankit.training.trainer import Trainer

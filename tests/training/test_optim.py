@@ -7,7 +7,7 @@ from torch import nn
 
 from gankit.config import OptimizerConfig, ParamGroupConfig, TransformConfig
 from gankit.errors import ConfigError
-from gankit.experiment import build_experiment
+from gankit.training.experiment import build_experiment
 from gankit.data import load_dataset
 from gankit.training.optim import NetworkUpdate, lr_factor, stretched_schedule
 

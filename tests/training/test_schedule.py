@@ -5,7 +5,7 @@ from torch.testing import assert_close
 
 from gankit.data import load_dataset
 from gankit.errors import ConfigError
-from gankit.experiment import build_experiment
+from gankit.training.experiment import build_experiment
 from gankit.objectives import Batch
 from gankit.training.trainer import Trainer
 
@@ -95,7 +95,7 @@ def test_simultaneous_run_trains_one_phase_per_iteration(tmp_path):
 @pytest.mark.parametrize("base, overrides, message", [
     (TINY_TOY, ["train.schedule=simultaneous"], "needs train.n_critic=1 and train.n_generator=1, not 2 and 1"),
     (TINY_TOY, [*SINGLE, "model.D.options={hidden: 16, norm: batch}"], "network D has BatchNorm"),
-    (TINY_BIGAN, SINGLE, "objective BiGAN has no single-loss form"),
+    (TINY_BIGAN, SINGLE, "this objective has no single-loss form .objectives with one: gan-qp, hinge"),
 ])
 def test_simultaneous_refuses_what_it_cannot_serve(tmp_path, base, overrides, message):
     cfg = tiny(base, tmp_path, *overrides)

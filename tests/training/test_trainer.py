@@ -6,7 +6,7 @@ import torch
 
 from gankit.data import load_dataset
 from gankit.errors import TrainingDiverged
-from gankit.experiment import build_experiment
+from gankit.training.experiment import build_experiment
 from gankit.training.checkpoint import list_checkpoints, load_checkpoint
 from gankit.training.logging import MetricsLog
 from gankit.training.trainer import Trainer

@@ -8,7 +8,8 @@ import statistics
 import time
 from pathlib import Path
 
-from ..training.checkpoint import write_atomic
+from ..errors import ConfigError
+from ..files import write_atomic
 from .tasks import HEADLINE, REFINE, TASKS, task_config
 
 # Not averaged into the table: names (evaluator) and the conventions each record carries (sample counts,
@@ -21,18 +22,16 @@ def run_one(job: tuple[str, str, int, str]) -> dict:
     """Trains one (task, entry, seed) in this process and returns its metric history."""
     import torch
 
+    from ..api import trainer_for
     from ..config import build_config
-    from ..data import load_dataset
-    from ..experiment import build_experiment
-    from ..training.trainer import Trainer
-    from ..rundir import make_run_dir
+    from ..data import dataset_for
 
     task, entry, seed, out = job
     torch.set_num_threads(1)
     cfg = build_config(task_config(task, entry, seed, str(Path(out) / "runs")))
-    dataset = load_dataset(cfg.data.name, cfg.data.resolution)
+    dataset = dataset_for(cfg.data)
     start = time.perf_counter()
-    trainer = Trainer(build_experiment(cfg, dataset.spec), dataset, make_run_dir(cfg))
+    trainer = trainer_for(cfg, dataset=dataset)
     result = trainer.fit()
     history = [r for r in trainer.log.read() if any("/" in k and not k.endswith("/total") for k in r if k != "step")
                and not any(k.endswith("_loss") for k in r)]
@@ -157,9 +156,24 @@ def plot(records: list[dict], out: Path) -> list[Path]:
     return paths
 
 
+README_MARKERS = ("<!-- bench quality: begin -->", "<!-- bench quality: end -->")
+
+
+def check_readme(readme: Path) -> None:
+    """Before the bench runs: --readme names a readable file holding both bench markers."""
+    try:
+        content = Path(readme).read_text()
+    except OSError as err:
+        raise ConfigError(f"bench quality --readme {readme}: cannot read it ({err.strerror or err})") from None
+    missing = [m for m in README_MARKERS if m not in content]
+    if missing:
+        raise ConfigError(f"bench quality --readme {readme}: no {' and '.join(missing)} line; the results go between "
+                          f"{README_MARKERS[0]} and {README_MARKERS[1]}")
+
+
 def write_readme_section(readme: Path, text: str, command: str) -> None:
     """Replaces what stands between the bench markers of the README."""
-    begin, end = "<!-- bench quality: begin -->", "<!-- bench quality: end -->"
+    begin, end = README_MARKERS
     content = readme.read_text()
     if begin not in content or end not in content:
         return

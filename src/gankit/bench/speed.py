@@ -13,10 +13,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from ..api import trainer_for
 from ..config import build_config, deep_merge
-from ..data import load_dataset
-from ..experiment import build_experiment
-from ..training.trainer import Trainer
 from ..presets import load_preset
 from .tasks import T2_BASE, T2_OBJECTIVES
 
@@ -65,35 +63,41 @@ class PlainLoop:
         self.opt_g.step()
 
 
-def bench_trainer(cfg, run_dir: Path) -> Trainer:
+def bench_trainer(cfg, run_dir: Path):
     """A trainer of cfg on the thread count the benchmark runs with (a config's train.threads would reset it)."""
     cfg.train.threads = torch.get_num_threads()
-    dataset = load_dataset(cfg.data.name, cfg.data.resolution)
-    return Trainer(build_experiment(cfg, dataset.spec), dataset, run_dir)
+    return trainer_for(cfg, run_dir)
 
 
-def make_pair(objective: str, workdir: Path, *overrides: str) -> tuple[Trainer, PlainLoop]:
+def make_pair(objective: str, workdir: Path, *overrides: str) -> tuple:
     """A gankit trainer (EMA off, as the plain loop has none) and the plain loop on copies of its networks."""
     cfg = build_config(deep_merge(T2_BASE, T2_OBJECTIVES[objective]),
                        overrides=["train.ema_decay=0", "log.progress=false", f"out_dir={workdir}", *overrides])
     return pair_for(cfg, workdir / objective)
 
 
-def pair_for(cfg, run_dir: Path) -> tuple[Trainer, PlainLoop]:
+def pair_for(cfg, run_dir: Path) -> tuple:
     """A gankit trainer of cfg and the plain loop on copies of its networks, with the optimizers a user
     writes (the same class and hyperparameters, PyTorch's default implementation)."""
     trainer = bench_trainer(cfg, run_dir)
     exp, dataset = trainer.exp, trainer.dataset
-    G, D = copy.deepcopy(exp.objective.nets["G"]), copy.deepcopy(exp.objective.nets["D"])
+    G, D = (copy.deepcopy(exp.objective.nets[name]) for name in gan_networks(exp.objective))
     plain_options = lambda opt: {k: v for k, v in opt.defaults.items() if k not in ("fused", "foreach")}  # noqa: E731
-    opt_g = type(exp.optimizers["G"])(G.parameters(), **plain_options(exp.optimizers["G"]))
-    opt_d = type(exp.optimizers["D"])(D.parameters(), **plain_options(exp.optimizers["D"]))
+    opt_g, opt_d = (type(exp.optimizers[name])(net.parameters(), **plain_options(exp.optimizers[name]))
+                    for name, net in zip(gan_networks(exp.objective), (G, D)))
+    wgan_gp = any(p.name == "gp" for p in exp.objective.penalties)  # the plain loop writes WGAN-GP or NS by hand
     plain = PlainLoop(G, D, opt_g, opt_d, dataset.batches(cfg.data.batch_size), cfg.model.z_dim,
-                      cfg.train.n_critic, penalty=cfg.objective.name == "wgan-gp")
+                      cfg.train.n_critic, penalty=wgan_gp)
     return trainer, plain
 
 
-def as_users_run_it(trainer: Trainer):
+def gan_networks(objective) -> tuple[str, str]:
+    """(generator, critic) names of a GAN objective: what its generator phase updates, and its declared critic."""
+    generator = next(p for p in objective.phases() if p.role == "generator").networks[0]
+    return generator, objective.capabilities.critic
+
+
+def as_users_run_it(trainer):
     """One gankit iteration with the preset's EMA and its periodic work at its intervals (the loop's
     after_iteration: loss lines, sample pictures, evaluations, checkpoints)."""
     from tqdm import tqdm
@@ -107,7 +111,7 @@ def as_users_run_it(trainer: Trainer):
     return iteration
 
 
-def periodic_cost(trainer: Trainer) -> float:
+def periodic_cost(trainer) -> float:
     """Seconds per iteration that samples, evaluations and checkpoints add, amortized over their intervals
     (each timed once; a window of a few dozen iterations rarely meets one)."""
     log = trainer.cfg.log
@@ -156,7 +160,7 @@ def interleaved_ratio(a, b, repeats: int, iterations: int, with_time: bool = Fal
     return (statistics.median(ratios), statistics.median(seconds)) if with_time else statistics.median(ratios)
 
 
-def critic_trainer(workdir: Path, name: str, *overrides: str) -> Trainer:
+def critic_trainer(workdir: Path, name: str, *overrides: str):
     """A trainer of the digits DCGAN networks (the default preset's) under the WGAN loss, with the given
     constraint or penalty."""
     cfg = build_config(load_preset("digits-wgan-gp"), overrides=[
@@ -165,7 +169,7 @@ def critic_trainer(workdir: Path, name: str, *overrides: str) -> Trainer:
     return bench_trainer(cfg, workdir / name)
 
 
-def critic_step(trainer: Trainer):
+def critic_step(trainer):
     """One D step, as gankit runs it."""
     phase = next(p for p in trainer.phases if p.role == "critic")
     return lambda: trainer.run_phase(phase)
@@ -178,7 +182,7 @@ def critic_overheads(workdir: Path, repeats: int, iterations: int) -> dict[str, 
             for name, overrides in CRITIC_VARIANTS.items()}
 
 
-def schedule_trainer(workdir: Path, schedule: str, *overrides: str) -> Trainer:
+def schedule_trainer(workdir: Path, schedule: str, *overrides: str):
     """The digits-single-loss preset's networks and losses (DCGAN, non-saturating + R1, D without BatchNorm),
     EMA off, under the given schedule (alternating: 1:1, the schedule the single loss is equivalent to)."""
     cfg = build_config(load_preset("digits-single-loss"), overrides=[
@@ -198,7 +202,7 @@ def single_loss_ratio(workdir: Path, repeats: int, iterations: int) -> dict[str,
     return out
 
 
-def preset_trainer(preset: str, workdir: Path, *overrides: str) -> Trainer:
+def preset_trainer(preset: str, workdir: Path, *overrides: str):
     cfg = build_config(load_preset(preset), overrides=["log.progress=false", f"out_dir={workdir}", *overrides])
     return bench_trainer(cfg, workdir / "-".join([preset, *overrides]))
 

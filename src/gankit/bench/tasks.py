@@ -1,4 +1,4 @@
-"""Benchmark tasks of benchmarks.md section 5 as config dicts, one per (task, objective)."""
+"""Benchmark tasks of docs/benchmarks.md section 5 as config dicts, one per (task, objective)."""
 from __future__ import annotations
 
 from ..config import deep_merge
@@ -61,7 +61,7 @@ TASKS["precision"] = {f"digits-wgan-gp-{p}": deep_merge(load_preset("digits-wgan
                       for p in ("fp32", "bf16")}
 HEADLINE["precision"] = "digits/fd"
 
-# T3 (benchmarks.md section 8): energy models, MEG, and refinement of a trained GAN by `gankit refine`.
+# T3 (docs/benchmarks.md section 8): energy models, MEG, and refinement of a trained GAN by `gankit refine`.
 # REFINE names the entries whose trained run is refined after training (the same eval z); their records keep
 # the metrics before ("final") and after ("refined"), with the sampler settings.
 TASKS["t3-ring"] = {n: load_preset(n) for n in ("ring8-ebm", "ring8-meg")}

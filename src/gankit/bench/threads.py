@@ -19,16 +19,10 @@ COMPETING_JOB = ("import torch\ntorch.set_num_threads(2)\na = torch.randn(768, 7
 
 
 def digits_trainer(workdir: Path):
-    from ..config import build_config
-    from ..data import load_dataset
-    from ..experiment import build_experiment
-    from ..presets import DEFAULT, load_preset
-    from ..training.trainer import Trainer
+    from ..api import build_run_config, trainer_for
 
-    cfg = build_config(load_preset(DEFAULT), overrides=["log.progress=false", f"out_dir={workdir}",
-                                                         "train.threads=0"])
-    dataset = load_dataset(cfg.data.name)
-    return Trainer(build_experiment(cfg, dataset.spec), dataset, workdir / "threads")
+    cfg = build_run_config(sets=["log.progress=false", f"out_dir={workdir}", "train.threads=0"])
+    return trainer_for(cfg, workdir / "threads")
 
 
 def time_settings(trainer, settings: dict[str, int], repeats: int, iterations: int) -> dict[str, float]:

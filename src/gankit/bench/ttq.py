@@ -1,4 +1,4 @@
-"""Time to quality (benchmarks.md section 9): seconds on one thread from the start of training until the
+"""Time to quality (docs/benchmarks.md section 9): seconds on one thread from the start of training until the
 digits FD (797 samples, evaluated every 250 steps) first reaches <= 5, for shipped presets as users run them
 (EMA, samples and checkpoints at the preset's intervals) and, in the same run, for the plain hand-written
 WGAN-GP loop of T2-WGAN-GP as the reference. The clock stops while FD is computed, on both sides; the races

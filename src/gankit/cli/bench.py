@@ -1,40 +1,31 @@
-"""`gankit bench quality | speed`."""
+"""`gankit bench quality | speed | threads`: one subcommand per benchmark, each with its own options."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..training.checkpoint import write_atomic
+from ..files import write_atomic
 from .common import positive_int
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    if args.suite == "threads":
-        from ..bench.threads import print_threads, run_threads
+def cmd_threads(args: argparse.Namespace) -> int:
+    from ..bench.threads import print_threads, run_threads
 
-        print_threads(run_threads(args.repeats or 3, args.iterations or 10))
-        return 0
-    if args.suite == "speed":
-        return bench_speed(args)
+    print_threads(run_threads(args.repeats, args.iterations))
+    return 0
+
+
+def cmd_quality(args: argparse.Namespace) -> int:
     import json
 
-    from ..bench.quality import load_records, markdown, plot, run_quality, summarise, write_readme_section
-    from ..bench.tasks import TASKS
+    from ..bench.quality import check_readme, load_records, markdown, plot, run_quality, summarise, write_readme_section
 
-    tasks = args.tasks.split(",") if args.tasks else list(TASKS)
-    for task in tasks:
-        if task not in TASKS:
-            from ..registry import did_you_mean
-
-            raise ConfigError(f"unknown task {task!r}{did_you_mean(task, list(TASKS))}; tasks: {', '.join(TASKS)}")
+    tasks, entries = quality_selection(args)
+    if args.readme:
+        check_readme(Path(args.readme))  # a README without the bench markers is refused before hours of training
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    entries = args.entries.split(",") if args.entries else None
-    known = {e for t in tasks for e in TASKS[t]}
-    for entry in entries or ():
-        if entry not in known:
-            raise ConfigError(f"unknown entry {entry!r} in tasks {', '.join(tasks)}; entries: {', '.join(sorted(known))}")
     if not args.report_only:
         run_quality(tasks, args.seeds, out, args.workers, entries, args.rerun)
     records = [r for r in load_records(out) if r["seed"] < args.seeds]  # earlier tasks' runs are reported too
@@ -52,12 +43,31 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def quality_selection(args: argparse.Namespace) -> tuple[list[str], list[str] | None]:
+    """(tasks, entries or None for all) of `bench quality`, every name checked before anything runs."""
+    from ..bench.tasks import TASKS
+    from ..registry import did_you_mean
+
+    tasks = args.tasks.split(",") if args.tasks else list(TASKS)
+    for task in tasks:
+        if task not in TASKS:
+            raise ConfigError(f"bench quality --tasks: unknown task {task!r}{did_you_mean(task, list(TASKS))}; "
+                              f"tasks: {', '.join(TASKS)}")
+    entries = args.entries.split(",") if args.entries else None
+    known = {e for t in tasks for e in TASKS[t]}
+    for entry in entries or ():
+        if entry not in known:
+            raise ConfigError(f"bench quality --entries: unknown entry {entry!r} in tasks {', '.join(tasks)}"
+                              f"{did_you_mean(entry, sorted(known))}; entries: {', '.join(sorted(known))}")
+    return tasks, entries
+
+
 def names(text: str) -> tuple[str, ...]:
     """'a,b' -> ('a', 'b'); 'none' or '' -> ()."""
     return () if text in ("", "none") else tuple(text.split(","))
 
 
-def bench_speed(args: argparse.Namespace) -> int:
+def cmd_speed(args: argparse.Namespace) -> int:
     from ..bench.speed import print_speed, run_speed
     from ..bench.ttq import TTQ_PRESETS, print_time_to_quality, run_time_to_quality
     from ..presets import load_preset
@@ -68,8 +78,8 @@ def bench_speed(args: argparse.Namespace) -> int:
         load_preset(preset)  # an unknown name fails now, with did-you-mean, not after minutes of timing
     for preset in ttq_presets:
         if not load_preset(preset).get("data", {}).get("name", "").startswith("digits"):
-            raise ConfigError(f"--ttq-presets {preset}: time to quality races to a digits FD; name digits presets")
-    print_speed(run_speed(args.repeats or 15, args.iterations or 20, args.threads, speed_presets))
+            raise ConfigError(f"bench speed --ttq-presets {preset}: time to quality races to a digits FD; name digits presets")
+    print_speed(run_speed(args.repeats, args.iterations, args.threads, speed_presets))
     if ttq_presets:
         rows = run_time_to_quality(ttq_presets, args.ttq_threshold, args.ttq_eval_every, args.ttq_max_steps, args.threads)
         print_time_to_quality(rows, args.ttq_threshold, args.ttq_eval_every)
@@ -77,39 +87,60 @@ def bench_speed(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
-    b = sub.add_parser("bench", help="benchmarks: quality (tasks x objectives x seeds) or speed (ratios, time to quality)",
-                       description="quality: train every benchmark task's entries for N seeds (two at a time) and "
-                                   "write results/*.json, results/quality.md and a plot per task. speed: gankit's "
-                                   "iteration against a plain PyTorch loop, interleaved in one process (T2 networks, "
-                                   "shipped presets as users run them, D-step overheads, the single-loss schedule, bf16 "
-                                   "against fp32), then time to a digits FD "
-                                   "against the plain WGAN-GP loop. threads: ms per digits iteration per torch thread "
-                                   "count, idle and beside a competing 2-thread job.")
-    b.add_argument("suite", choices=["quality", "speed", "threads"], help="which benchmark")
-    b.add_argument("--tasks", help="quality: comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2, t5-codes, precision); default all")
-    b.add_argument("--seeds", type=positive_int, default=3, help="quality: seeds per entry (default 3)")
-    b.add_argument("--workers", type=positive_int, default=2, help="quality: runs in parallel, one thread each (default 2)")
-    b.add_argument("--out", default="results", help="quality: output folder (default results)")
-    b.add_argument("--entries", help="quality: comma-separated entries of those tasks (e.g. digits-sngan); default all")
-    b.add_argument("--rerun", action="store_true",
-                   help="quality: train again runs whose record is already in the output folder (default: skip them, "
-                        "so an interrupted bench resumes where it stopped)")
-    b.add_argument("--report-only", action="store_true",
-                   help="quality: train nothing; rewrite the table, plots and README section from the records in --out")
-    b.add_argument("--readme", metavar="FILE", help="quality: also rewrite the results section of this README")
-    b.add_argument("--repeats", type=positive_int, default=None,
-                   help="speed: interleaved repeats (default 15); threads: repeats per setting (default 3)")
-    b.add_argument("--iterations", type=positive_int, default=None,
-                   help="speed: iterations per timing (default 20); threads: iterations per timing (default 10)")
-    b.add_argument("--threads", type=positive_int, default=1, help="speed: torch threads (default 1)")
-    b.add_argument("--presets", default="ring8-wgan-gp,digits-wgan-gp",
-                   help="speed: presets timed as shipped (EMA, periodic work) against the plain loop; 'none' skips "
+    b = sub.add_parser("bench", help="benchmarks: quality (tasks x objectives x seeds), speed, threads",
+                       description="Benchmarks, one subcommand each; 'gankit bench SUITE --help' lists its options.")
+    suites = b.add_subparsers(dest="suite", metavar="SUITE", required=True)
+    add_quality_parser(suites)
+    add_speed_parser(suites)
+    add_threads_parser(suites)
+
+
+def add_quality_parser(suites) -> None:
+    q = suites.add_parser("quality", help="train every benchmark task's entries for N seeds and tabulate them",
+                          description="Train every benchmark task's entries for N seeds (two at a time) and write "
+                                      "results/*.json, results/quality.md and a plot per task.")
+    q.add_argument("--tasks", help="comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2, t5-codes, precision); "
+                                   "default all")
+    q.add_argument("--seeds", type=positive_int, default=3, help="seeds per entry (default 3)")
+    q.add_argument("--workers", type=positive_int, default=2, help="runs in parallel, one thread each (default 2)")
+    q.add_argument("--out", default="results", help="output folder (default results)")
+    q.add_argument("--entries", help="comma-separated entries of those tasks (e.g. digits-sngan); default all")
+    q.add_argument("--rerun", action="store_true",
+                   help="train again runs whose record is already in the output folder (default: skip them, so an "
+                        "interrupted bench resumes where it stopped)")
+    q.add_argument("--report-only", action="store_true",
+                   help="train nothing; rewrite the table, plots and README section from the records in --out")
+    q.add_argument("--readme", metavar="FILE", help="also rewrite the results section of this README (between its "
+                                                    "bench quality markers)")
+    q.set_defaults(func=cmd_quality)
+
+
+def add_speed_parser(suites) -> None:
+    s = suites.add_parser("speed", help="gankit's iteration against a plain PyTorch loop, then time to quality",
+                          description="gankit's iteration against a plain PyTorch loop, interleaved in one process "
+                                      "(T2 networks, shipped presets as users run them, D-step overheads, the "
+                                      "single-loss schedule, bf16 against fp32), then time to a digits FD against the "
+                                      "plain WGAN-GP loop.")
+    s.add_argument("--repeats", type=positive_int, default=15, help="interleaved repeats (default 15)")
+    s.add_argument("--iterations", type=positive_int, default=20, help="iterations per timing (default 20)")
+    s.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
+    s.add_argument("--presets", default="ring8-wgan-gp,digits-wgan-gp",
+                   help="presets timed as shipped (EMA, periodic work) against the plain loop; 'none' skips "
                         "(default ring8-wgan-gp,digits-wgan-gp)")
-    b.add_argument("--ttq-presets", default=None,
-                   help="speed: digits presets raced to the FD threshold against the plain WGAN-GP loop (time to "
-                        "quality, benchmarks.md section 9); 'none' skips (default digits-wgan-gp,digits-sngan)")
-    b.add_argument("--ttq-threshold", type=float, default=5.0, help="speed: the digits FD to reach (default 5)")
-    b.add_argument("--ttq-eval-every", type=positive_int, default=250, help="speed: steps between FD checks (default 250)")
-    b.add_argument("--ttq-max-steps", type=positive_int, default=6000,
-                   help="speed: give up on a run after this many steps (default 6000)")
-    b.set_defaults(func=cmd_bench)
+    s.add_argument("--ttq-presets", default=None,
+                   help="digits presets raced to the FD threshold against the plain WGAN-GP loop (time to quality, "
+                        "docs/benchmarks.md section 9); 'none' skips (default digits-wgan-gp,digits-sngan)")
+    s.add_argument("--ttq-threshold", type=float, default=5.0, help="the digits FD to reach (default 5)")
+    s.add_argument("--ttq-eval-every", type=positive_int, default=250, help="steps between FD checks (default 250)")
+    s.add_argument("--ttq-max-steps", type=positive_int, default=6000,
+                   help="give up on a run after this many steps (default 6000)")
+    s.set_defaults(func=cmd_speed)
+
+
+def add_threads_parser(suites) -> None:
+    t = suites.add_parser("threads", help="ms per digits iteration per torch thread count",
+                          description="ms per digits iteration per torch thread count, idle and beside a competing "
+                                      "2-thread job.")
+    t.add_argument("--repeats", type=positive_int, default=3, help="repeats per setting (default 3)")
+    t.add_argument("--iterations", type=positive_int, default=10, help="iterations per timing (default 10)")
+    t.set_defaults(func=cmd_threads)

@@ -9,16 +9,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import ConfigError
-from ..training.checkpoint import write_atomic
-
-
-def save_npz(path: Path, **arrays: np.ndarray) -> None:
-    def write(tmp):
-        with open(tmp, "wb") as f:  # a file object, or numpy appends .npz to the temporary name
-            np.savez(f, **arrays)
-
-    write_atomic(path, write)
+from ..errors import CheckpointError, ConfigError
+from ..evaluation import dataset_of_run  # noqa: F401  (re-exported for the command modules)
+from ..files import save_npz  # noqa: F401
 
 
 def positive_int(text: str) -> int:
@@ -96,23 +89,35 @@ def check_output(path: Path, suffixes: tuple[str, ...], option: str = "-o", make
     return path
 
 
-def dataset_of_run(exp, data: str | None, run_dir: Path | None = None, option: str = "--data"):
-    """The dataset to compare a run with: `data` if given, else the run's own when it is a registered
-    built-in (digits, ring8, ...) or the run directory is one this user's gankit trained. A dataset read from
-    a path (folder:, npz:, zip:, ...) named in the metadata of a checkpoint from elsewhere is read only when
-    the user names it with --data: such a checkpoint must not make gankit read arbitrary files."""
-    from ..data import load_dataset
-    from ..rundir import is_trusted_run
+def check_folder(path: Path, option: str) -> Path:
+    """Before any work: `path` is a folder, or one that can be made (its nearest existing ancestor is a
+    writable folder); the problem is named in words, not as errno text."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{option} {path}: a file, expected a folder")
+    folder = path
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ConfigError(f"{option} {path}: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"{option} {path}: cannot write to {folder} (permission denied or read-only)")
+    return path
 
-    name = data or exp.cfg.data.name
-    if data is None and ":" in name and not (run_dir is not None and is_trusted_run(run_dir)):
-        raise ConfigError(f"this run's data is {name!r}, a path from the metadata of a checkpoint not trained here; "
-                          f"gankit reads it only if you name it: {option} {name}")
-    dataset = load_dataset(name, exp.cfg.data.resolution, exp.cfg.data.stream, exp.cfg.data.workers)
-    if dataset.spec.shape != exp.spec.shape:
-        raise ConfigError(f"{option} {dataset.spec.name} gives items of shape {list(dataset.spec.shape)}; "
-                          f"this run's generator makes {list(exp.spec.shape)}")
-    return dataset
+
+def check_finite_generator(exp, z: torch.Tensor, use_ema: bool, checkpoint) -> None:
+    """A few samples drawn first (on a forked RNG, so the real draw is unchanged): NaN or inf in them is refused
+    naming the networks whose weights are not finite, rather than writing NaN pictures."""
+    with torch.random.fork_rng():
+        probe = exp.generate(z[:16], use_ema)
+    if bool(torch.isfinite(probe).all()):
+        return
+    bad = [name for name, net in exp.networks(use_ema).items()
+           if any(not bool(torch.isfinite(p).all()) for p in net.parameters())]
+    which = "EMA " if use_ema else ""
+    held = f"the {which}weights of {', '.join(bad)} hold NaN or inf" if bad else "the samples come out NaN or inf"
+    raise CheckpointError(f"{checkpoint}: {held}; nothing written (a run that diverged: sample an earlier checkpoint"
+                          f"{'' if use_ema else ', or drop --no-ema if the EMA copy is finite'})")
 
 
 def add_generator_options(p: argparse.ArgumentParser) -> None:
@@ -130,22 +135,6 @@ def add_is_splits_option(p: argparse.ArgumentParser) -> None:
                         "sample scored (digits metrics score 797)")
 
 
-def check_is_splits(splits: int | None, n: int, names: list[str], inception: bool) -> None:
-    """Before any sampling: --is-splits applies to a metric that reports IS, with at most one split per sample
-    it scores (the digits metrics score the first 797, Inception features all n)."""
-    from ..metrics import DIGITS_SAMPLES, IS_METRICS
-
-    if splits is None:
-        return
-    if not inception and not any(name in IS_METRICS for name in names):
-        raise ConfigError(f"--is-splits: none of the metrics {','.join(names) or '(encoder only)'} reports an "
-                          f"Inception Score; {', '.join(IS_METRICS)} and --features inception do")
-    scored = n if inception else min(n, DIGITS_SAMPLES)
-    if splits > scored:
-        raise ConfigError(f"--is-splits {splits}: the Inception Score is computed on {scored} samples; "
-                          f"expected at most {scored} splits")
-
-
 def add_chain_option(p: argparse.ArgumentParser) -> None:
     """Where an energy model's sampling chains start (sample, eval, refine)."""
     p.add_argument("--chains-from", choices=["noise", "buffer"], default=None,
@@ -154,12 +143,19 @@ def add_chain_option(p: argparse.ArgumentParser) -> None:
 
 
 def apply_chain_option(exp, value: str | None) -> None:
-    if value is None:
-        return
-    if not hasattr(exp.objective, "sample_from"):
-        raise ConfigError(f"--chains-from: objective {exp.cfg.objective.name!r} does not sample by Langevin chains "
-                          "(only ebm does)")
-    exp.objective.sample_from = value
+    if value is not None:
+        set_sampling_option(exp, "sample_from", value, "--chains-from")
+
+
+def set_sampling_option(exp, name: str, value, option: str) -> None:
+    """Sets a sampling attribute the objective declares (capabilities.sampling_options); a ConfigError naming the
+    objectives that declare it otherwise."""
+    from ..objectives import names_with
+
+    if name not in exp.objective.capabilities.sampling_options:
+        raise ConfigError(f"{option}: objective {exp.cfg.objective.name!r} has no sampling option {name} (objectives "
+                          f"that do: {names_with(lambda c: name in c.sampling_options)})")
+    setattr(exp.objective, name, value)
 
 
 def add_run_and_data(p: argparse.ArgumentParser, data_help: str) -> None:

@@ -25,7 +25,7 @@ def resolution_list(text: str) -> tuple[int, ...]:
 def cmd_emoji(args: argparse.Namespace) -> int:
     from ..data.emoji import PINS, VERSION, data_dir
     from ..data.emoji_build import build_emoji, licences
-    from ..data.pixels import parse_background
+    from ..data.convert_pixels import parse_background
 
     tarballs = Path(args.tarballs).expanduser() if args.tarballs else data_dir() / "npm"
     out = Path(args.output).expanduser() if args.output else data_dir()
@@ -41,7 +41,7 @@ def cmd_emoji(args: argparse.Namespace) -> int:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     from ..data.convert import convert, summary_line
-    from ..data.pixels import parse_background
+    from ..data.convert_pixels import parse_background
     from .common import check_output
 
     dst = check_output(Path(args.dst), (".zip",), option="DST", make_folders=True)
@@ -71,7 +71,7 @@ def add_parser(sub) -> None:
 
 
 def add_convert_parser(actions) -> None:
-    from ..data.pixels import CROPS
+    from ..data.convert_pixels import CROPS
     from .common import positive_int
 
     c = actions.add_parser("convert", help="images (folder, labelled folders, zip, npz, tar) -> a dataset ZIP",

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
-import torch
 
 from ..errors import ConfigError
-from ..training.checkpoint import write_atomic
-from .common import (add_chain_option, add_generator_options, add_is_splits_option, apply_chain_option, check_is_splits,
+from ..evaluation import check_is_splits
+from ..metrics import check_metrics_apply
+from ..files import write_atomic
+from .common import (add_chain_option, add_generator_options, add_is_splits_option, apply_chain_option,
                      check_output, check_sample_count, dataset_of_run, positive_int, print_table, run_dir_of)
 
 
@@ -27,16 +29,16 @@ def eval_count(text: str) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    import json
-
-    from ..experiment import experiment_from_checkpoint
-    from ..metrics import METRICS, evaluate
-    from ..training.outputs import EVAL_SEED_OFFSET
+    from ..evaluation import EVAL_SEED_OFFSET, eval_noise, evaluate_run
+    from ..training.experiment import experiment_from_checkpoint
 
     if args.output:
         check_output(Path(args.output), (".json",))
     if args.likelihood and args.is_splits is not None:
         raise ConfigError("--is-splits: --likelihood reports a log-likelihood, no inception score; drop one of them")
+    if args.likelihood and (args.metrics or args.features == "inception"):
+        raise ConfigError("--likelihood reports a held-out log-likelihood instead of sample metrics; drop "
+                          + ("--metrics" if args.metrics else "--features inception") + " or --likelihood")
     if args.target == "baselines":
         return eval_baselines(args)
     exp, meta = experiment_from_checkpoint(Path(args.target), device=args.device)
@@ -46,47 +48,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     check_sample_count(n, exp.spec.shape)
     out = check_output(Path(args.output) if args.output else
                        run_dir_of(meta) / f"eval-step-{meta['step']:07d}.json", (".json",))
-    names = args.metrics.split(",") if args.metrics else list(exp.spec.metrics)
-    if not exp.objective.can_generate:  # a VQ-VAE: nothing to sample, its encoder and codebook are what it has
-        if (args.metrics and names != ["encoder"]) or args.features == "inception":
-            raise ConfigError(f"this run's objective {exp.cfg.objective.name!r} cannot sample; only --metrics encoder applies")
-        names = ["encoder"]
-    for name in names:
-        if name != "encoder":
-            METRICS.get(name)  # an unknown name fails before the work
-    with_encoder = exp.objective.has_encoder and (not args.metrics or "encoder" in names)
-    if "encoder" in names and not exp.objective.has_encoder:
-        raise ConfigError(f"--metrics encoder: this run's objective {exp.cfg.objective.name!r} has no encoder")
-    names = [n for n in names if n != "encoder"]
-    if not names and not with_encoder and args.features != "inception":
-        raise ConfigError(f"dataset {exp.spec.name} lists no metrics; name some with --metrics (gankit list metrics)")
+    plan = eval_plan(args, exp, n)  # every refusal before the dataset is read or a sample drawn
     dataset = dataset_of_run(exp, args.data, run_dir_of(meta))
+    check_metrics_apply(list(plan.metrics), dataset.spec)  # what --data gives, before any sample is drawn
     apply_chain_option(exp, args.chains_from)
     use_ema = exp.has_ema and not args.no_ema
-    if args.features == "inception":  # the weights file and the data's kind, before any sample is drawn
-        from ..metrics.inception import resolve_weights
-
-        if not dataset.spec.is_image:
-            raise ConfigError(f"--features inception needs image data; {dataset.spec.name} is vectors")
-        resolve_weights(args.inception_weights)
-    check_is_splits(args.is_splits, n, names, args.features == "inception")
     seed = exp.cfg.seed + EVAL_SEED_OFFSET if args.seed is None else args.seed  # default: training's eval draw
-    if names or args.features == "inception":
-        z = exp.objective.sample_z(n, torch.Generator().manual_seed(seed))
-        samples = exp.generate(z, use_ema)
-        print(f"evaluating {n} samples of the {'EMA generator' if use_ema else 'generator (no EMA)'} "
-              f"at step {meta['step']} ({meta['path']})")
-    else:
-        print(f"evaluating the {'EMA ' if use_ema else ''}encoder at step {meta['step']} ({meta['path']})")
-    results = {}
-    if args.features == "inception":
-        results.update(inception_metrics(samples, dataset, args.inception_weights, args.is_splits))
-    elif names:
-        results.update(evaluate(samples, dataset, exp.objective.requested_classes(z), names, args.is_splits))
-    if with_encoder:
-        from ..metrics.encoder import encoder_metrics
-
-        results.update({f"encoder/{k}": v for k, v in encoder_metrics(exp, dataset, use_ema).items()})
+    what = f"{n} samples of the {'EMA generator' if use_ema else 'generator (no EMA)'}" if plan.draws_samples \
+        else f"the {'EMA ' if use_ema else ''}encoder"
+    print(f"evaluating {what} at step {meta['step']} ({meta['path']})")
+    results = evaluate_run(exp, dataset, plan, eval_noise(exp, n, seed), use_ema)
     print_table({"": results})
     record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "n": n, "seed": seed,
               "metrics": results}
@@ -95,13 +66,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def eval_plan(args: argparse.Namespace, exp, n: int):
+    """The evaluation the options ask for (gankit.evaluation.plan_evaluation), refused when it is empty."""
+    from ..evaluation import plan_evaluation
+
+    names = args.metrics.split(",") if args.metrics else None
+    plan = plan_evaluation(exp, exp.spec, names, args.features, args.inception_weights, args.is_splits, n)
+    if plan.empty:
+        raise ConfigError(f"dataset {exp.spec.name} lists no metrics; name some with --metrics (gankit list metrics)")
+    return plan
+
+
 def eval_likelihood(args: argparse.Namespace, exp, meta: dict) -> int:
     """Importance-sampled log-likelihood of held-out data (the 797 benchmark digits for digits runs)."""
-    import json
-
-    from ..autoencoders.likelihood import likelihood_report
+    from ..objectives.autoencoders.likelihood import check_likelihood_applies, likelihood_report
     from ..metrics.encoder import held_out
 
+    check_likelihood_applies(exp)  # before the held-out data is read
     out = check_output(Path(args.output) if args.output else
                        run_dir_of(meta) / f"likelihood-step-{meta['step']:07d}.json", (".json",))
     x = held_out(dataset_of_run(exp, args.data, run_dir_of(meta)))[0]
@@ -119,21 +100,8 @@ def eval_likelihood(args: argparse.Namespace, exp, meta: dict) -> int:
     return 0
 
 
-def inception_metrics(samples: torch.Tensor, dataset, weights: str | None, is_splits: int | None = None) -> dict:
-    """FD, KID, IS (over is_splits splits, default 10), precision / recall, density / coverage in Inception
-    features against as many real images."""
-    from ..metrics.inception import inception_metrics as measure
-
-    if not dataset.spec.is_image:
-        raise ConfigError(f"--features inception needs image data; {dataset.spec.name} is vectors")
-    real = dataset.sample(len(samples), torch.Generator().manual_seed(0))
-    return {f"inception/{k}": v for k, v in measure(samples, real, weights, is_splits).items()}
-
-
 def eval_baselines(args: argparse.Namespace) -> int:
-    """The digits ladder of benchmarks.md section 3, in evaluator features against the held-out digits."""
-    import json
-
+    """The digits ladder of docs/benchmarks.md section 3, in evaluator features against the held-out digits."""
     from ..metrics import digits_metrics
     from ..metrics.baselines import BASELINES, N
 

@@ -6,18 +6,19 @@ from pathlib import Path
 
 import torch
 
-from ..config import Config
 from ..errors import ConfigError
-from ..training.checkpoint import write_atomic
+from ..files import write_atomic
 from .common import check_output, check_sample_count, dataset_of_run, positive_int, print_table, run_dir_of, seed_int
 
-def lipschitz_setup(cfg: Config) -> str:
-    """How the run kept its critic Lipschitz: objective, penalties, constraints, as the config says."""
+def lipschitz_setup(exp) -> str:
+    """How the run kept its critic Lipschitz: the objective, the penalties it applies (its own and the config's),
+    the constraints."""
+    cfg = exp.cfg
     parts = [f"objective {cfg.objective.name}" + (f" {cfg.objective.options}" if cfg.objective.options else "")]
     parts += [f"penalty {p.name} (weight {p.weight:g}" + (f", every {p.every}" if p.every > 1 else "") + ")"
-              for p in cfg.penalties]
+              for p in exp.objective.penalties]
     parts += [f"constraint {c.name} on {c.network}" + (f" {c.options}" if c.options else "") for c in cfg.constraints]
-    if not cfg.penalties and not cfg.constraints and cfg.objective.name != "wgan-gp":
+    if not exp.objective.penalties and not cfg.constraints:
         parts.append("no penalty or constraint")
     return "; ".join(parts)
 
@@ -26,7 +27,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     import json
 
     from ..diagnostics.lipschitz import inspect_lipschitz, plot_gradient_norms
-    from ..experiment import experiment_from_checkpoint
+    from ..training.experiment import experiment_from_checkpoint
 
     if args.output:
         check_output(Path(args.output), (".png",))
@@ -41,10 +42,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     fake = exp.generate(exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed + 1)),
                         use_ema=False).to(exp.device)  # the generator D was trained against
     critic = exp.objective.critic_module()
-    if critic is None:
-        raise ConfigError(f"this run's objective {exp.cfg.objective.name!r} has no critic D(x) of its own to inspect")
     report = inspect_lipschitz(critic, real, fake)
-    print(f"critic of step {meta['step']} ({meta['path']}): {lipschitz_setup(exp.cfg)}")
+    print(f"critic of step {meta['step']} ({meta['path']}): {lipschitz_setup(exp)}")
     print(f"||grad_x D|| on {args.n} samples per set (generated: the trained G, not its EMA)")
     stats = report.stats()
     print_table(stats)
@@ -52,7 +51,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
           + ("(an upper bound on the Lipschitz constant)" if report.is_bound
              else "(not a bound: " + "; ".join(report.bound_caveats) + ")"))
     plot_gradient_norms(report, out, f"{exp.cfg.name}: critic gradient norms at step {meta['step']}")
-    record = {"checkpoint": meta["path"], "step": meta["step"], "setup": lipschitz_setup(exp.cfg), "n": args.n,
+    record = {"checkpoint": meta["path"], "step": meta["step"], "setup": lipschitz_setup(exp), "n": args.n,
               "gradient_norms": stats, "layers": dict(report.layers), "product": report.product,
               "is_bound": report.is_bound, "caveats": report.bound_caveats}
     json_path = out.with_suffix(".json")

@@ -27,7 +27,7 @@ def markdown(rows: dict) -> str:
 
 def cmd_ladder(args: argparse.Namespace) -> int:
     from ..metrics.emoji_ladder import ladder_rows
-    from ..training.checkpoint import write_atomic
+    from ..files import write_atomic
 
     out = check_output(Path(args.output), (".json",)) if args.output else None
     if args.features == "inception":

@@ -8,23 +8,24 @@ import argparse
 def cmd_list(args: argparse.Namespace) -> int:
     from ..data import dataset_names
     from ..metrics import METRICS
-    from ..nn import DATA_MAPS, DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS
-    from ..objectives import CONSTRAINTS, OBJECTIVES, PENALTIES
+    from ..objectives import CONSTRAINTS, OBJECTIVES, PENALTIES, ROLE_REGISTRIES
     from ..presets import DEFAULT, preset_names, preset_summary
     from ..training.gradients import GRADIENT_TRANSFORMS
     from ..samplers import SAMPLERS
     from ..training.schedule import SCHEDULES
-    from ..autoencoders import QUANTIZERS
+    from ..nn.quantizers import QUANTIZERS
 
     from ..recipes import recipe_names, recipe_summary
 
     presets = [f"{n}  - recipe for any data (set data.name): {recipe_summary(n)}" for n in recipe_names()]
     presets += [f"{n}  - benchmark preset: {preset_summary(n)}{' (default)' if n == DEFAULT else ''}"
                 for n in preset_names()]
-    kinds = {"G": GENERATORS, "D": DISCRIMINATORS, "E": ENCODERS, "joint D": JOINT_CRITICS, "IGN f": DATA_MAPS}
+    kinds = {role: registry for role, (registry, _) in ROLE_REGISTRIES.items() if role != "gaussian-encoder"}
     names = sorted(set().union(*(r.names() for r in kinds.values())))
     networks = [f"{n}  ({', '.join(k for k, r in kinds.items() if n in r.names())})" for n in names]
-    tables = {"datasets": dataset_names(), "networks": networks, "objectives": OBJECTIVES.names(),
+    objectives = [f"{n}  (networks: {', '.join(f'{k} {s.role}' for k, s in OBJECTIVES.get(n).networks.items())})"
+                  for n in OBJECTIVES.names()]
+    tables = {"datasets": dataset_names(), "networks": networks, "objectives": objectives,
               "penalties": PENALTIES.names(), "constraints": CONSTRAINTS.names(),
               "schedules": SCHEDULES.names(), "gradient-transforms": GRADIENT_TRANSFORMS.names(),
               "samplers": SAMPLERS.names(), "metrics": METRICS.names(), "quantizers": QUANTIZERS.names(),
@@ -42,5 +43,6 @@ def add_parser(sub) -> None:
     ls.add_argument("kind", nargs="?", choices=["datasets", "networks", "objectives", "penalties", "constraints",
                                                 "schedules", "gradient-transforms", "samplers", "metrics", "quantizers",
                                                 "presets"],
-                    help="one table only (networks: as G generator, D critic, E encoder, joint D BiGAN critic)")
+                    help="one table only (networks: by the role an objective declares them in; objectives: with "
+                         "the networks they declare, the names model.<name> and optim.<name> take)")
     ls.set_defaults(func=cmd_list)

@@ -29,40 +29,77 @@ def constant_counts(metrics: dict[str, list]) -> dict[str, float]:
             if len(points) > 1 and all(isinstance(v, int) and v == points[0][1] for _, v in points)}
 
 
-def plot_curves(losses: dict[str, list], metrics: dict[str, list], path: Path, title: str) -> None:
-    """Phase totals in one panel, the other loss terms in a second, each metric in a panel of its own (those
-    constant_counts finds under the title instead)."""
+SPREAD_SUFFIX = "_std"  # KEY_std is the spread of KEY (is_std over the IS splits): drawn around KEY, not apart
+
+
+def metric_panels(metrics: dict[str, list], constant: dict[str, float]) -> list[tuple[str, dict, dict]]:
+    """(title, {key: points}, {key: spread points}) for each metric to draw: one panel per metric, with a
+    KEY_std that has its KEY drawn on KEY's panel as error bars (a band over 30 evaluations or more)."""
+    spreads = {key[: -len(SPREAD_SUFFIX)]: points for key, points in metrics.items()
+               if key.endswith(SPREAD_SUFFIX) and key[: -len(SPREAD_SUFFIX)] in metrics}
+    spread_keys = {key + SPREAD_SUFFIX for key in spreads}
+    return [(key, {key: points}, {key: spreads[key]} if key in spreads else {})
+            for key, points in metrics.items() if key not in constant and key not in spread_keys]
+
+
+def draw_spread(ax, points: list, spread: list, color) -> None:
+    """value +- spread at the steps where both were logged: error bars, or a band when there are many."""
+    std = dict(spread)
+    kept = [(s, v, std[s]) for s, v in points if s in std]
+    if not kept:
+        return
+    steps, values, widths = zip(*kept)
+    low, high = [v - w for v, w in zip(values, widths)], [v + w for v, w in zip(values, widths)]
+    if len(steps) < 30:
+        ax.errorbar(steps, values, yerr=widths, fmt="none", ecolor=color, capsize=3, label=f"± {SPREAD_SUFFIX[1:]}")
+    else:
+        ax.fill_between(steps, low, high, color=color, alpha=0.25, label=f"± {SPREAD_SUFFIX[1:]}")
+
+
+def draw_panels(panels: list[tuple[str, dict, dict]], title: str):
+    """A matplotlib figure with the panels three to a row."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..training.checkpoint import write_atomic
-
-    totals = {k: v for k, v in losses.items() if k.endswith("/total")}
-    terms = {k: v for k, v in losses.items() if k not in totals}
-    panels = [("phase losses", totals), ("loss terms and diagnostics", terms)] * bool(losses)
-    constant = constant_counts(metrics)
-    panels = [(t, s) for t, s in panels if s] + [(k, {k: v}) for k, v in metrics.items() if k not in constant]
-    if constant:
-        title += "\nthe same at every evaluation: " + ", ".join(f"{k} {v:g}" for k, v in constant.items())
     cols = min(3, len(panels))
     rows = -(-len(panels) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.4 * rows + 0.4), dpi=100, squeeze=False,
                              layout="constrained")  # keeps the title clear of the top row's panel titles
-    for ax, (name, series) in zip(axes.flat, panels):
+    for ax, (name, series, spreads) in zip(axes.flat, panels):
         for i, (key, points) in enumerate(series.items()):
             steps, values = zip(*points)
-            ax.plot(steps, values, label=key, marker="o" if len(points) < 30 else None, markersize=3,
-                    linestyle=("-", "--", ":", "-.")[i // 10 % 4])
+            line, = ax.plot(steps, values, label=key, marker="o" if len(points) < 30 else None, markersize=3,
+                            linestyle=("-", "--", ":", "-.")[i // 10 % 4])
+            if key in spreads:
+                draw_spread(ax, points, spreads[key], line.get_color())
         ax.set_title(name)
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
-        if list(series) != [name]:  # a panel of named lines (phase totals, terms), even of one line
+        if list(series) != [name] or spreads:  # a panel of named lines (phase totals, terms), or with a spread
             ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     fig.suptitle(title)
+    return fig
+
+
+def plot_curves(losses: dict[str, list], metrics: dict[str, list], path: Path, title: str) -> None:
+    """Phase totals in one panel, the other loss terms in a second, each metric in a panel of its own with
+    its spread around it (those constant_counts finds under the title instead)."""
+    from ..files import write_atomic
+
+    totals = {k: v for k, v in losses.items() if k.endswith("/total")}
+    terms = {k: v for k, v in losses.items() if k not in totals}
+    panels = [("phase losses", totals, {}), ("loss terms and diagnostics", terms, {})] * bool(losses)
+    constant = constant_counts(metrics)
+    panels = [p for p in panels if p[1]] + metric_panels(metrics, constant)
+    if constant:
+        title += "\nthe same at every evaluation: " + ", ".join(f"{k} {v:g}" for k, v in constant.items())
+    fig = draw_panels(panels, title)
+    import matplotlib.pyplot as plt  # after draw_panels chose the Agg backend
+
     write_atomic(path, lambda tmp: fig.savefig(tmp, format="png"))
     plt.close(fig)
 

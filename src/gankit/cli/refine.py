@@ -7,8 +7,9 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError
-from ..training.checkpoint import write_atomic
-from .common import (add_chain_option, add_generator_options, add_is_splits_option, apply_chain_option, check_is_splits,
+from ..evaluation import check_is_splits
+from ..files import write_atomic
+from .common import (add_chain_option, add_generator_options, add_is_splits_option, apply_chain_option,
                      check_output, check_sample_count, dataset_of_run, positive_float, positive_int, print_table,
                      run_dir_of, save_npz)
 
@@ -37,10 +38,15 @@ def write_pictures(exp, before, after, info, out_dir: Path, seed: int) -> list[P
 def cmd_refine(args: argparse.Namespace) -> int:
     import json
 
-    from ..experiment import experiment_from_checkpoint
-    from ..refine import RefineSettings, refine
+    from ..training.experiment import experiment_from_checkpoint
+    from ..refine import RefineSettings, check_from_noise, refine, refinement_space
+    from ..samplers import SAMPLERS
 
+    SAMPLERS.get(args.sampler)  # an unknown sampler before the checkpoint is read
     exp, meta = experiment_from_checkpoint(Path(args.checkpoint), device=args.device)
+    space = refinement_space(exp)  # a run with no energy to refine with is refused before any work
+    if args.from_noise:
+        check_from_noise(space)
     check_sample_count(args.n, exp.spec.shape)
     out_dir = Path(args.output_dir) if args.output_dir else run_dir_of(meta) / "refine"
     check_output(out_dir / f"refine-seed{args.seed}.json", (".json",), "--output-dir", make_folders=True)
@@ -90,8 +96,8 @@ def evaluate_pair(dataset, before: torch.Tensor, after: torch.Tensor, is_splits:
 def add_parser(sub) -> None:
     r = sub.add_parser("refine", help="refine a run's samples by Langevin / MALA with its critic as the energy",
                        description="Latent-space Langevin or MALA on U(z) = |z|^2/2 - beta D(G(z)) for runs with a "
-                                   "critic over x (the GAN family, gan-qp, o-gan, meg); data-space chains on "
-                                   "beta U(x) for ebm runs. Writes the samples before / after (.npz), pictures "
+                                   "critic over x; data-space chains on beta U(x) for energy models (the objective "
+                                   "declares which; the error names those that can). Writes the samples before / after (.npz), pictures "
                                    "of the chains, and JSON with the settings (and metrics with --eval).")
     r.add_argument("checkpoint", metavar="CHECKPOINT_OR_RUN", help="a .safetensors checkpoint or a run directory")
     r.add_argument("-n", type=positive_int, default=2500, help="samples to refine (default 2500; digits use 797)")

@@ -28,21 +28,20 @@ def over_background(x: torch.Tensor, background: tuple[int, int, int]) -> torch.
 def run_samples(path: Path, n: int, seed: int | None, background) -> tuple[torch.Tensor, str]:
     """n samples of the run's EMA generator, drawn with the latent codes training's evaluation uses (as gankit
     eval does), so the numbers match eval's on the same samples."""
-    from ..experiment import experiment_from_checkpoint
-    from ..training.outputs import EVAL_SEED_OFFSET
+    from ..evaluation import EVAL_SEED_OFFSET, eval_noise
+    from ..training.experiment import experiment_from_checkpoint
 
     exp, meta = experiment_from_checkpoint(path)
-    if not exp.spec.is_image or not exp.objective.can_generate:
+    if not exp.spec.is_image or not exp.objective.capabilities.samples:
         raise ConfigError(f"{path}: this run does not generate images")
     seed = exp.cfg.seed + EVAL_SEED_OFFSET if seed is None else seed
     n = n or exp.cfg.log.eval_samples
-    z = exp.objective.sample_z(n, torch.Generator().manual_seed(seed))
-    x = exp.generate(z, exp.has_ema)
+    x = exp.generate(eval_noise(exp, n, seed), exp.has_ema)
     return over_background(x, background), f"{n} samples of {meta['path']} (step {meta['step']}, seed {seed})"
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from ..data.pixels import parse_background
+    from ..data.convert_pixels import parse_background
     from ..metrics.image_sets import read_image_set, score_sets
     from .common import print_table
 
@@ -70,7 +69,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     print_table({"": results})
     if out:
         record = {"a": str(a), "b": str(b), "a_is": what, "metrics": results}
-        from ..training.checkpoint import write_atomic
+        from ..files import write_atomic
 
         write_atomic(out, lambda tmp: Path(tmp).write_text(json.dumps(record, indent=2) + "\n"))
         print(f"wrote {out}")

@@ -4,30 +4,25 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config import build_config
 from ..errors import ConfigError
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ..api import config_for_resume, open_run
-    from ..presets import DEFAULT, load_preset
-    from ..recipes import is_recipe, recipe_config
+    from ..api import build_run_config, config_for_resume, open_run, resume_point
     from ..training import distributed
-    from ..training.trainer import require_resumable
 
+    point = None
     if args.resume:
         if args.preset or args.config:
             raise ConfigError("--resume takes the run's own config; drop the preset and --config")
-        require_resumable(Path(args.resume))
-        cfg = config_for_resume(Path(args.resume), args.set)
-    elif is_recipe(args.preset):  # a model recipe for any data: networks chosen by the data's shape
-        cfg = recipe_config(args.preset, [Path(p) for p in args.config], args.set)
+        point = resume_point(args.resume)
+        cfg = config_for_resume(point, args.set)
     else:
-        cfg = build_config(load_preset(args.preset or DEFAULT), [Path(p) for p in args.config], args.set)
+        cfg = build_run_config(args.preset, [Path(p) for p in args.config], args.set)
     named = any(text.split("=", 1)[0] == "data.name" for text in args.set)
-    trainer = open_run(cfg, args.resume, resume=bool(args.resume), data_named=named)  # what gankit.train() runs too
+    trainer = open_run(cfg, args.resume, resume=point, data_named=named)  # what gankit.train() runs too
     say = print if distributed.is_main() else (lambda *a: None)  # under torchrun, rank 0 speaks
-    if not trainer.exp.spec.metrics and not trainer.exp.objective.has_encoder:
+    if trainer.eval_plan.empty:
         say(f"note: no metric applies to dataset {cfg.data.name} (metrics need images, toy modes or digits); "
             "training logs losses only")
     if args.resume:
@@ -35,6 +30,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             say(f"skipped a checkpoint that does not load: {reason}")
         say(f"resuming {trainer.run_dir} from step {trainer.step}")
         if trainer.step >= cfg.train.steps:
+            if distributed.is_main():
+                trainer.open_run_dir()
+                trainer.complete_interrupted()  # the final evaluation or samples a kill cut short
             say(f"the run is already at step {trainer.step} of {cfg.train.steps}; raise it with --set train.steps=N")
             return 0
         for note in trainer.stretched_schedules():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Sized
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -147,6 +148,15 @@ class DrawnBatches(BatchSource):
         return self.draw(self.batch_size, None)
 
 
+def check_batch_size(dataset: Dataset, batch_size: int) -> None:
+    """A batch larger than a finite dataset is refused (never shrunk: the learning dynamics depend on it); the
+    check the batch streams make, made before a run creates anything."""
+    n = len(dataset) if isinstance(dataset, Sized) else None
+    if n is not None and batch_size > n:
+        raise DataError(f"data.batch_size {batch_size} is larger than dataset {dataset.spec.name!r} ({n} items); "
+                        f"set data.batch_size to at most {n}")
+
+
 def fit_square(x: torch.Tensor, resolution: int) -> torch.Tensor:
     """Center-crops images [N, C, H, W] to a square and resizes them to `resolution` (antialiased)."""
     h, w = x.shape[-2:]
@@ -157,6 +167,17 @@ def fit_square(x: torch.Tensor, resolution: int) -> torch.Tensor:
         x = F.interpolate(x, size=(resolution, resolution), mode="bilinear", antialias=True, align_corners=False)
         x = x.clamp(-1.0, 1.0)
     return x
+
+
+def pad_square(x: torch.Tensor, side: int, where: str) -> torch.Tensor:
+    """Images [N, C, H, W] centred on side x side with a border of -1 (black); the odd pixel of an uneven
+    border goes to the bottom / right. Sides above `side` are refused: padding never crops."""
+    h, w = x.shape[-2:]
+    if h > side or w > side:
+        raise DataError(f"{where}: data.fit=pad makes images larger, but they are {h}x{w}, above data.resolution "
+                        f"{side}; set data.fit=resize or a larger data.resolution")
+    top, left = (side - h) // 2, (side - w) // 2
+    return F.pad(x, (left, side - w - left, top, side - h - top), value=-1.0)
 
 
 def check_resolution(resolution: int, where: str) -> None:

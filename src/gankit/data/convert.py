@@ -12,8 +12,9 @@ from tqdm import tqdm
 
 from ..errors import ConfigError, DataError
 from .dataset_zip import DatasetZipWriter
-from .decode import ALPHA_MODES, GRAY_MODES, notice
-from .pixels import PixelPolicy, apply_policy, background_name
+from .convert_pixels import GRAY_MODES, PixelPolicy, apply_policy, background_name
+from .decode import notice
+from .pixels import ALPHA_MODES
 from .sources import ImageSource, open_source
 
 

@@ -6,19 +6,18 @@ import os
 import sys
 import warnings
 import zipfile
+from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import DataError
-from .pixels import composited, plain_mode
+from .pixels import channels_of, common_channels, signed_pixels
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
-GRAY_MODES = ("L", "1", "I;16", "I;16B", "I;16L", "I", "LA")
-ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
-MODE_PROBE = 1000  # images whose header decides grayscale vs RGB (evenly spaced over the set)
+MAX_IMAGE_BYTES = 1 << 28  # 256 MiB: one encoded image file (a 8192 x 8192 16-bit RGBA PNG is 512 MiB raw)
+MODE_PROBE = 1000  # images whose headers decide the channel layout (evenly spaced over the set)
 
 
 def notice(message: str) -> None:
@@ -36,7 +35,6 @@ class EncodedImages:
 
     def __init__(self, where: str, names: list[str], zip_path: Path | None = None, root: Path | None = None):
         self.where, self.names, self.zip_path, self.root = where, names, zip_path, root
-        self.keep_alpha = False  # True: RGBA data (a dataset ZIP whose dataset.json says "channels": 4)
         self._zip, self._pid = None, None
 
     def __len__(self) -> int:
@@ -46,11 +44,21 @@ class EncodedImages:
         return {**self.__dict__, "_zip": None, "_pid": None}
 
     def read_bytes(self, i: int) -> bytes:
+        """The i-th file's bytes; one larger than MAX_IMAGE_BYTES (on disk, or as a ZIP member's declared
+        size, which bounds what zipfile reads) is refused before it is read."""
         if self.zip_path is None:
-            return (self.root / self.names[i]).read_bytes()
+            path = self.root / self.names[i]
+            self.check_size(i, path.stat().st_size)
+            return path.read_bytes()
         if self._zip is None or self._pid != os.getpid():
             self._zip, self._pid = zipfile.ZipFile(self.zip_path), os.getpid()
+        self.check_size(i, self._zip.getinfo(self.names[i]).file_size)
         return self._zip.read(self.names[i])
+
+    def check_size(self, i: int, size: int) -> None:
+        if size > MAX_IMAGE_BYTES:
+            raise DataError(f"{self.where}: {self.names[i]} is {size} bytes, over the {MAX_IMAGE_BYTES} gankit reads "
+                            "for one image")
 
     def open(self, i: int) -> Image.Image:
         """The i-th image, header read (pixels decoded on first use); one over Pillow's pixel limit is refused
@@ -67,44 +75,25 @@ class EncodedImages:
         except (UnidentifiedImageError, OSError) as err:
             raise DataError(f"{self.where}: {self.names[i]} is not a readable image ({err.__class__.__name__})") from None
 
-    def mode(self) -> str:
-        """'RGBA' when alpha is kept, else 'L' when the probed images are all grayscale, else 'RGB'; images
-        with alpha are then composited over white, said once."""
-        if self.keep_alpha:
-            return "RGBA"
+    def layout(self) -> tuple[int, Counter]:
+        """(channels, modes): the channel layout holding every probed image (pixels.common_channels) and the
+        count of each Pillow mode among them."""
         step = max(1, len(self) // MODE_PROBE)
-        modes = [self.open(i).mode for i in range(0, len(self), step)]
-        if any(m in ALPHA_MODES for m in modes):
-            notice(f"{self.where}: images with alpha are composited over white (to keep alpha: gankit data "
-                   "convert --channels 4, then zip:PATH)")
-        return "L" if all(m in GRAY_MODES for m in modes) else "RGB"
+        images = [self.open(i) for i in range(0, len(self), step)]
+        return common_channels([channels_of(im) for im in images]), Counter(im.mode for im in images)
 
 
-def to_square(im: Image.Image, resolution: int, mode: str) -> np.ndarray:
-    """Resizes the shorter side to `resolution` and center-crops; returns uint8 [H, W] or [H, W, C]. 16-bit and
-    palette images are read as gankit data convert reads them; alpha is kept in mode RGBA, else over white."""
-    im = plain_mode(im)
-    im = im.convert("RGBA") if mode == "RGBA" else composited(im, (255, 255, 255)).convert(mode)
-    w, h = im.size
-    if (w, h) != (resolution, resolution):
-        scale = resolution / min(w, h)
-        im = im.resize((max(resolution, round(w * scale)), max(resolution, round(h * scale))), Image.BICUBIC)
-        w, h = im.size
-        left, top = (w - resolution) // 2, (h - resolution) // 2
-        im = im.crop((left, top, left + resolution, top + resolution))
-    return np.asarray(im)
-
-
-def decode(images: EncodedImages, i: int, resolution: int, mode: str) -> torch.Tensor:
-    """The i-th image as uint8 [C, R, R]."""
+def decode(images: EncodedImages, i: int, resolution: int, channels: int, modes: Counter | None = None) -> torch.Tensor:
+    """The i-th image as float [C, R, R] in [-1, 1], by its mode's rule (pixels.py); its mode is counted in
+    `modes` when given."""
+    where = f"{images.where}: {images.names[i]}"
+    im = images.open(i)
+    if modes is not None:
+        modes[im.mode] += 1
     try:
-        a = to_square(images.open(i), resolution, mode)
+        a = signed_pixels(im, resolution, channels, where)
     except OSError as err:  # truncated files fail when the pixels are decoded
-        raise DataError(f"{images.where}: {images.names[i]} is not a readable image ({err.__class__.__name__})") from None
-    t = torch.from_numpy(a.copy())
-    return t[None] if t.ndim == 2 else t.permute(2, 0, 1)
-
-
-def to_unit_range(pixels: torch.Tensor) -> torch.Tensor:
-    """uint8 pixels -> float in [-1, 1]."""
-    return pixels.float() / 127.5 - 1.0
+        raise DataError(f"{where} is not a readable image ({err.__class__.__name__})") from None
+    except ValueError as err:  # a mode Pillow reads but cannot convert
+        raise DataError(f"{where}: cannot convert its pixels ({err})") from None
+    return torch.from_numpy(a)

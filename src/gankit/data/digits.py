@@ -9,7 +9,7 @@ from sklearn.model_selection import train_test_split
 
 from .base import DATASETS, Dataset, DataSpec, DrawnBatches, TensorDataset, check_resolution, fit_square
 
-BENCHMARK_TEST_SIZE = 797  # benchmarks.md section 3: stratified split, random_state 0
+BENCHMARK_TEST_SIZE = 797  # docs/benchmarks.md section 3: stratified split, random_state 0
 
 
 def digits_arrays(split: str = "all") -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,7 +72,7 @@ class StackedDigits(Dataset):
 
 @DATASETS.register("stacked-digits")
 def stacked_digits(arg: str = "", resolution: int = 0) -> StackedDigits:
-    """Stacked digits, the offline analogue of Stacked MNIST (benchmarks.md section 4)."""
+    """Stacked digits, the offline analogue of Stacked MNIST (docs/benchmarks.md section 4)."""
     if resolution not in (0, 8):
         raise DataError(f"dataset stacked-digits is 8x8 (its metric classifies each channel); got resolution {resolution}")
     return StackedDigits()

@@ -111,21 +111,23 @@ def read_emoji_tarball(path: Path, vendor: str) -> list[tuple[str, bytes, str]]:
         raise DataError(f"{path}: not a readable emoji tarball ({err.__class__.__name__}: {err})") from None
 
 
-def emoji_dataset(dataset: str, arg: str, resolution: int, stream: bool, workers: int) -> Dataset:
+def emoji_dataset(dataset: str, arg: str, resolution: int, stream: bool, workers: int, channels: int = 0) -> Dataset:
+    """The converted ZIP of `dataset` (RGB, or RGBA for DATASET:rgba), read by the ZIP loader's rules: channels
+    as the PNGs have them unless `channels` (data.channels) names another layout."""
     from .archives import image_zip
 
     if arg not in ("", "rgba"):
         raise DataError(f"dataset {dataset}:{arg}: the only option is {dataset}:rgba (alpha kept as a 4th channel)")
     check_resolution(resolution, f"dataset {dataset}")
     resolution = resolution or DEFAULT_RESOLUTION
-    channels = 4 if arg == "rgba" else 3
-    path = data_dir() / zip_name(dataset, resolution, channels)
+    stored = 4 if arg == "rgba" else 3
+    path = data_dir() / zip_name(dataset, resolution, stored)
     if not path.is_file():
         make = "make emoji" + (f" EMOJI_RESOLUTION={resolution}" if resolution != DEFAULT_RESOLUTION else "")
-        make += " EMOJI_CHANNELS=4" if channels == 4 else ""
+        make += " EMOJI_CHANNELS=4" if stored == 4 else ""
         raise DataError(f"dataset {dataset}: no {path}; build it with `{make}` (npm pack, then gankit data emoji), "
                         f"or set ${DATA_ENV} to the folder holding it")
-    loaded = image_zip(str(path), resolution, stream, workers)
+    loaded = image_zip(str(path), resolution, stream, workers, channels)
     loaded.spec = replace(loaded.spec, name=f"{dataset}:{arg}" if arg else dataset)
     return loaded
 
@@ -133,8 +135,8 @@ def emoji_dataset(dataset: str, arg: str, resolution: int, stream: bool, workers
 def register(dataset: str) -> None:
     vendors = " and ".join(DATASET_VENDORS[dataset])
 
-    def build(arg: str = "", resolution: int = 0, stream: bool = False, workers: int = 0) -> Dataset:
-        return emoji_dataset(dataset, arg, resolution, stream, workers)
+    def build(arg: str = "", resolution: int = 0, stream: bool = False, workers: int = 0, channels: int = 0) -> Dataset:
+        return emoji_dataset(dataset, arg, resolution, stream, workers, channels)
 
     build.__doc__ = (f"Emoji by {vendors} (npm emoji-datasource {VERSION}), 32x32 RGB over white unless "
                      f"data.resolution is 16 or 64; {dataset}:rgba keeps alpha; built by `make emoji`.")

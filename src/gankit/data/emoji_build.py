@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from .dataset_zip import DatasetZipWriter
 from .emoji import DATASET_VENDORS, PINS, VERSION, read_emoji_tarball, verify_tarball, zip_name
-from .pixels import PixelPolicy, apply_policy
+from .convert_pixels import PixelPolicy, apply_policy
 
 
 def read_vendors(tarballs: Path, vendors: tuple[str, ...]) -> dict[str, list[tuple[str, bytes, str]]]:

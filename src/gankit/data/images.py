@@ -2,7 +2,11 @@
 `npz:PATH` (arrays). Both decode into memory, or stream lazily with data.stream."""
 from __future__ import annotations
 
+import math
 import os
+import zipfile
+import zlib
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -10,28 +14,42 @@ import torch
 
 from ..errors import DataError
 from .base import DATASETS, Dataset, DataSpec, TensorDataset, check_resolution, fit_square
-from .decode import EncodedImages, decode, is_image_name, notice, to_unit_range
+from .decode import EncodedImages, decode, is_image_name, notice
+from .labels import checked_labels, class_count
+from .pixels import conversion_note
 from .sniff import looks_like
 
 IMAGE_METRICS = ("swd",)  # needs no pretrained weights: every image dataset without its own gets it
 
 
 def image_dataset(name: str, images: EncodedImages, labels: torch.Tensor | None, resolution: int,
-                  stream: bool = False, workers: int = 0) -> Dataset:
-    """Encoded images -> a dataset of [C, R, R] in [-1, 1]: decoded up front, or streamed when `stream`."""
+                  stream: bool = False, workers: int = 0, channels: int = 0) -> Dataset:
+    """Encoded images -> a dataset of [C, R, R] in [-1, 1]: decoded up front, or streamed when `stream`. C is
+    the files' own layout (pixels.common_channels) unless `channels` (data.channels) names one; every mode is
+    read by its rule (pixels.py) and one line says what was converted."""
     check_resolution(resolution, name)
     if not resolution:
         raise DataError(f"{name}: set data.resolution (a power of two, e.g. 32)")
-    mode = images.mode()
-    num_classes = int(labels.max()) + 1 if labels is not None else 0
-    channels = {"L": 1, "RGB": 3, "RGBA": 4}[mode]
-    spec = DataSpec(name, (channels, resolution, resolution), num_classes, True, IMAGE_METRICS)
+    found, probed = images.layout()
+    chosen = channels or found
+    spec = DataSpec(name, (chosen, resolution, resolution), class_count(labels, name), True, IMAGE_METRICS)
     if stream:
         from .stream import StreamedImages
 
-        return StreamedImages(spec, images, labels, mode, workers)
-    pixels = torch.stack([decode(images, i, resolution, mode) for i in range(len(images))])
-    return TensorDataset(spec, to_unit_range(pixels), labels)
+        share = "" if sum(probed.values()) == len(images) else f"(the {sum(probed.values())} probed of {len(images)}) "
+        say(conversion_note(name, probed, chosen, bool(channels), share))
+        return StreamedImages(spec, images, labels, chosen, workers)
+    modes = Counter()
+    pixels = torch.empty(len(images), *spec.shape)  # filled in place: no second copy of the decoded set
+    for i in range(len(images)):
+        pixels[i] = decode(images, i, resolution, chosen, modes)
+    say(conversion_note(name, modes, chosen, bool(channels)))
+    return TensorDataset(spec, pixels, labels)
+
+
+def say(note: str | None) -> None:
+    if note:
+        notice(note)
 
 
 def scan_folder(root: Path, where: str) -> tuple[list[str], torch.Tensor | None]:
@@ -68,25 +86,24 @@ def files_below(root: Path, where: str) -> list[Path]:
 
 
 @DATASETS.register("folder")
-def image_folder(arg: str, resolution: int = 0, stream: bool = False, workers: int = 0) -> Dataset:
-    """Images below folder PATH (PNG, JPEG, WebP, BMP, TIFF); grayscale if all are, else RGB; one subfolder
-    per class gives labels; data.resolution defaults to the images' size when all share one square size."""
+def image_folder(arg: str, resolution: int = 0, stream: bool = False, workers: int = 0, channels: int = 0) -> Dataset:
+    """Images below folder PATH (PNG, JPEG, WebP, BMP, TIFF, any Pillow mode: 8/16-bit, float); channels as
+    the files have them (gray / colour, alpha) unless data.channels; one subfolder per class gives labels;
+    data.resolution defaults to the images' size when all share one square power-of-two size."""
     root = Path(arg).expanduser()
     where = f"folder:{arg}"
     if not root.is_dir():
-        raise DataError(f"{where}: no such folder")
+        raise DataError(f"{where}: {'a file, expected a folder of images' if root.exists() else 'no such folder'}")
     check_resolution(resolution, where)
     names, labels = scan_folder(root, where)
     images = EncodedImages(where, names, root=root)
     resolution = folder_resolution(images, resolution, where)
-    return image_dataset(where, images, labels, resolution, stream, workers)
+    return image_dataset(where, images, labels, resolution, stream, workers, channels)
 
 
 def folder_resolution(images: EncodedImages, resolution: int, where: str) -> int:
     """data.resolution, else the images' own size when every one has the same square power-of-two size;
     non-square images are center-cropped, said in one line."""
-    from collections import Counter
-
     sizes = Counter(images.open(i).size for i in range(len(images)))
     odd = sum(n for (w, h), n in sizes.items() if w != h)
     if odd and resolution:
@@ -94,7 +111,7 @@ def folder_resolution(images: EncodedImages, resolution: int, where: str) -> int
                "(to pad or stretch instead: gankit data convert --crop pad|stretch)")
     if resolution:
         return resolution
-    (w, h), count = sizes.most_common(1)[0]
+    (w, h), _ = sizes.most_common(1)[0]
     if len(sizes) == 1 and w == h and w >= 4 and not w & (w - 1):
         return w
     found = f"{len(sizes)} sizes, e.g. {w}x{h}" if len(sizes) > 1 else f"all {w}x{h}"
@@ -128,22 +145,55 @@ def images_from_array(a: np.ndarray, where: str) -> torch.Tensor:
     return x
 
 
+MAX_NPZ_BYTES = 1 << 33  # 8 GiB: a compressed .npz member may unpack to at most this much
+
+
 def read_npz(path: Path, where: str) -> dict[str, np.ndarray]:
-    """Every array of an .npz (no pickles); a file of another format gets an error naming what it looks like."""
+    """Every array of an .npz (no pickles), each header's size checked first; a file of another format gets an
+    error naming what it looks like."""
+    if path.is_dir():
+        raise DataError(f"{where}: a folder, expected an .npz file (numpy.savez); for a folder of images use "
+                        f"data.name=folder:{path}")
+    if not path.exists():
+        raise DataError(f"{where}: no such file")
     try:
+        check_npz_sizes(path, where)
         with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files} if hasattr(f, "files") else None
+            arrays = {k: f[k] for k in f.files} if isinstance(f, np.lib.npyio.NpzFile) else None
         if arrays is None or not all(isinstance(a, np.ndarray) for a in arrays.values()):
             raise ValueError("members that are not .npy arrays")
         return arrays
-    except FileNotFoundError:
-        raise DataError(f"{where}: no such file") from None
-    except (OSError, ValueError, EOFError) as err:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         kind = looks_like(path)
         if kind:
             raise DataError(f"{where}: not an .npz file; it looks like {kind}") from None
-        reason = "it holds Python objects, which gankit never unpickles" if "pickle" in str(err) else str(err)
+        objects = "pickle" in str(err) and zipfile.is_zipfile(path)
+        reason = "it holds Python objects, which gankit never unpickles" if objects else \
+            " ".join(str(err).split()) or type(err).__name__
         raise DataError(f"{where}: not a readable .npz file ({reason})") from None
+
+
+def check_npz_sizes(path: Path, where: str) -> None:
+    """Each .npy member's header against what the file can hold (a stored member: the file's own size; a
+    compressed one: MAX_NPZ_BYTES), before numpy allocates what the header asks."""
+    if not zipfile.is_zipfile(path):
+        return  # np.load names the problem
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with z.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0  # 2.0 and 3.0 share the 4-byte header length
+                shape, _, dtype = read_header(f)
+            if dtype.hasobject:
+                continue  # refused by np.load without pickles
+            size = math.prod(shape) * dtype.itemsize
+            limit = path.stat().st_size if info.compress_type == zipfile.ZIP_STORED else MAX_NPZ_BYTES
+            if size > limit:
+                raise DataError(f"{where}: array {info.filename[:-4]!r} says shape {list(shape)} {dtype} "
+                                f"({size} bytes), more than {'the file holds' if limit < MAX_NPZ_BYTES else f'{MAX_NPZ_BYTES} bytes'}")
 
 
 @DATASETS.register("npz")
@@ -165,7 +215,7 @@ def npz_arrays(arg: str, resolution: int = 0) -> TensorDataset:
         check_resolution(resolution, where)
         x, bounded, metrics = fit_square(images_from_array(a, where), resolution), True, IMAGE_METRICS
     y = labels_array(arrays.get("y"), len(x), f"npz:{arg} array 'y'") if key != "y" else None
-    num_classes = int(y.max()) + 1 if y is not None else 0
+    num_classes = class_count(y, f"npz:{arg} array 'y'")
     spec = DataSpec(f"npz:{arg}", tuple(x.shape[1:]), num_classes=num_classes, bounded=bounded, metrics=metrics)
     return TensorDataset(spec, x, y)
 
@@ -184,8 +234,4 @@ def check_numbers(a: np.ndarray, where: str) -> None:
 
 
 def labels_array(y: np.ndarray | None, n: int, where: str) -> torch.Tensor | None:
-    if y is None:
-        return None
-    if y.shape != (n,) or not np.issubdtype(y.dtype, np.integer) or (y < 0).any():
-        raise DataError(f"{where}: expected {n} non-negative integer labels, got shape {list(y.shape)} {y.dtype}")
-    return torch.from_numpy(y.astype(np.int64))
+    return None if y is None else checked_labels(y, n, where)

@@ -19,6 +19,10 @@ def _describe(head: bytes, path: Path) -> str | None:
         return "a single .npy array: save it with numpy.savez(PATH, x=array)"
     if head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8\xff"):
         return "one image: put images in a folder and use data.name=folder:DIR"
+    if not head:
+        return "an empty file"
+    if all(32 <= b < 127 or b in b"\t\n\r" for b in head):
+        return "a text file (an .npz is a ZIP of .npy arrays, as numpy.savez writes)"
     return None
 
 

@@ -8,28 +8,28 @@ from torch.utils.data import DataLoader
 from ..errors import DataError
 
 from .base import BatchSource, Dataset, DataSpec
-from .decode import EncodedImages, decode, to_unit_range
+from .decode import EncodedImages, decode
 
 
 class DecodedItems(torch.utils.data.Dataset):
-    """Map-style view for DataLoader: index -> uint8 image [C, R, R]."""
+    """Map-style view for DataLoader: index -> float image [C, R, R] in [-1, 1]."""
 
-    def __init__(self, images: EncodedImages, resolution: int, mode: str):
-        self.images, self.resolution, self.mode = images, resolution, mode
+    def __init__(self, images: EncodedImages, resolution: int, channels: int):
+        self.images, self.resolution, self.channels = images, resolution, channels
 
     def __len__(self) -> int:
         return len(self.images)
 
     def __getitem__(self, i: int) -> torch.Tensor:
-        return decode(self.images, i, self.resolution, self.mode)
+        return decode(self.images, i, self.resolution, self.channels)
 
 
 class StreamedImages(Dataset):
     """Encoded images held as bytes on disk, decoded on demand; `x` is never materialised."""
 
-    def __init__(self, spec: DataSpec, images: EncodedImages, labels: torch.Tensor | None, mode: str, workers: int):
+    def __init__(self, spec: DataSpec, images: EncodedImages, labels: torch.Tensor | None, channels: int, workers: int):
         self.spec, self.labels, self.workers = spec, labels, workers
-        self.items = DecodedItems(images, spec.resolution, mode)
+        self.items = DecodedItems(images, spec.resolution, channels)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -39,7 +39,7 @@ class StreamedImages(Dataset):
 
     def fetch(self, idx: torch.Tensor) -> torch.Tensor:
         """Images idx decoded in this process, float [n, C, R, R] in [-1, 1]."""
-        return to_unit_range(torch.stack([self.items[int(i)] for i in idx]))
+        return torch.stack([self.items[int(i)] for i in idx])
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return self.fetch(torch.randperm(len(self), generator=generator)[: min(n, len(self))])
@@ -73,7 +73,7 @@ class StreamBatches(BatchSource):
         if self._loader is None:
             self._start_loader()
         idx = self.perm[self.pos : self.pos + self.batch_size]
-        x = to_unit_range(next(self._loader))
+        x = next(self._loader)
         self.pos += self.batch_size
         labels = self.dataset.labels
         return x, None if labels is None else labels[idx]

@@ -9,7 +9,10 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..nn.sngan import DownBlock, ResidualMLPBlock, UpBlock
 from ..objectives.penalties import input_gradient_norm, interpolate
+
+RESIDUAL_BLOCKS = (UpBlock, DownBlock, ResidualMLPBlock)  # gankit's blocks with a skip connection
 
 LINEAR_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 ONE_LIPSCHITZ = (nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Identity, nn.Flatten, nn.AvgPool2d)
@@ -92,7 +95,7 @@ def bound_caveats(D: nn.Module) -> list[str]:
             continue  # spectral norm's own modules: part of the layer they normalise
         if isinstance(m, NO_GLOBAL_BOUND):
             out.add(f"{type(m).__name__} has no global Lipschitz bound")
-        elif hasattr(m, "residual"):  # gankit's residual blocks: x + f(x) is not a chain of layers
+        elif isinstance(m, RESIDUAL_BLOCKS):  # x + f(x) is not a chain of layers
             out.add(f"{type(m).__name__} adds a skip connection, so the chain product does not hold")
         elif not list(m.children()) and not isinstance(m, LINEAR_LAYERS + ONE_LIPSCHITZ):
             out.add(f"{type(m).__name__} is not known to be 1-Lipschitz")
@@ -123,7 +126,7 @@ def plot_gradient_norms(report: LipschitzReport, path: Path, title: str) -> Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..training.checkpoint import write_atomic
+    from ..files import write_atomic
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
     top = max(float(v.max()) for v in report.norms.values())

@@ -1,4 +1,4 @@
-"""Reference samplers for the digits ladder (benchmarks.md section 3), fitted on the 1,000 training digits."""
+"""Reference samplers for the digits ladder (docs/benchmarks.md section 3), fitted on the 1,000 training digits."""
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +13,7 @@ N = 797  # as many as the held-out set
 
 
 def training_images(n: int, seed: int) -> torch.Tensor:
-    return digits_arrays("train")[0]  # all 1,000, as benchmarks.md measures it
+    return digits_arrays("train")[0]  # all 1,000, as docs/benchmarks.md section 3 measures it
 
 
 def kde_pca(n: int, seed: int) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Digits metrics in the evaluator's feature space against the 797 held-out digits (benchmarks.md 3-4)."""
+"""Digits metrics in the evaluator's feature space against the 797 held-out digits (docs/benchmarks.md sections 3-4)."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ from functools import lru_cache
 import torch
 
 from ..errors import DataError
-from .evaluator import load_evaluator
+from .digits_classifier import WEIGHT_TOLERANCE, load_evaluator
 from .fid import fd_of_features
 from .histogram import kl_to_uniform, miller_madow_kl_to_uniform
 from .inception_score import inception_score
@@ -16,7 +16,7 @@ from .prdc import density_coverage, precision_recall
 CLASS_SHARE = 0.05  # a class "appears" when it gets at least 5 % of the samples
 CONFIDENT = 0.9     # stacked digits: a channel's prediction counts as confident above this probability
 NUM_STACKED_MODES = 1000
-K_PR, K_DC = 3, 5   # neighbours for precision / recall and for density / coverage (benchmarks.md section 3)
+K_PR, K_DC = 3, 5   # neighbours for precision / recall and for density / coverage (docs/benchmarks.md section 3)
 
 
 @torch.no_grad()
@@ -92,3 +92,35 @@ def stacked_digits_metrics(samples: torch.Tensor) -> dict:
 def uniform_kl_floor(n: int, k: int = NUM_STACKED_MODES) -> float:
     """Expected plug-in KL of n uniform draws over k bins, ~ (k - 1) / (2 n): the finite-sample floor."""
     return (k - 1) / (2 * n) if n else math.inf
+
+
+# --- comparing two trainings of the classifier (another machine's retraining) ---------------------------
+
+LADDER_DIGITS = 4  # ladder metrics are printed with 4 significant digits (gankit eval baselines)
+
+
+def half_printed_unit(value: float) -> float:
+    """Half a unit in the last of LADDER_DIGITS significant digits: values closer than this print the same
+    (up to a rounding boundary between them)."""
+    exponent = math.floor(math.log10(abs(value))) if value else 0
+    return 0.5 * 10.0 ** (exponent - LADDER_DIGITS + 1)
+
+
+def compare_evaluators(shipped, retrained, ladder: dict) -> dict:
+    """What holds across machines: the largest weight difference, predictions on the held-out digits that
+    differ, and ladder metrics (ladder: name -> images) whose printed values differ."""
+    from ..data.digits import digits_arrays
+
+    ours, theirs = shipped.state_dict(), retrained.state_dict()
+    diff = max(float((ours[k] - theirs[k]).abs().max()) for k in ours)
+    held_out = digits_arrays("test")[0]
+    with torch.no_grad():
+        mismatches = int((shipped(held_out).argmax(1) != retrained(held_out).argmax(1)).sum())
+    real = {m: features_and_logits(held_out, m)[0] for m in (shipped, retrained)}
+    changed = []
+    for name, images in ladder.items():
+        a, b = (feature_set_metrics(real[m], features_and_logits(images, m)[0]) for m in (shipped, retrained))
+        changed += [f"{name} {k}: {a[k]:.{LADDER_DIGITS + 2}g} vs {b[k]:.{LADDER_DIGITS + 2}g}" for k in a
+                    if abs(a[k] - b[k]) > half_printed_unit(a[k])]
+    return {"max_weight_diff": diff, "prediction_mismatches": mismatches, "ladder_changes": changed,
+            "ok": diff <= WEIGHT_TOLERANCE and mismatches == 0 and not changed}

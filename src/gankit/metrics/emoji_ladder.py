@@ -1,4 +1,4 @@
-"""The T3 ladder (benchmarks.md section 10): reference image sets scored like a generator on the emoji data,
+"""The T3 ladder (docs/benchmarks.md section 10): reference image sets scored like a generator on the emoji data,
 so a trained model's FD / KID / SWD can be read against them. Each rung is (fake, real): n images each,
 drawn with one seed from the 32x32 RGB datasets that `make emoji` builds."""
 from __future__ import annotations

@@ -5,6 +5,7 @@ import torch
 from sklearn.neighbors import KNeighborsClassifier
 
 from ..data import Dataset
+from ..numerics import pearson
 from .digits import features_and_logits
 
 HELD_OUT_TOY = 1000   # samples drawn from a dataset without a held-out split
@@ -26,13 +27,11 @@ def encoder_metrics(exp, dataset: Dataset, use_ema: bool = True) -> dict[str, fl
     reconstruction the digits evaluator puts in the digit's own class; rho: mean Pearson correlation of z
     and E(G(z)) (where the objective samples); knn: 5-NN class accuracy on held-out codes, fitted on the training
     digits' codes; plus the objective's code statistics (a quantizer's usage and perplexity)."""
-    from ..objectives.encoder_gans import pearson
-
     x_test, y_test, x_train, y_train = held_out(dataset)
     codes = exp.encode(x_test, use_ema)
     recon = exp.reconstruct(x_test, use_ema)
     out = {"recon_mse": float((x_test - recon).pow(2).mean())}
-    if exp.objective.can_generate:
+    if exp.objective.capabilities.samples:
         z = exp.objective.sample_z(LATENTS, torch.Generator().manual_seed(1))
         out["rho"] = float(pearson(z, exp.encode(exp.generate(z, use_ema), use_ema)).mean())
     out.update(exp.code_statistics(x_test, use_ema))

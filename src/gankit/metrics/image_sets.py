@@ -18,7 +18,7 @@ def read_image_set(path: Path, n: int, resolution: int | None, background: tuple
     over `background`, non-square ones center-cropped, resized (Lanczos) only when `resolution` asks."""
     from ..data.convert import choose_resolution, crop_note, image_sizes
     from ..data.decode import notice
-    from ..data.pixels import PixelPolicy, apply_policy
+    from ..data.convert_pixels import PixelPolicy, apply_policy
     from ..data.sources import open_source
 
     source = open_source(path)

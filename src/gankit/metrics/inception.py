@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ..errors import GankitError
-from ..training.checkpoint import write_atomic
+from ..files import write_atomic
 from .inception_score import inception_score
 
 WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"

@@ -1,4 +1,4 @@
-"""Toy metrics for mixtures of Gaussians (VEEGAN / PacGAN definitions, benchmarks.md section 2)."""
+"""Toy metrics for mixtures of Gaussians (VEEGAN / PacGAN definitions, docs/benchmarks.md section 2)."""
 from __future__ import annotations
 
 import math

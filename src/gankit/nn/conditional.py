@@ -1,6 +1,6 @@
 """Class conditioning for the networks. The class index rides in the last column of z ([N, z_dim + 1], the
 index as a float), so a fixed noise set stays one tensor that chunks, saves and moves like any other z.
-Generators read it with conditional BatchNorm (algorithms.md section 17); critics read labels by projection
+Generators read it with conditional BatchNorm (docs/algorithms.md section 17); critics read labels by projection
 (Miyato & Koyama 2018) or classify them (ACGAN, Odena et al. 2017)."""
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def append_class(noise: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
 
 class ConditionalBatchNorm(nn.Module):
     """BatchNorm without affine parameters, then gamma(c) x + beta(c) with per-class embeddings initialised to
-    gamma = 1, beta = 0 (de Vries et al. 2017; algorithms.md section 17)."""
+    gamma = 1, beta = 0 (de Vries et al. 2017; docs/algorithms.md section 17)."""
 
     def __init__(self, channels: int, num_classes: int):
         super().__init__()

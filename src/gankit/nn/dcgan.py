@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data import DataSpec
-from ..errors import ConfigError
+from ..errors import ConfigError, ResolutionError
 from .activations import LeakyReLU, ReLU
 from .blocks import NORMS_2D, choose, dcgan_init
 from .conditional import ConditionalBatchNorm, LabelledCritic, class_count, split_class
@@ -24,8 +24,9 @@ def num_doublings(spec: DataSpec, network: str) -> int:
         raise ConfigError(f"network {network} needs image data; dataset {spec.name} gives vectors of shape {list(spec.shape)}")
     res = spec.resolution
     if res < MIN_RES or res > MAX_RES or res & (res - 1):
-        raise ConfigError(f"network {network}: resolution {res} is not a power of two from {MIN_RES} to {MAX_RES} "
-                          "(set data.resolution)")
+        fits = min(MAX_RES, max(MIN_RES, 1 << (res - 1).bit_length()))  # the next power of two, within range
+        raise ResolutionError(f"network {network}: resolution {res} is not a power of two from {MIN_RES} to {MAX_RES} "
+                              "(set data.resolution)", res, fits)
     return int(math.log2(res // START))
 
 

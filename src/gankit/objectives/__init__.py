@@ -1,22 +1,26 @@
 """Objectives, penalties and constraints, and `build_objective` which assembles them from a config."""
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 
-from ..config import Config
+from ..config import Config, NetworkConfig, OptimizerConfig
 from ..data import DataSpec
 from ..errors import ConfigError
 from ..nn import DATA_MAPS, DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS, build_network
-from ..registry import check_options
-from . import encoder_gans, energy, gan, ign, meg, qp  # noqa: F401  (registers the objectives)
-from .base import OBJECTIVES, Batch, Objective, Phase
-from .. import autoencoders  # noqa: F401,E402  (registers vae, eae, dae, vq-vae)
+from ..registry import check_options, did_you_mean
+from .base import OBJECTIVES, Batch, Capabilities, NetworkSlot, Objective, Phase
 from .constraints import CONSTRAINTS
 from .penalties import PENALTIES
 
-# kind in Objective.needs -> (registry, outputs in units of z_dim; 0 = the network's own output)
-_NETWORK_KINDS = {"generator": (GENERATORS, 0), "discriminator": (DISCRIMINATORS, 0), "encoder": (ENCODERS, 1),
-                  "gaussian-encoder": (ENCODERS, 2), "joint": (JOINT_CRITICS, 0), "data map": (DATA_MAPS, 0)}
+# every module below objectives/ is imported, so an objective registers where it is defined and nowhere else
+for _module in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
+    importlib.import_module(_module.name)
+
+# a declared network's role -> (registry, outputs in units of z_dim; 0 = the network's own output)
+ROLE_REGISTRIES = {"generator": (GENERATORS, 0), "discriminator": (DISCRIMINATORS, 0), "encoder": (ENCODERS, 1),
+                   "gaussian-encoder": (ENCODERS, 2), "joint": (JOINT_CRITICS, 0), "data map": (DATA_MAPS, 0)}
 
 
 def build_penalties(cfg: Config) -> list:
@@ -28,21 +32,61 @@ def build_penalties(cfg: Config) -> list:
     return out
 
 
+def names_with(capability) -> str:
+    """The registered objectives whose capabilities satisfy `capability`, for messages that list them."""
+    return ", ".join(n for n in OBJECTIVES.names() if capability(OBJECTIVES.get(n).capabilities))
+
+
+def complete_networks(cfg: Config) -> Config:
+    """cfg with model.<name> and optim.<name> for exactly the networks its objective declares: those the config
+    leaves out get the declared family and the default optimizer; a name the objective does not declare is a
+    ConfigError. Changes cfg in place (the run's config.yaml then says what was built) and returns it."""
+    cls = OBJECTIVES.get(cfg.objective.name)
+    declared = cls.networks
+    listing = ", ".join(declared) or "none"
+    for section, entries in (("model", cfg.model.networks), ("optim", cfg.optim)):
+        for name in list(entries):
+            if name not in declared and name in cfg.inherited_networks:  # a preset's, for another objective
+                del entries[name]
+            elif name not in declared:
+                raise ConfigError(f"config field {section}.{name}: objective {cfg.objective.name} has no network "
+                                  f"{name!r}{did_you_mean(name, list(declared))} (its networks: {listing})")
+    for name, slot in declared.items():
+        if name not in cfg.model.networks and slot.optional:
+            continue
+        net = cfg.model.networks.setdefault(name, NetworkConfig())
+        net.name = net.name or slot.default
+        cfg.optim.setdefault(name, OptimizerConfig())
+    return cfg
+
+
 def build_objective(cfg: Config, spec: DataSpec) -> Objective:
     """The objective with freshly initialised networks, built from the config and the data's description."""
     cls = OBJECTIVES.get(cfg.objective.name)
+    complete_networks(cfg)
     networks = {}
-    for name, kind in cls.needs.items():
-        net_cfg = getattr(cfg.model, name, None)
-        if net_cfg is None:
-            raise ConfigError(f"objective {cfg.objective.name} needs network {name}: add model.{name}")
-        registry, outputs = _NETWORK_KINDS[kind]
+    for name, slot in cls.networks.items():
+        if name not in cfg.model.networks:  # an optional network the config does not name
+            continue
+        net_cfg = cfg.model.networks[name]
+        registry, outputs = ROLE_REGISTRIES[slot.role]
         built_in = {"spec": spec, "z_dim": cfg.model.z_dim, **({"outputs": outputs * cfg.model.z_dim} if outputs else {})}
         networks[name] = build_network(registry, net_cfg.name, net_cfg.options, f"model.{name}.options", **built_in)
+    given = objective_arguments(cls, cfg, spec)
+    return cls(networks, z_dim=cfg.model.z_dim, **given, **cfg.objective.options)
+
+
+def objective_arguments(cls, cfg: Config, spec: DataSpec) -> dict:
+    """What build_objective passes besides the networks and the options: penalties to objectives that declare
+    they take them (a ConfigError for the others), the data's description to those whose signature asks."""
     check_options(cls, cfg.objective.options, "objective.options", skip=("networks", "penalties", "z_dim", "spec"))
-    # objectives that need the data's description (to shape noise like the data) take a `spec` argument
     given = {"spec": spec} if "spec" in inspect.signature(cls).parameters else {}
-    return cls(networks, build_penalties(cfg), cfg.model.z_dim, **given, **cfg.objective.options)
+    if cls.capabilities.penalties:
+        given["penalties"] = build_penalties(cfg)
+    elif cfg.penalties:
+        raise ConfigError(f"config field penalties: objective {cfg.objective.name} takes no critic penalties; remove "
+                          f"them (objectives that take them: {names_with(lambda c: c.penalties)})")
+    return given
 
 
 def build_constraints(cfg: Config, objective: Objective) -> dict[str, list]:
@@ -60,5 +104,6 @@ def build_constraints(cfg: Config, objective: Objective) -> dict[str, list]:
     return out
 
 
-__all__ = ["OBJECTIVES", "PENALTIES", "CONSTRAINTS", "Batch", "Objective", "Phase",
-           "build_objective", "build_constraints", "build_penalties"]
+__all__ = ["OBJECTIVES", "PENALTIES", "CONSTRAINTS", "Batch", "Capabilities", "NetworkSlot", "Objective", "Phase",
+           "build_objective", "build_constraints", "build_penalties", "complete_networks", "names_with",
+           "ROLE_REGISTRIES"]

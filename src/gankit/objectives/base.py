@@ -35,18 +35,46 @@ class Phase:
     uses_real: bool = True      # False: the loss never reads batch.x / batch.y, so no real batch is drawn
 
 
+ROLES = ("generator", "discriminator", "encoder", "gaussian-encoder", "joint", "data map")
+
+
+@dataclass(frozen=True)
+class NetworkSlot:
+    """A network an objective declares: the kind of network it is built as, and whether the config may omit it."""
+    role: str                   # one of ROLES: which family of networks (gankit list networks) it is built from
+    optional: bool = False      # built only when the config's model section names it
+    default: str = "mlp"        # the network family built when the config names none
+
+    def __post_init__(self):
+        if self.role not in ROLES:
+            raise ValueError(f"network role {self.role!r}; choose from {', '.join(ROLES)}")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an objective can do, declared beside it; code outside objectives/ asks these and nothing else."""
+    samples: bool = True        # draws new data from the noise of sample_z (False: a VQ-VAE without a prior)
+    encoder: str | None = None  # the network that maps data to codes (encode, reconstruct, encoder metrics)
+    critic: str | None = None   # the network whose first input is the data as the critic sees it (DiffAugment)
+    penalties: bool = False     # takes the config's critic penalties (penalties: [...])
+    refine: str | None = None   # where gankit refine moves samples: latent (z under the critic), data (chains in x)
+    sampling_options: tuple[str, ...] = ()  # attributes the sampling commands may set (sample_from, applications)
+    single_loss: bool = False   # has single_loss_phase: every network in one stop-gradient loss (simultaneous)
+
+
 class Objective(nn.Module, ABC):
-    """Holds the networks by name (G, D, ...) and the penalties on the critic."""
+    """Holds the networks by the names it declares in `networks` and, where it takes them, the critic penalties."""
 
-    needs: dict[str, str] = {}  # network name -> kind ("generator", "discriminator", "encoder", ...) to build
-    has_encoder = False          # True where `encode` maps data back to latent codes
-    can_generate = True          # False where there is nothing to sample from (a VQ-VAE without a prior)
+    networks: dict[str, NetworkSlot] = {}   # network name -> how it is built; the config's model.<name> configures it
+    capabilities = Capabilities()
     ema_networks: tuple[str, ...] = ("G", "E")  # networks given a weight-averaged copy, where present
+    renamed_networks: dict[str, str] = {}       # older checkpoints' network name -> today's (upgraded on load)
+    clamp: tuple[float, float] | None = None    # the data range that chains in data space stay in, if any
 
-    def __init__(self, networks: dict[str, nn.Module], penalties: list, z_dim: int):
+    def __init__(self, networks: dict[str, nn.Module], z_dim: int, penalties: list = ()):
         super().__init__()
         self.nets = nn.ModuleDict(networks)
-        self.penalties = penalties
+        self.penalties = list(penalties)
         self.z_dim = z_dim
 
     @abstractmethod
@@ -55,7 +83,7 @@ class Objective(nn.Module, ABC):
 
     def single_loss_phase(self) -> Phase | None:
         """All networks in one phase whose loss gives each network its own phase's gradient in one backward
-        (the stop-gradient identity, algorithms.md section 10), or None where the phases cannot be combined."""
+        (the stop-gradient identity, docs/algorithms.md section 10), or None where the phases cannot be combined."""
         return None
 
     def sample_z(self, n: int, generator: torch.Generator | None = None, device="cpu") -> torch.Tensor:
@@ -80,7 +108,7 @@ class Objective(nn.Module, ABC):
 
     def reconstruct(self, x: torch.Tensor, nets: Mapping[str, nn.Module]) -> torch.Tensor:
         """x through the encoder and back (encoder objectives and autoencoders)."""
-        return self.generate(self.encode(x, nets.get("E")), nets)
+        return self.generate(self.encode(x, nets.get(self.capabilities.encoder)), nets)
 
     def code_statistics(self, x: torch.Tensor, nets: Mapping[str, nn.Module]) -> dict[str, float]:
         """Statistics of the codes of held-out data x (a quantizer's codebook usage and perplexity); none here."""
@@ -97,21 +125,24 @@ class Objective(nn.Module, ABC):
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:
         """The critic's scalar field [N] at x (high on real), drawn as the landscape of 2-D runs."""
-        with evaluating(self.nets["D"]):
-            return self.nets["D"](x)
+        critic = self.nets[self.capabilities.critic]
+        with evaluating(critic):
+            return critic(x)
 
     def critic_module(self) -> nn.Module | None:
         """The critic as a module x -> [N] (what gankit inspect examines), or None when there is none."""
-        return self.nets["D"] if "D" in self.nets else None
+        critic = self.capabilities.critic
+        return self.nets[critic] if critic else None
 
     def critic_field(self, nets: Mapping[str, nn.Module]) -> Callable[[torch.Tensor], torch.Tensor] | None:
         """The critic as a differentiable map x -> [N], high on real, built from the networks given (what
         `gankit refine` climbs); None where the critic is no function of x alone."""
-        return nets["D"] if "D" in nets else None
+        critic = self.capabilities.critic
+        return nets[critic] if critic else None
 
     def encoder(self, E: nn.Module | None = None) -> nn.Module:
-        """E when given (e.g. the EMA copy), else this objective's own nets["E"]."""
-        return E if E is not None else self.nets["E"]
+        """E when given (e.g. the EMA copy), else this objective's own encoder network."""
+        return E if E is not None else self.nets[self.capabilities.encoder]
 
     def encode(self, x: torch.Tensor, E: nn.Module | None = None) -> torch.Tensor:
         """Latent codes [N, z_dim] of data x such that G(codes) reconstructs x (encoder objectives only);

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..domains import POSITIVE, integers
 from ..nn.spectral import apply_spectral_norm
 from ..registry import Registry
 
@@ -22,6 +23,7 @@ class Constraint:
 @CONSTRAINTS.register("weight-clip")
 class WeightClip(Constraint):
     """Clamps every parameter entry into [-value, value] (Arjovsky et al. 2017; c = 0.01)."""
+    option_domains = {"value": POSITIVE}  # read by registry.check_options
 
     def __init__(self, value: float = 0.01):
         self.value = value
@@ -35,7 +37,8 @@ class WeightClip(Constraint):
 @CONSTRAINTS.register("frobenius-clip")
 class FrobeniusClip(Constraint):
     """Rescales each weight matrix (every parameter with 2 or more axes) to Frobenius norm <= value; since
-    sigma_max <= ||W||_F this bounds each layer's Lipschitz constant (algorithms.md section 5)."""
+    sigma_max <= ||W||_F this bounds each layer's Lipschitz constant (docs/algorithms.md section 5)."""
+    option_domains = {"value": POSITIVE}  # read by registry.check_options
 
     def __init__(self, value: float = 1.0):
         self.value = value
@@ -51,6 +54,7 @@ class FrobeniusClip(Constraint):
 class SpectralNorm(Constraint):
     """W -> W / sigma(W) on every linear, conv and embedding layer, one power iteration per training forward
     (Miyato et al. 2018), through torch.nn.utils.parametrizations.spectral_norm."""
+    option_domains = {"n_power_iterations": integers(1, 100)}  # read by registry.check_options
 
     def __init__(self, n_power_iterations: int = 1):
         self.n_power_iterations = n_power_iterations

@@ -1,37 +1,22 @@
-"""GANs that learn an encoder: BiGAN / ALI, BiGAN-QP (algorithms.md section 7) and O-GAN (section 8)."""
+"""GANs that learn an encoder: BiGAN / ALI, BiGAN-QP (docs/algorithms.md section 7) and O-GAN (section 8)."""
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from ..errors import ConfigError
+from ..domains import AT_LEAST_0, POSITIVE, PROBABILITY
 from ..nn.activations import constant_slopes
-from .base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, with_total
+from ..numerics import normalize, pearson
+from .base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, evaluating, with_total
 from .qp import qp_critic_loss
-
-
-def normalize(v: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """N(v) = (v - avg v) / std v over the last axis (population std), per sample (Su's O-GAN)."""
-    centred = v - v.mean(-1, keepdim=True)
-    return centred / (centred.pow(2).mean(-1, keepdim=True).sqrt() + eps)
-
-
-def pearson(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Pearson correlation rho(a_i, b_i) over the coordinates of each sample [N] = cos(N(a), N(b))."""
-    return (normalize(a) * normalize(b)).mean(-1)
 
 
 class JointObjective(Objective):
     """Shared by the BiGANs: a generator G, an encoder E, a joint critic D(x, z); phase D trains D, phase
     GE trains G and E together."""
 
-    needs = {"G": "generator", "E": "encoder", "D": "joint"}
-    has_encoder = True
-
-    def __init__(self, networks, penalties, z_dim):
-        if penalties:
-            raise ConfigError("penalties act on a critic D(x); this objective's critic takes (x, z): remove penalties")
-        super().__init__(networks, penalties, z_dim)
+    networks = {"G": NetworkSlot("generator"), "E": NetworkSlot("encoder"), "D": NetworkSlot("joint")}
+    capabilities = Capabilities(encoder="E", critic="D")  # penalties act on a D(x); this D takes (x, z)
 
     def phases(self) -> list[Phase]:
         return [Phase("D", ("D",), "critic", self.critic_loss), Phase("GE", ("G", "E"), "generator", self.generator_loss)]
@@ -68,9 +53,10 @@ class BiGAN(JointObjective):
     """BiGAN (Donahue et al. 2016): D tells (x, E(x)) from (G(z), z) with the GAN loss; G and E take the
     non-saturating label swap. At the optimum E = G^-1. `r1` > 0 adds R1 on the real pairs,
     (r1 / 2) E ||grad_(x, z) D(x, E(x))||^2 (Mescheder et al. 2018's eq. 9 over both inputs of the joint critic)."""
+    option_domains = {"r1": AT_LEAST_0}  # read by registry.check_options
 
-    def __init__(self, networks, penalties, z_dim, r1: float = 0.0):
-        super().__init__(networks, penalties, z_dim)
+    def __init__(self, networks, z_dim, r1: float = 0.0):
+        super().__init__(networks, z_dim)
         self.r1 = r1
 
     def critic_loss(self, batch: Batch) -> Losses:
@@ -90,7 +76,7 @@ class ALI(BiGAN):
     """ALI (Dumoulin et al. 2016): BiGAN with a stochastic encoder q(z|x) = N(mu(x), sigma(x)^2), sampled with
     the reparameterisation z = mu + sigma eps in training; codes for reconstruction are the means."""
 
-    needs = {"G": "generator", "E": "gaussian-encoder", "D": "joint"}
+    networks = {"G": NetworkSlot("generator"), "E": NetworkSlot("gaussian-encoder"), "D": NetworkSlot("joint")}
 
     def moments(self, x: torch.Tensor, E=None) -> tuple[torch.Tensor, torch.Tensor]:
         mu, log_var = self.encoder(E)(x).chunk(2, dim=1)
@@ -109,10 +95,11 @@ class BiGANQP(JointObjective):
     """BiGAN-QP (Su, kexue.fm/archives/6214): the QP critic loss on dT = T(x, E(x)) - T(G(z), z) with
     d = mean_pix |x - G(z)| + mean |E(x) - z|; G and E minimise E[dT] plus two half-stopped reconstruction
     terms: beta_z mean (z - E(sg G(z)))^2 trains only E, beta_x mean (x - G(sg E(x)))^2 trains only G."""
+    option_domains = {"lam": POSITIVE, "beta_z": AT_LEAST_0, "beta_x": AT_LEAST_0, "eps": POSITIVE}  # read by registry.check_options
 
-    def __init__(self, networks, penalties, z_dim, lam: float = 10.0, beta_z: float = 2.0, beta_x: float = 3.0,
+    def __init__(self, networks, z_dim, lam: float = 10.0, beta_z: float = 2.0, beta_x: float = 3.0,
                  eps: float = 1e-8):
-        super().__init__(networks, penalties, z_dim)
+        super().__init__(networks, z_dim)
         self.lam, self.beta_z, self.beta_x, self.eps = lam, beta_z, beta_x, eps
 
     def critic_loss(self, batch: Batch) -> Losses:
@@ -155,14 +142,13 @@ class OGAN(Objective):
     E: x -> R^{z_dim} is the discriminator through its mean s(x) = avg E(x) (low on real), and both networks
     also maximise the Pearson correlation rho(z, E(G(z))). Reconstruction: G(shrink * N(E(x)))."""
 
-    needs = {"G": "generator", "E": "encoder"}
-    has_encoder = True
+    networks = {"G": NetworkSlot("generator"), "E": NetworkSlot("encoder")}
+    capabilities = Capabilities(encoder="E", refine="latent")  # its own quadratic-potential term: no penalties
+    option_domains = {"corr_weight": AT_LEAST_0, "qp_weight": AT_LEAST_0, "shrink": PROBABILITY, "eps": POSITIVE}  # read by registry.check_options
 
-    def __init__(self, networks, penalties, z_dim, corr_weight: float = 0.5, qp_weight: float = 0.25,
+    def __init__(self, networks, z_dim, corr_weight: float = 0.5, qp_weight: float = 0.25,
                  shrink: float = 0.9, eps: float = 1e-8):
-        if penalties:
-            raise ConfigError("o-gan has its own quadratic-potential term; remove penalties")
-        super().__init__(networks, penalties, z_dim)
+        super().__init__(networks, z_dim)
         self.corr_weight, self.qp_weight, self.shrink, self.eps = corr_weight, qp_weight, shrink, eps
 
     def phases(self) -> list[Phase]:

@@ -1,5 +1,5 @@
 """Energy-based model trained with short-run Langevin chains and a replay buffer (IGEBM: Du & Mordatch 2019,
-arXiv 1903.08689; algorithms.md section 12). Energy convention: the network U is LOW on real data; the
+arXiv 1903.08689; docs/algorithms.md section 12). Energy convention: the network U is LOW on real data; the
 critic gankit draws and refines with is -U (high on real)."""
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ import torch
 from torch import nn
 
 from ..data import DataSpec
+from ..domains import AT_LEAST_0, POSITIVE, PROBABILITY, integers
 from ..errors import ConfigError
 from ..samplers import langevin
-from .base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, with_total
+from .base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, evaluating, with_total
 from .replay import ReplayBuffer
 
 
 def igebm_loss(e_real: torch.Tensor, e_fake: torch.Tensor, alpha: float) -> dict[str, torch.Tensor]:
-    """E U(x+) - E U(x-) + alpha (E U(x+)^2 + E U(x-)^2), both squares as the IGEBM code (algorithms.md 12)."""
+    """E U(x+) - E U(x-) + alpha (E U(x+)^2 + E U(x-)^2), both squares as in IGEBM (docs/algorithms.md section 12)."""
     return {"ebm_loss": e_real.mean() - e_fake.mean(), "l2": alpha * (e_real.pow(2).mean() + e_fake.pow(2).mean())}
 
 
@@ -40,20 +41,34 @@ class EnergyCritic:
 @OBJECTIVES.register("ebm")
 class EnergyBasedModel(EnergyCritic, Objective):
     """An energy U(x) [N] with p(x) ~ exp(-U(x)); negatives x- come from `steps` Langevin steps started from
-    the replay buffer; samples are longer chains from uniform noise (or from the buffer)."""
+    the replay buffer; samples are longer chains from uniform noise (or from the buffer). The chain defaults are
+    the IGEBM code's CIFAR-10 flags (step_lr 10, proj_norm 0.01, noise 0.005 on [0, 1] pixels) carried to data
+    on [-1, 1]: y = 2x - 1 doubles every move and the noise (0.01) and halves the gradient, so step 4 x 10 and
+    clip 0.01 / 2. Not carried over: its uint8 replay buffer with dequantisation noise, its start-up rule (the
+    buffer used only once it holds more than a batch) and its Adam clipping each gradient element at
+    +-(3 sqrt(v) + 0.1), v the bias-corrected second moment."""
 
-    needs = {"U": "discriminator"}
+    networks = {"U": NetworkSlot("discriminator")}
+    capabilities = Capabilities(penalties=True, refine="data", sampling_options=("sample_from",))
     ema_networks = ()  # the chains and the buffer follow the live U; an averaged U is another landscape
+    option_domains = {  # read by registry.check_options before anything is built
+        "alpha": AT_LEAST_0, "steps": integers(1, 100_000), "step_size": POSITIVE, "noise_scale": AT_LEAST_0,
+        "clip_grad": AT_LEAST_0, "buffer_size": integers(1, 1 << 24), "reinit_prob": PROBABILITY,
+        "init_range": POSITIVE, "sample_steps": integers(1, 1_000_000)}
+    MAX_BUFFER_BYTES = 1 << 33  # 8 GiB of replay states at most
 
-    def __init__(self, networks: dict[str, nn.Module], penalties: list, z_dim: int, spec: DataSpec,
-                 alpha: float = 1.0, steps: int = 60, step_size: float = 10.0, noise_scale: float = 0.01,
-                 clip_grad: float = 0.01, mala: bool = False, buffer_size: int = 10000, reinit_prob: float = 0.05,
+    def __init__(self, networks: dict[str, nn.Module], z_dim: int, spec: DataSpec, penalties=(),
+                 alpha: float = 1.0, steps: int = 60, step_size: float = 40.0, noise_scale: float = 0.01,
+                 clip_grad: float = 0.005, mala: bool = False, buffer_size: int = 10000, reinit_prob: float = 0.05,
                  init_range: float = 1.0, sample_steps: int = 100, sample_from: str = "noise"):
-        super().__init__(networks, penalties, z_dim)
+        super().__init__(networks, z_dim, penalties)
         if sample_from not in ("noise", "buffer"):
             raise ConfigError(f"objective.options.sample_from: {sample_from!r}; choose noise or buffer")
         if not 0 <= reinit_prob <= 1:
             raise ConfigError(f"objective.options.reinit_prob: {reinit_prob} is not a probability")
+        if buffer_size * 4 * spec.dim > self.MAX_BUFFER_BYTES:
+            raise ConfigError(f"config field objective.options.buffer_size: {buffer_size} states of shape {list(spec.shape)} "
+                              f"take {buffer_size * 4 * spec.dim / 1e9:.3g} GB; at most {self.MAX_BUFFER_BYTES // (4 * spec.dim)}")
         self.shape, self.alpha, self.init_range = spec.shape, alpha, init_range
         self.clamp = (-1.0, 1.0) if spec.bounded else None  # chains stay in the data range
         self.chain = {"step_size": step_size, "noise_scale": noise_scale,

@@ -1,5 +1,5 @@
 """The classic GAN family as per-sample loss functions of logits, and the objectives built from them.
-Formulas: algorithms.md sections 1, 3, 4 (critic convention: D is high on real data)."""
+Formulas: docs/algorithms.md sections 1, 3, 4 (critic convention: D is high on real data)."""
 from __future__ import annotations
 
 import functools
@@ -8,10 +8,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..domains import AT_LEAST_0
 from ..errors import ConfigError, DataError
 from ..nn.conditional import WithLabels, append_class, split_class
 from ..nn.spectral import one_forward_is_exact
-from .base import OBJECTIVES, Batch, Losses, Objective, Phase, frozen, with_total
+from .base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, frozen, with_total
 from .penalties import GradientPenalty
 
 
@@ -60,10 +61,12 @@ class AdversarialObjective(Objective):
     G (model.G.options.conditional) and a labelled D (model.D.options.conditional: projection or acgan) it is a
     conditional GAN: z carries the class (nn/conditional.py), D reads it, ACGAN adds class_weight x cross-entropy."""
 
-    needs = {"G": "generator", "D": "discriminator"}
+    networks = {"G": NetworkSlot("generator"), "D": NetworkSlot("discriminator")}
+    capabilities = Capabilities(critic="D", penalties=True, refine="latent", single_loss=True)
+    option_domains = {"class_weight": AT_LEAST_0}  # read by registry.check_options
 
-    def __init__(self, networks, penalties, z_dim, class_weight: float = 1.0):
-        super().__init__(networks, penalties, z_dim)
+    def __init__(self, networks, z_dim, penalties=(), class_weight: float = 1.0):
+        super().__init__(networks, z_dim, penalties)
         self.num_classes, self.labels = conditioning(networks["G"], networks["D"])
         self.class_weight = class_weight
 
@@ -114,7 +117,7 @@ class AdversarialObjective(Objective):
         return Phase("D+G", ("D", "G"), "critic", self.single_loss)
 
     def single_loss(self, batch: Batch) -> Losses:
-        """Both phases in one scalar by stop-gradients (algorithms.md section 10; Su, kexue.fm/archives/6387):
+        """Both phases in one scalar by stop-gradients (docs/algorithms.md section 10; Su, kexue.fm/archives/6387):
         L = L_D(D, sg G) + L_G(sg D, G), so one backward gives D the critic phase's gradient and G the generator
         phase's. x_f = G(z) is computed once; sg G is x_f detached, sg D is D with its parameters detached (the
         frozen copy of section 10, without copying). Su's form L_D + [g(D(x_f)) - g(D(sg x_f))] gives the same
@@ -222,9 +225,10 @@ class WGAN(AdversarialObjective):
 @OBJECTIVES.register("wgan-gp")
 class WGANGP(WGAN):
     """WGAN with the two-sided gradient penalty on random interpolates (Gulrajani et al. 2017)."""
+    option_domains = {"gp_weight": AT_LEAST_0, "class_weight": AT_LEAST_0}  # read by registry.check_options
 
-    def __init__(self, networks, penalties, z_dim, gp_weight: float = 10.0, class_weight: float = 1.0):
-        super().__init__(networks, [GradientPenalty(gp_weight), *penalties], z_dim, class_weight)
+    def __init__(self, networks, z_dim, penalties=(), gp_weight: float = 10.0, class_weight: float = 1.0):
+        super().__init__(networks, z_dim, [GradientPenalty(gp_weight), *penalties], class_weight)
 
 
 @OBJECTIVES.register("hinge")

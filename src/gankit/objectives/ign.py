@@ -1,4 +1,4 @@
-"""IGN, the idempotent generative network (Shocher et al., arXiv 2311.01462; algorithms.md section 11): one
+"""IGN, the idempotent generative network (Shocher et al., arXiv 2311.01462; docs/algorithms.md section 11): one
 network f (stored as the run's G) trained so that real data are fixed points, f(z) of noise lands on them
 (f(f(z)) = f(z)), and the set of fixed points stays tight. Su (kexue.fm/archives/9969) reads it as a GAN whose
 generator and discriminator delta(x) = D(f(x), x) share every parameter."""
@@ -9,8 +9,9 @@ from typing import Mapping
 import torch
 from torch import nn
 
+from ..domains import AT_LEAST_0, integers
 from ..errors import ConfigError
-from .base import OBJECTIVES, Batch, Losses, Objective, Phase, evaluating, frozen, with_total
+from .base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, evaluating, frozen, with_total
 
 DISTANCES = ("l1", "l2")
 CLAMP_SCALES = ("noise", "real")
@@ -31,15 +32,17 @@ class IGN(Objective):
     learns the data and switches the tightness off (the digits collapse). z ~ N(0, I) shaped like the data;
     sampling is f(z), applied `applications` times."""
 
-    needs = {"G": "data map"}
-    ema_networks = ("G",)
+    networks = {"f": NetworkSlot("data map", default="mlp-ae")}
+    capabilities = Capabilities(sampling_options=("applications",))  # its critic is f itself: no penalties
+    ema_networks = ("f",)
+    renamed_networks = {"G": "f"}  # checkpoints of format 1 stored f as G
+    option_domains = {"lambda_rec": AT_LEAST_0, "lambda_idem": AT_LEAST_0, "lambda_tight": AT_LEAST_0, "tight_clamp": AT_LEAST_0,
+                      "applications": integers(1, 1000)}  # read by registry.check_options
 
-    def __init__(self, networks, penalties, z_dim, lambda_rec: float = 20.0, lambda_idem: float = 20.0,
+    def __init__(self, networks, z_dim, lambda_rec: float = 20.0, lambda_idem: float = 20.0,
                  lambda_tight: float = 2.5, tight_clamp: float = 1.5, clamp_scale: str = "noise", distance: str = "l1",
                  applications: int = 1):
-        super().__init__(networks, penalties, z_dim)
-        if penalties:
-            raise ConfigError("objective ign takes no critic penalties (its critic is f itself); remove penalties")
+        super().__init__(networks, z_dim)
         if distance not in DISTANCES:
             raise ConfigError(f"objective.options.distance: {distance!r}; choose from {', '.join(DISTANCES)}")
         if clamp_scale not in CLAMP_SCALES:
@@ -49,14 +52,14 @@ class IGN(Objective):
         self.weights = {"rec": lambda_rec, "idem": lambda_idem, "tight": lambda_tight}
         self.tight_clamp, self.clamp_scale = tight_clamp, clamp_scale
         self.distance, self.applications = distance, applications
-        self.shape = tuple(networks["G"].shape)
+        self.shape = tuple(networks["f"].shape)
 
     def phases(self) -> list[Phase]:
-        return [Phase("f", ("G",), "generator", self.loss)]
+        return [Phase("f", ("f",), "generator", self.loss)]
 
     def terms(self, x: torch.Tensor, z: torch.Tensor) -> dict[str, torch.Tensor]:
         """The three per-sample losses [N], unweighted (the tightness term clamped)."""
-        f = self.nets["G"]
+        f = self.nets["f"]
         f_x, f_z = f(x), f(z)
         f_z_stopped = f_z.detach()
         rec = distance(f_x, x, self.distance)
@@ -81,13 +84,13 @@ class IGN(Objective):
                  generator: torch.Generator | None = None) -> torch.Tensor:
         x = z
         for _ in range(self.applications):
-            x = nets["G"](x)
+            x = nets["f"](x)
         return x
 
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:
         """-delta(x) = -D(f(x), x): high where x is (nearly) a fixed point, Su's discriminator reading."""
-        f = self.nets["G"]
+        f = self.nets["f"]
         with evaluating(f):
             return -distance(f(x), x, self.distance)
 

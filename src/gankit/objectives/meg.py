@@ -1,5 +1,5 @@
 """MEG, maximum-entropy generators for energy-based models (Kumar et al. 2019, arXiv 1901.08508; Su's energy
-view, kexue.fm/archives/6316, /6331; algorithms.md section 9). Energy convention: U is LOW on real data.
+view, kexue.fm/archives/6316, /6331; docs/algorithms.md section 9). Energy convention: U is LOW on real data.
 
 U:     min E_p U(x_r) - E_z U(sg G(z)) + lambda E_p |grad_x U(x_r)|^2   (per-sample norm over all of x)
 G, T:  min E_z U(G(z)) + L_MI,  L_MI = BCE(T(G(z), z), 1) and BCE(T(G(z), z_bar), 0) averaged over 2B
@@ -14,15 +14,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..domains import AT_LEAST_0
 from ..nn.activations import constant_slopes
-from ..training.precision import penalty_precision
-from .base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
+from ..numerics import penalty_precision
+from .base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, with_total
 from .energy import EnergyCritic
 
 
 def score_penalty(U: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """|grad_x U(x)|^2 per sample, the norm over all non-batch axes (the MEG code's norm over dim 1 only is
-    a per-pixel channel norm for images; algorithms.md section 9). [N]"""
+    a per-pixel channel norm for images; docs/algorithms.md section 9). [N]"""
     x = x.detach().requires_grad_(True)
     with penalty_precision(x):  # fp32 under fp16 autocast: an unscaled inner gradient would underflow
         with constant_slopes():  # relu'' = 0: spares the penalty's backward a pass of zeros through U
@@ -43,10 +44,12 @@ def jsd_mi_loss(T: nn.Module, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
 class EnergyWithGenerator(EnergyCritic, Objective):
     """U trained against G's samples with the score penalty; G trained on U plus an entropy surrogate."""
 
-    needs = {"U": "discriminator", "G": "generator"}
+    networks = {"U": NetworkSlot("discriminator"), "G": NetworkSlot("generator")}
+    capabilities = Capabilities(penalties=True, refine="latent")
+    option_domains = {"score_weight": AT_LEAST_0, "mi_weight": AT_LEAST_0}  # read by registry.check_options
 
-    def __init__(self, networks, penalties, z_dim, score_weight: float = 0.1, mi_weight: float = 1.0):
-        super().__init__(networks, penalties, z_dim)
+    def __init__(self, networks, z_dim, penalties=(), score_weight: float = 0.1, mi_weight: float = 1.0):
+        super().__init__(networks, z_dim, penalties)
         self.score_weight, self.mi_weight = score_weight, mi_weight
 
     def energy_loss(self, batch: Batch) -> Losses:
@@ -73,7 +76,7 @@ class EnergyWithGenerator(EnergyCritic, Objective):
 class MEG(EnergyWithGenerator):
     """MEG with the JSD mutual-information estimator and a statistics network T(x, z)."""
 
-    needs = {"U": "discriminator", "G": "generator", "T": "joint"}
+    networks = {"U": NetworkSlot("discriminator"), "G": NetworkSlot("generator"), "T": NetworkSlot("joint")}
 
     def phases(self) -> list[Phase]:
         return [Phase("U", ("U",), "critic", self.energy_loss),
@@ -87,7 +90,7 @@ class MEG(EnergyWithGenerator):
 class MEGInfoGAN(EnergyWithGenerator):
     """MEG with the InfoGAN bound instead: a Gaussian posterior N(z; E(x), s^2) gives |z - E(G(z))|^2."""
 
-    needs = {"U": "discriminator", "G": "generator", "E": "encoder"}
+    networks = {"U": NetworkSlot("discriminator"), "G": NetworkSlot("generator"), "E": NetworkSlot("encoder")}
 
     def phases(self) -> list[Phase]:
         return [Phase("U", ("U",), "critic", self.energy_loss),

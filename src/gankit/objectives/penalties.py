@@ -1,5 +1,5 @@
 """Penalties on the critic: pure functions of a network and inputs, each behind a class that carries its
-weight and its lazy interval. Formulas: algorithms.md sections 4 and 5 (critic convention, D high on real)."""
+weight and its lazy interval. Formulas: docs/algorithms.md sections 4 and 5 (critic convention, D high on real)."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -8,10 +8,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..domains import AT_LEAST_0, POSITIVE
 from ..errors import ConfigError
 from ..nn.activations import constant_slopes
 from ..registry import Registry
-from ..training.precision import penalty_precision
+from ..numerics import penalty_precision
 
 PENALTIES: Registry = Registry("penalties")
 
@@ -123,6 +124,7 @@ class GradientPenalty(Penalty):
     """Two-sided WGAN-GP penalty on interpolates, weight lambda (10 in the paper, 0.1 for the 2-D toys)."""
 
     name = "gp"
+    option_domains = {"center": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, weight: float = 10.0, every: int = 1, center: float = 1.0):
         super().__init__(weight, every)
@@ -191,6 +193,7 @@ class DRAGAN(Penalty):
     draws U[-1, 1]."""
 
     name = "dragan"
+    option_domains = {"k": AT_LEAST_0, "scale": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, weight: float = 10.0, every: int = 1, k: float = 1.0, scale: float = 0.5,
                  perturbation: str = "interpolate", noise: str = "uniform"):
@@ -212,6 +215,7 @@ class WGANDiv(Penalty):
     real and fake samples as in Su's wgan_div code (points=real+fake)."""
 
     name = "wgan_div"
+    option_domains = {"p": POSITIVE}  # read by registry.check_options
 
     def __init__(self, weight: float = 2.0, every: int = 1, p: float = 6.0, points: str = "interpolates"):
         super().__init__(weight, every)

@@ -1,9 +1,10 @@
 """GAN-QP: the quadratic-potential divergence, which needs no Lipschitz constraint (Su 2018, arXiv 1811.07296;
-algorithms.md section 6). Critic convention: T is high on real data."""
+docs/algorithms.md section 6). Critic convention: T is high on real data."""
 from __future__ import annotations
 
 import torch
 
+from ..domains import POSITIVE
 from ..errors import ConfigError
 from .base import OBJECTIVES, Batch
 from .gan import AdversarialObjective, wgan_g_loss
@@ -34,9 +35,10 @@ class GANQP(AdversarialObjective):
     G shrink the pixel distance). The author trains 2 D-steps per G-step with Adam 2e-4 (0.5, 0.999)."""
 
     g_loss = staticmethod(wgan_g_loss)
+    option_domains = {"lam": POSITIVE, "eps": POSITIVE}  # read by registry.check_options
 
-    def __init__(self, networks, penalties, z_dim, distance: str = "l1", lam: float = 10.0, eps: float = 1e-8):
-        super().__init__(networks, penalties, z_dim)
+    def __init__(self, networks, z_dim, penalties=(), distance: str = "l1", lam: float = 10.0, eps: float = 1e-8):
+        super().__init__(networks, z_dim, penalties)
         if distance not in DISTANCES:
             raise ConfigError(f"objective.options.distance: {distance!r}; choose from {', '.join(DISTANCES)}")
         if lam <= 0:

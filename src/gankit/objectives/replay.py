@@ -1,4 +1,4 @@
-"""The replay buffer of IGEBM (Du & Mordatch 2019, algorithms.md section 12): Langevin chains restart from
+"""The replay buffer of IGEBM (Du & Mordatch 2019, docs/algorithms.md section 12): Langevin chains restart from
 earlier chains' final states, and from fresh noise with a small probability."""
 from __future__ import annotations
 

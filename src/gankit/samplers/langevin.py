@@ -10,14 +10,14 @@ share them:
 - x0: the chains' starting states [N, ...]; N chains run side by side (vectorised);
 - step_size (alpha) and noise_scale (sigma): a float, or one value per step (annealing, see schedules.py).
   One step is x' = x - alpha clip(grad U(x)) + sigma xi, xi ~ N(0, I). noise_scale=None couples them as
-  the textbook sigma = sqrt(2 alpha) (algorithms.md section 9: z' = z - alpha grad U + sqrt(2 alpha) xi), which
-  samples exp(-U) as alpha -> 0. A separate small sigma is the IGEBM practice (algorithms.md section 12);
+  the textbook sigma = sqrt(2 alpha) (docs/algorithms.md section 9: z' = z - alpha grad U + sqrt(2 alpha) xi), which
+  samples exp(-U) as alpha -> 0. A separate small sigma is the IGEBM practice (docs/algorithms.md section 12);
   it samples exp(-U) only at its own temperature, sigma^2 / (2 alpha), which the info reports;
 - clip_grad: clamp every gradient element to +-clip_grad (IGEBM's proj_norm); clamp: (low, high) bounds x
   after each step (the data range). Either breaks MALA's exactness; the sampler allows it and says nothing;
 - mala: Metropolis-adjusted (Roberts & Tweedie 1996): accept x' with probability
   min(1, exp(U(x) - U(x') + log q(x|x') - log q(x'|x))), log q(b|a) = -|b - a + alpha g(a)|^2 / (2 sigma^2),
-  the squared norm (the MEG code's unsquared norm is a bug, algorithms.md section 9);
+  the squared norm (the MEG code's unsquared norm is a bug, docs/algorithms.md section 9);
 - generator: a torch.Generator on the CPU for all randomness; None draws from the global RNG;
 - chunk: run at most this many chains at once (memory); chunks draw their noise one after the other, so
   the same seed gives the same chains for the same chunk size;
@@ -34,7 +34,7 @@ from typing import Callable, Sequence
 import torch
 
 from ..errors import ConfigError
-from ..training.precision import penalty_precision
+from ..numerics import penalty_precision
 
 Energy = Callable[[torch.Tensor], torch.Tensor]
 Schedule = float | Sequence[float] | torch.Tensor
@@ -52,7 +52,7 @@ def per_step(value: Schedule, steps: int, name: str) -> list[float]:
 
 class ScoreField:
     """An energy known only through its score s(x) = -grad U(x), e.g. a denoiser's (r(x) - x) / sigma^2
-    (algorithms.md section 14). The unadjusted samplers run on it; U itself is unknown, so the energy trace
+    (docs/algorithms.md section 14). The unadjusted samplers run on it; U itself is unknown, so the energy trace
     is NaN and MALA, whose acceptance test needs U, refuses it."""
 
     def __init__(self, score: Callable[[torch.Tensor], torch.Tensor]):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -12,8 +12,9 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 
 from ..errors import CheckpointError
+from ..files import write_atomic, write_bytes
+from .upgrade import format_header, upgrade
 
-FORMAT = 1
 _NAME = re.compile(r"^step-(\d+)\.safetensors$")
 
 
@@ -21,37 +22,14 @@ def checkpoint_path(run_dir: Path, step: int) -> Path:
     return Path(run_dir) / "checkpoints" / f"step-{step:07d}.safetensors"
 
 
-def write_atomic(path: Path, write) -> None:
-    """write(tmp_path), fsync, then rename over `path`: a crash leaves the old file or the new, never half."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        write(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def save_checkpoint(path: Path, tensors: dict[str, torch.Tensor], meta: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     plain = {k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()}
-    text = json.dumps({"format": FORMAT, **meta})
+    text = json.dumps({**format_header(), **meta})
     # serialized in memory and written by open(): safetensors' save_file goes through its own 0600 temporary
     # file, which a kill leaves behind and whose mode ignores the umask the rest of the run gets
     data = save(plain, metadata={"gankit": text})
     write_atomic(path, lambda tmp: write_bytes(tmp, data))
-
-
-def write_bytes(path: Path, data: bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(data)
 
 
 def load_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
@@ -72,8 +50,7 @@ def load_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
         raise CheckpointError(f"{path}: its gankit metadata is not valid JSON ({err.msg} at character {err.pos})") from None
     if not isinstance(meta, dict):
         raise CheckpointError(f"{path}: its gankit metadata is a {type(meta).__name__}, expected a mapping")
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: checkpoint format {meta.get('format')!r}, this gankit reads {FORMAT}")
+    tensors, meta = upgrade(tensors, meta, path)  # a newer format is refused, an older one upgraded
     check_metadata(path, tensors, meta)
     return tensors, meta
 
@@ -127,6 +104,36 @@ def newest_loadable(run_dir: Path) -> tuple[Path, dict[str, torch.Tensor], dict,
     if not skipped:
         raise CheckpointError(f"{run_dir}: nothing to resume, no checkpoint in {Path(run_dir) / 'checkpoints'}")
     raise CheckpointError(f"{run_dir}: no checkpoint loads; the newest: {skipped[0]}")
+
+
+@dataclass
+class ResumePoint:
+    """The newest checkpoint of a run that loads, read once for everything a resume needs (its config, the
+    shapes to check, the state), and the listing it was chosen from."""
+    path: Path
+    tensors: dict[str, torch.Tensor]
+    meta: dict
+    skipped: list[str]   # why newer checkpoints did not load
+    listing: list[Path]  # the run's checkpoints when it was read
+
+    @classmethod
+    def read(cls, run_dir: Path) -> "ResumePoint":
+        """A CheckpointError names the folder when there is nothing to resume."""
+        run_dir = Path(run_dir)
+        if run_dir.is_file():
+            folder = run_dir.parent.parent if run_dir.parent.name == "checkpoints" else run_dir.parent
+            raise CheckpointError(f"{run_dir}: a file; resuming takes the run directory (the folder holding "
+                                  f"checkpoints/), e.g. {folder}")
+        if not run_dir.exists():
+            raise CheckpointError(f"{run_dir}: no such run directory, nothing to resume")
+        listing = list_checkpoints(run_dir)
+        if not listing:
+            raise CheckpointError(f"{run_dir}: nothing to resume, no checkpoint in {run_dir / 'checkpoints'}")
+        return cls(*newest_loadable(run_dir), listing)
+
+    def stale(self) -> bool:
+        """True when the run's checkpoints changed since this point was read."""
+        return list_checkpoints(self.path.parent.parent) != self.listing
 
 
 _LEFTOVER = re.compile(r"^(\..+\.tmp|\.tmp[A-Za-z0-9_]{6})$")  # write_atomic's, and safetensors' own

@@ -1,4 +1,4 @@
-"""Exponential moving average of a network's weights (Polyak averaging; algorithms.md section 18)."""
+"""Exponential moving average of a network's weights (Polyak averaging; docs/algorithms.md section 18)."""
 from __future__ import annotations
 
 import copy
@@ -32,3 +32,9 @@ class EMA:
                 avg.lerp_(b, weight)
             else:
                 avg.copy_(b)
+
+
+def ema_keys(name: str) -> tuple[str, str]:
+    """Checkpoint keys of a network's EMA copy: (prefix of its tensors, its update counter); G keeps the
+    names it had before encoders existed, so older checkpoints still load."""
+    return ("ema.", "ema_updates") if name == "G" else (f"ema_{name}.", f"ema_{name}_updates")

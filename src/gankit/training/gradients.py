@@ -1,5 +1,5 @@
 """Gradient transforms: per-parameter gradient manipulation applied by the trainer between backward() and the
-optimizer's step (algorithms.md section 18); objectives never call them. Each acts in place on the .grad of
+optimizer's step (docs/algorithms.md section 18); objectives never call them. Each acts in place on the .grad of
 the parameters its config pattern selected."""
 from __future__ import annotations
 

@@ -6,7 +6,9 @@ import json
 import math
 from pathlib import Path
 
-from .checkpoint import write_atomic
+import torch
+
+from ..files import write_atomic
 
 
 def strict_json(value):
@@ -40,9 +42,8 @@ class MetricsLog:
 
     def rewind(self, step: int) -> None:
         """Training went back to `step` (a divergence rollback): sinks that can drop what followed do."""
-        for sink in self.sinks:
-            if hasattr(sink, "rewind"):
-                sink.rewind(step)
+        for sink in self.sinks:  # every sink has rewind (TensorBoardSink reopens its writer there)
+            sink.rewind(step)
 
     def close(self) -> None:
         for sink in self.sinks:
@@ -68,3 +69,23 @@ class MetricsLog:
         kept = [r for r in self.read() if r.get("step", 0) <= step]
         text = "".join(json.dumps(r) + "\n" for r in kept)
         write_atomic(self.path, lambda tmp: Path(tmp).write_text(text))
+
+
+class LossMeter:
+    """Sums of each loss since the last loss line; `take_means` returns their means and starts again."""
+
+    def __init__(self):
+        self.sums: dict[str, torch.Tensor] = {}
+        self.counts: dict[str, int] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.counts)
+
+    def add(self, name: str, value: torch.Tensor) -> None:
+        self.sums[name] = self.sums.get(name, 0.0) + value.detach()
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def take_means(self) -> dict[str, torch.Tensor]:
+        means = {k: v / self.counts[k] for k, v in self.sums.items()}
+        self.sums, self.counts = {}, {}
+        return means

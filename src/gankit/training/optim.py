@@ -1,5 +1,5 @@
 """Optimizers by name from an OptimizerConfig (one per network, so TTUR is two learning rates), with parameter
-groups by name pattern (layer-wise learning rates, algorithms.md section 18), and `NetworkUpdate`, the step the
+groups by name pattern (layer-wise learning rates, docs/algorithms.md section 18), and `NetworkUpdate`, the step the
 trainer takes for a network: gradient transforms and clipping, the lr schedule, then the optimizer's step."""
 from __future__ import annotations
 

@@ -6,20 +6,21 @@ from pathlib import Path
 
 import torch
 
-from ..metrics import HEADLINE, evaluate
-from ..metrics.encoder import encoder_metrics
+from ..evaluation import EVAL_SEED_OFFSET, evaluate_run, evaluated_at
+from ..metrics import HEADLINE
 from ..viz import critic_grid, plot_bounds, plot_points, save_image_grid
 from . import distributed
+from .faults import attempt
 
-SAMPLE_SEED_OFFSET, EVAL_SEED_OFFSET, REAL_SEED_OFFSET = 1, 2, 3  # side streams, apart from training's RNG
+SAMPLE_SEED_OFFSET, REAL_SEED_OFFSET = 1, 3  # side streams apart from training's RNG (evaluations: EVAL_SEED_OFFSET)
+__all__ = ["RunOutputs", "SAMPLE_SEED_OFFSET", "EVAL_SEED_OFFSET", "REAL_SEED_OFFSET"]
 
 
 class RunOutputs:
     def write_losses(self) -> dict[str, float]:
         """Mean losses since the last line (averaged over the processes too); every process calls it, rank 0 writes."""
-        means = distributed.mean_across_ranks({k: v / self._counts[k] for k, v in self._sums.items()})
+        means = distributed.mean_across_ranks(self.loss_meter.take_means())
         self.last_losses = {k: float(v) for k, v in means.items()}
-        self._sums, self._counts = {}, {}
         if distributed.is_main():
             self.log.write({"step": self.step, **self.last_losses})
         return self.last_losses
@@ -27,7 +28,7 @@ class RunOutputs:
     def write_samples(self) -> Path:
         path = self.run_dir / "samples" / f"step-{self.step:07d}.png"
         with torch.random.fork_rng(devices=self.rng_devices()):
-            fake = self.exp.generate(self.fixed_z) if self.exp.objective.can_generate else self.reconstructions()
+            fake = self.exp.generate(self.fixed_z) if self.exp.objective.capabilities.samples else self.reconstructions()
             if self.exp.spec.is_image:
                 save_image_grid(fake, path)
                 self.log.image("samples", path, self.step)
@@ -50,16 +51,26 @@ class RunOutputs:
         return torch.cat([real, self.exp.reconstruct(real)])
 
     def run_eval(self) -> dict[str, float]:
-        can_generate = self.exp.objective.can_generate
-        if not (self.exp.spec.metrics and can_generate) and not self.exp.objective.has_encoder:
+        """The run's evaluation (the dataset's metrics, the encoder's) on the fixed evaluation noise."""
+        if self.eval_plan.empty:
             return {}
-        with torch.random.fork_rng(devices=self.rng_devices()):
-            self.last_eval = evaluate(self.exp.generate(self.eval_z), self.dataset,
-                                      self.exp.objective.requested_classes(self.eval_z)) if can_generate else {}
-            if self.exp.objective.has_encoder:
-                self.last_eval.update({f"encoder/{k}": v for k, v in encoder_metrics(self.exp, self.dataset).items()})
+        self.last_eval = evaluate_run(self.exp, self.dataset, self.eval_plan, self.eval_z)
         self.log.write({"step": self.step, **self.last_eval})
         return self.last_eval
+
+    def complete_interrupted(self) -> None:
+        """After a resume: the sample grid and the evaluation due at the checkpoint's step that a kill cut short
+        (no picture on disk, no record in metrics.jsonl), done now as the run never stopped would have: both
+        draw on forked RNG streams, so training goes on unchanged."""
+        if not self.resumed_from:
+            return
+        log, final = self.cfg.log, self.step >= self.cfg.train.steps
+        samples = self.run_dir / "samples" / f"step-{self.step:07d}.png"
+        if (self.periodic(log.sample_every) or final) and not samples.exists():
+            attempt("sampling", self.step, self.log, self.write_samples)
+        if (self.periodic(log.eval_every) or final) and not evaluated_at(self.log.read(), self.step):
+            attempt("evaluation", self.step, self.log, self.run_eval)
+        self.painter.wait()
 
     def postfix(self, record: dict[str, float]) -> dict[str, str]:
         shown = {k.split("/")[-1] if k.endswith("/total") else k: v for k, v in record.items()

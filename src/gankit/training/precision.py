@@ -67,12 +67,3 @@ class Precision:
             self.scaler.load_state_dict({"scale": float(tensors["precision.scale"]), "growth_factor": 2.0,
                                          "backoff_factor": 0.5, "growth_interval": 2000,
                                          "_growth_tracker": int(tensors["precision.growth_tracker"])})
-
-
-def penalty_precision(x: torch.Tensor):
-    """The precision a gradient penalty runs in: the surrounding autocast, except fp16, where it leaves
-    autocast for fp32 (an unscaled inner gradient in fp16 underflows)."""
-    device_type = x.device.type
-    if torch.is_autocast_enabled(device_type) and torch.get_autocast_dtype(device_type) == torch.float16:
-        return torch.autocast(device_type, enabled=False)
-    return contextlib.nullcontext()

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from . import distributed
-from .checkpoint import checkpoint_path, newest_loadable, prune_checkpoints, save_checkpoint
+from .checkpoint import ResumePoint, checkpoint_path, prune_checkpoints, remove_leftovers, save_checkpoint
 from .optim import stretched_schedule
 
 
@@ -21,9 +21,10 @@ class CheckpointState:
         tensors.update({f"data.{k}": v for k, v in self.batches.state_dict().items()})
         tensors.update(self.precision.state_dict())
         tensors.update({f"divergence.{k}": v for k, v in self.watch.state_dict().items()})
-        tensors.update({f"loss_sums.{k}": torch.as_tensor(v) for k, v in self._sums.items()})  # the open log window
+        meter = self.loss_meter  # the open loss window
+        tensors.update({f"loss_sums.{k}": torch.as_tensor(v) for k, v in meter.sums.items()})
         return tensors, {**meta, "step": self.step, "phase_steps": dict(self.phase_steps), "rollbacks": self.rollbacks,
-                         "loss_counts": dict(self._counts), "world_size": distributed.world_size()}
+                         "loss_counts": dict(meter.counts), "world_size": distributed.world_size()}
 
     def save(self) -> Path:
         """A checkpoint of everything exact resume needs; written by rank 0 alone."""
@@ -49,9 +50,9 @@ class CheckpointState:
         self.rollbacks = int(meta.get("rollbacks", 0))
         saved = meta.get("config", {}).get("train", {}).get("steps", self.cfg.train.steps)
         self.saved_train_steps = int(saved)  # a resume may have raised it since
-        self._counts = {k: int(v) for k, v in meta.get("loss_counts", {}).items()}
-        self._sums = {k: tensors[f"loss_sums.{k}"] for k in self._counts if f"loss_sums.{k}" in tensors}
-        self._counts = {k: v for k, v in self._counts.items() if k in self._sums}
+        counts = {k: int(v) for k, v in meta.get("loss_counts", {}).items()}
+        self.loss_meter.sums = {k: tensors[f"loss_sums.{k}"] for k in counts if f"loss_sums.{k}" in tensors}
+        self.loss_meter.counts = {k: v for k, v in counts.items() if k in self.loss_meter.sums}
         if distributed.is_main():
             self.log.truncate_after(self.step)
 
@@ -64,11 +65,15 @@ class CheckpointState:
             notes += [note] if note else []
         return notes
 
-    def resume(self) -> Path:
+    def resume(self, point: ResumePoint | None = None) -> Path:
         """Restores weights, optimizers, EMA, RNG, data position and step from the run's newest checkpoint
-        that loads; self.skipped says why newer ones did not."""
+        that loads (`point`, when the caller read it already); self.skipped says why newer ones did not."""
         if distributed.is_main():
             self.lock.acquire()
-        path, tensors, meta, self.skipped = newest_loadable(self.run_dir)
-        self.load_state(tensors, meta, path)
-        return path
+            remove_leftovers(self.run_dir)  # even when the load below fails: a kill's temporaries go first
+        if point is None or point.stale():  # another process wrote a checkpoint before the lock was ours
+            point = ResumePoint.read(self.run_dir)
+        self.skipped = point.skipped
+        self.load_state(point.tensors, point.meta, point.path)
+        self.resumed_from = point.path
+        return point.path

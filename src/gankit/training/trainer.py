@@ -11,8 +11,7 @@ import torch
 from tqdm import tqdm
 
 from ..data import Dataset
-from ..errors import CheckpointError
-from ..experiment import Experiment
+from ..evaluation import evaluated_at, evaluation_record, plan_evaluation
 from ..objectives import Batch, Phase
 from ..rundir import prepare_run_dir
 from ..viz import Painter
@@ -20,11 +19,11 @@ from . import distributed
 from .checkpoint import checkpoint_path, list_checkpoints, remove_leftovers
 from .divergence import DivergenceDetector, Diverged, NonFinite, phase_health
 from .faults import attempt, handle_divergence, snapshot
+from .experiment import Experiment
 from .lock import RunLock
-from .logging import MetricsLog
+from .logging import LossMeter, MetricsLog
 from .outputs import EVAL_SEED_OFFSET, SAMPLE_SEED_OFFSET, RunOutputs
 from .precision import Precision
-from .schedule import SCHEDULES
 from .state import CheckpointState
 
 
@@ -35,8 +34,7 @@ class Trainer(RunOutputs, CheckpointState):
     def __init__(self, exp: Experiment, dataset: Dataset, run_dir: Path):
         self.exp, self.dataset, self.run_dir = exp, dataset, Path(run_dir)
         self.cfg = exp.cfg
-        self.schedule = SCHEDULES.get(self.cfg.train.schedule)(self.cfg.train)
-        self.phases = self.schedule.phases(exp.objective)  # the objective's, or one combined phase
+        self.schedule, self.phases = exp.schedule, exp.phases  # built with the experiment, once
         self.batches = dataset.batches(self.cfg.data.batch_size)
         self.log = MetricsLog(self.run_dir / "metrics.jsonl")
         self.lock = RunLock(self.run_dir)
@@ -45,6 +43,7 @@ class Trainer(RunOutputs, CheckpointState):
         self.saved_train_steps = self.cfg.train.steps  # train.steps of the checkpoint resumed from
         self.skipped: list[str] = []  # why newer checkpoints did not load at resume
         self.initial_state = None  # the state to roll back to before any checkpoint exists
+        self.resumed_from: Path | None = None  # the checkpoint resume() loaded
         self.step = 0
         self.phase_steps = {phase.name: 0 for phase in self.phases}  # runs of each phase so far
         self.interrupted = False
@@ -53,8 +52,8 @@ class Trainer(RunOutputs, CheckpointState):
         self.precision = Precision(self.cfg.train.precision, exp.device)
         self.grad_phase: str | None = None  # the phase whose networks have requires_grad on now
         self.painter = Painter()  # 2-D plots are drawn off the training thread
-        self._sums: dict[str, torch.Tensor] = {}
-        self._counts: dict[str, int] = {}
+        self.loss_meter = LossMeter()  # losses since the last loss line
+        self.eval_plan = plan_evaluation(exp, exp.spec)
         self._parameters: dict[str, dict[str, list[torch.nn.Parameter]]] = {}
         self._updated: dict[str, list[torch.nn.Parameter]] = {}  # the same, flattened, for backward(inputs=...)
         seed = self.cfg.seed
@@ -120,8 +119,7 @@ class Trainer(RunOutputs, CheckpointState):
     def accumulate(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
         for key, value in losses.items():
             name = f"{phase.name}/{key}" if key == "total" else key
-            self._sums[name] = self._sums.get(name, 0.0) + value.detach()
-            self._counts[name] = self._counts.get(name, 0) + 1
+            self.loss_meter.add(name, value)
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -152,6 +150,7 @@ class Trainer(RunOutputs, CheckpointState):
             if main:
                 self.open_run_dir()
                 remove_leftovers(self.run_dir)
+                self.complete_interrupted()
             if self.cfg.train.on_divergence == "rollback" and not list_checkpoints(self.run_dir):
                 self.initial_state = snapshot(self)
             with self.sigint_saves(), tqdm(total=total, initial=self.step, desc=self.cfg.name or "train",
@@ -228,7 +227,7 @@ class Trainer(RunOutputs, CheckpointState):
 
     def finish(self) -> dict:
         """Final samples, metrics and checkpoint (unless this very step already wrote them)."""
-        if self._counts:
+        if self.loss_meter:
             self.write_losses()
         if not distributed.is_main():
             distributed.barrier()  # rank 0 writes the last checkpoint, samples and metrics meanwhile
@@ -240,8 +239,11 @@ class Trainer(RunOutputs, CheckpointState):
         samples = self.run_dir / "samples" / f"step-{self.step:07d}.png"
         if not samples.exists():
             samples = attempt("sampling", self.step, self.log, self.write_samples)
-        metrics = self.last_eval if self.periodic(self.cfg.log.eval_every) else \
-            attempt("evaluation", self.step, self.log, self.run_eval) or {}
+        records = self.log.read()
+        if self.periodic(self.cfg.log.eval_every) or evaluated_at(records, self.step):
+            metrics = self.last_eval or evaluation_record(records, self.step)
+        else:
+            metrics = attempt("evaluation", self.step, self.log, self.run_eval) or {}
         self.painter.wait()
         self.log.close()
         distributed.barrier()
@@ -268,7 +270,3 @@ class Trainer(RunOutputs, CheckpointState):
         finally:
             signal.signal(signal.SIGINT, previous)
 
-
-def require_resumable(run_dir: Path) -> None:
-    if not list_checkpoints(run_dir):
-        raise CheckpointError(f"{run_dir}: nothing to resume, no checkpoint in {Path(run_dir) / 'checkpoints'}")

@@ -1,10 +1,9 @@
 """The digits evaluator: a small classifier on the 1,000 benchmark training digits, trained with a fixed
-recipe and seed (benchmarks.md section 3); its penultimate layer is the feature space of digits metrics."""
+recipe and seed (docs/benchmarks.md section 3); its penultimate layer is the feature space of digits metrics."""
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from safetensors.torch import load_file, save
 from torch import nn
 
 from ..errors import CheckpointError
-from ..training.checkpoint import write_atomic, write_bytes
+from ..files import write_atomic, write_bytes
 
 RECIPE = "digits-mlp-v1"  # bump when the recipe or architecture changes
 WEIGHTS = Path(__file__).with_name("digits_evaluator.safetensors")
@@ -100,32 +99,3 @@ def load_evaluator(path: Path = WEIGHTS) -> tuple[DigitsClassifier, str]:
 # weights differ from the shipped ones by up to 7.9e-6 under ATEN_CPU_CAPABILITY=default vs AVX2 on an AMD
 # EPYC, 2.7e-6 on an AVX-512 Xeon; the bound below keeps a 12x margin.
 WEIGHT_TOLERANCE = 1e-4
-LADDER_DIGITS = 4  # ladder metrics are printed with 4 significant digits (gankit eval baselines)
-
-
-def half_printed_unit(value: float) -> float:
-    """Half a unit in the last of LADDER_DIGITS significant digits: values closer than this print the same
-    (up to a rounding boundary between them)."""
-    exponent = math.floor(math.log10(abs(value))) if value else 0
-    return 0.5 * 10.0 ** (exponent - LADDER_DIGITS + 1)
-
-
-def compare_evaluators(shipped: DigitsClassifier, retrained: DigitsClassifier, ladder: dict) -> dict:
-    """What holds across machines: the largest weight difference, predictions on the held-out digits that
-    differ, and ladder metrics (ladder: name -> images) whose printed values differ."""
-    from ..data.digits import digits_arrays
-    from .digits import feature_set_metrics, features_and_logits
-
-    ours, theirs = shipped.state_dict(), retrained.state_dict()
-    diff = max(float((ours[k] - theirs[k]).abs().max()) for k in ours)
-    held_out = digits_arrays("test")[0]
-    with torch.no_grad():
-        mismatches = int((shipped(held_out).argmax(1) != retrained(held_out).argmax(1)).sum())
-    real = {m: features_and_logits(held_out, m)[0] for m in (shipped, retrained)}
-    changed = []
-    for name, images in ladder.items():
-        a, b = (feature_set_metrics(real[m], features_and_logits(images, m)[0]) for m in (shipped, retrained))
-        changed += [f"{name} {k}: {a[k]:.{LADDER_DIGITS + 2}g} vs {b[k]:.{LADDER_DIGITS + 2}g}" for k in a
-                    if abs(a[k] - b[k]) > half_printed_unit(a[k])]
-    return {"max_weight_diff": diff, "prediction_mismatches": mismatches, "ladder_changes": changed,
-            "ok": diff <= WEIGHT_TOLERANCE and mismatches == 0 and not changed}

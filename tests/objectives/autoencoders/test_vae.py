@@ -7,8 +7,8 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from gankit.autoencoders.likelihood import grid_spacing, importance_log_likelihood
-from gankit.autoencoders.vae import VAE, NormalizedMeans, dequantize, gaussian_kl
+from gankit.objectives.autoencoders.likelihood import grid_spacing, importance_log_likelihood
+from gankit.objectives.autoencoders.vae import VAE, NormalizedMeans, dequantize, gaussian_kl
 from gankit.data import DataSpec
 from gankit.errors import ConfigError
 from gankit.objectives.base import Batch
@@ -33,7 +33,7 @@ def ppca_vae(sigma: float = 0.5, mean_shift: float = 0.3, var_scale: float = 1.5
         E.weight[:Z] = A
         E.bias[:Z] = -A @ b + mean_shift * post_var.sqrt()
         E.bias[Z:] = torch.log(var_scale * post_var)
-    vae = VAE({"G": G, "E": E}, [], Z, spec=DataSpec("ppca", (D,), bounded=False))
+    vae = VAE({"G": G, "E": E}, Z, spec=DataSpec("ppca", (D,), bounded=False))
     with torch.no_grad():
         vae.nets["G"].log_scale.fill_(math.log(sigma))
     exact = torch.distributions.MultivariateNormal(b, W @ W.T + sigma**2 * torch.eye(D))
@@ -109,4 +109,4 @@ def test_dequantize_and_grid_spacing():
 
 def test_unknown_decoder_is_a_config_error():
     with pytest.raises(ConfigError, match="choose gaussian or bernoulli"):
-        VAE({"G": nn.Linear(2, 3), "E": nn.Linear(3, 4)}, [], 2, spec=DataSpec("v", (3,)), decoder="laplace")
+        VAE({"G": nn.Linear(2, 3), "E": nn.Linear(3, 4)}, 2, spec=DataSpec("v", (3,)), decoder="laplace")

@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import ConfigError
-from ..objectives.base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
-from .vq import build_quantizer, perplexity
+from ...errors import ConfigError
+from ..base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, with_total
+from ...nn.quantizers import build_quantizer, perplexity
 
 
 class QuantizingEncoder(nn.Module):
@@ -38,21 +38,18 @@ class VQVAE(Objective):
     gradient ste | rotation, ema_decay, dead_code_threshold; fsq: levels). No prior over the codes is learned,
     so there is nothing to sample: encode, reconstruct and the codebook statistics are what it offers."""
 
-    needs = {"G": "generator", "E": "encoder"}
-    has_encoder = True
-    can_generate = False
+    networks = {"G": NetworkSlot("generator"), "E": NetworkSlot("encoder")}
+    capabilities = Capabilities(samples=False, encoder="E")  # no prior over the codes to sample from
     ema_networks = ()  # a weight average of E would blur the codebook against the decoder it pairs with
 
-    def __init__(self, networks, penalties, z_dim, quantizer: str = "vq", code_dim: int = 3,
+    def __init__(self, networks, z_dim, quantizer: str = "vq", code_dim: int = 3,
                  quantizer_options: dict | None = None):
-        if penalties:
-            raise ConfigError("vq-vae has no critic to penalise: remove penalties")
         if z_dim % code_dim:
             raise ConfigError(f"vq-vae: model.z_dim {z_dim} must be a multiple of objective.options.code_dim {code_dim}")
         networks = dict(networks)
         q = build_quantizer(quantizer, code_dim, dict(quantizer_options or {}))
         networks["E"] = QuantizingEncoder(networks["E"], q, code_dim)
-        super().__init__(networks, penalties, z_dim)
+        super().__init__(networks, z_dim)
 
     @property
     def quantizer(self) -> nn.Module:

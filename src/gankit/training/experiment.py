@@ -8,21 +8,16 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .config import Config, from_dict, validate
-from .data import DataSpec
-from .errors import CheckpointError, ConfigError
-from .objectives import Objective, build_constraints, build_objective
-from .objectives.augment import attach_diffaugment
-from .objectives.base import evaluating
-from .training.checkpoint import find_checkpoint, flatten_optimizer, load_checkpoint, restore_optimizer
-from .training.ema import EMA
-from .training.optim import NetworkUpdate
-
-def ema_keys(name: str) -> tuple[str, str]:
-    """Checkpoint keys of a network's EMA copy: (prefix of its tensors, its update counter); G keeps the
-    names it had before encoders existed, so older checkpoints still load."""
-    return ("ema.", "ema_updates") if name == "G" else (f"ema_{name}.", f"ema_{name}_updates")
-
+from ..config import Config, from_dict, validate
+from ..data import DataSpec
+from ..errors import CheckpointError, ConfigError
+from ..objectives import Objective, build_constraints, build_objective, names_with
+from ..objectives.augment import attach_diffaugment
+from ..objectives.base import evaluating
+from .checkpoint import find_checkpoint, flatten_optimizer, load_checkpoint, restore_optimizer
+from .ema import EMA, ema_keys
+from .optim import NetworkUpdate
+from .schedule import SCHEDULES
 
 @dataclass
 class Experiment:
@@ -33,6 +28,8 @@ class Experiment:
     constraints: dict[str, list]
     ema: dict[str, EMA]  # network name -> its EMA copy; empty when train.ema_decay is 0
     updates: dict[str, NetworkUpdate] = field(default_factory=dict)  # network name -> its step (owns optimizers[name])
+    schedule: object = None      # how the phases run (train.schedule), built once here
+    phases: list = field(default_factory=list)  # the phases it runs: the objective's, or one combined phase
 
     @property
     def device(self) -> torch.device:
@@ -64,10 +61,8 @@ class Experiment:
     def encode(self, x: torch.Tensor, use_ema: bool = True, chunk: int = 1024) -> torch.Tensor:
         """Latent codes of data x on the CPU, in eval mode, by the EMA encoder unless use_ema is False; a
         ConfigError names the objective when it has no encoder."""
-        if not self.objective.has_encoder:
-            raise ConfigError(f"this run's objective {self.cfg.objective.name!r} has no encoder; encoding needs "
-                              "an encoder GAN (bigan, ali, bigan-qp, o-gan) or an autoencoder (vae, eae, vq-vae)")
-        E = self.network("E", use_ema)
+        self.require_encoder("encoding")
+        E = self.network(self.objective.capabilities.encoder, use_ema)
         with evaluating(E):
             return torch.cat([self.objective.encode(part.to(self.device), E).cpu() for part in x.split(chunk)])
 
@@ -82,11 +77,16 @@ class Experiment:
     def reconstruct(self, x: torch.Tensor, use_ema: bool = True, chunk: int = 1024) -> torch.Tensor:
         """x encoded and decoded (G(E(x)) for encoder GANs) with the EMA copies unless use_ema is False:
         a pair trained together."""
-        if not self.objective.has_encoder:
-            raise ConfigError(f"this run's objective {self.cfg.objective.name!r} has no encoder to reconstruct with")
+        self.require_encoder("reconstruction")
         nets = self.networks(use_ema)
         with evaluating(*nets.values()):
             return torch.cat([self.objective.reconstruct(part.to(self.device), nets).cpu() for part in x.split(chunk)])
+
+    def require_encoder(self, purpose: str) -> None:
+        """A ConfigError naming the objective and those that have an encoder, when this run's has none."""
+        if not self.objective.capabilities.encoder:
+            raise ConfigError(f"{purpose}: this run's objective {self.cfg.objective.name!r} has no encoder (objectives "
+                              f"with one: {names_with(lambda c: c.encoder)})")
 
     # --- checkpoint state -------------------------------------------------------------------
 
@@ -162,29 +162,26 @@ def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     objective = build_objective(cfg, spec)
-    attach_diffaugment(objective.nets["D"] if "D" in objective.nets else None, cfg.augment, spec.is_image)
+    critic = objective.capabilities.critic
+    attach_diffaugment(objective.nets[critic] if critic else None, cfg.augment, spec.is_image)
     constraints = build_constraints(cfg, objective)  # spectral norm changes the parameters: before optimizers
     objective.to(cfg.train.device)
+    schedule = SCHEDULES.get(cfg.train.schedule)(cfg.train)
+    phases = schedule.phases(objective)
     updates = {}
-    steps = optimizer_steps(cfg, objective)
+    steps = optimizer_steps(cfg, objective, schedule.plan(phases))
     for name, net in objective.nets.items():
-        if name not in cfg.optim:
-            raise ConfigError(f"objective {cfg.objective.name} has network {name} but the config has no optim.{name}")
         updates[name] = NetworkUpdate(net, cfg.optim[name], f"optim.{name}", steps[name])
     optimizers = {name: update.optimizer for name, update in updates.items()}
     ema = {name: EMA(objective.nets[name], cfg.train.ema_decay) for name in objective.ema_networks
            if name in objective.nets and cfg.train.ema_decay > 0}
-    return Experiment(cfg, spec, objective, optimizers, constraints, ema, updates)
+    return Experiment(cfg, spec, objective, optimizers, constraints, ema, updates, schedule, phases)
 
 
-def optimizer_steps(cfg: Config, objective: Objective) -> dict[str, int]:
+def optimizer_steps(cfg: Config, objective: Objective, plan: list) -> dict[str, int]:
     """How many optimizer steps each network takes in train.steps iterations (a critic with n_critic 5 takes
     5 per iteration): the length an lr schedule spans when its decay_steps is 0. It follows the config, so a
     resume that raises train.steps stretches such a schedule from there on (set decay_steps to pin it)."""
-    from .training.schedule import SCHEDULES
-
-    schedule = SCHEDULES.get(cfg.train.schedule)(cfg.train)
-    plan = schedule.plan(schedule.phases(objective))
     return {name: cfg.train.steps * max(1, sum(r for phase, r in plan if name in phase.networks))
             for name in objective.nets}
 

@@ -1,4 +1,4 @@
-"""EAE, the entropic autoencoder (Ghose, Rashwan, Poupart 2020; Su kexue.fm/archives/7343; algorithms.md
+"""EAE, the entropic autoencoder (Ghose, Rashwan, Poupart 2020; Su kexue.fm/archives/7343; docs/algorithms.md
 section 13): codes BatchNorm-ed without affine parameters (zero mean, unit variance per coordinate) and their
 entropy maximised, so that they approach N(0, I); samples decode z ~ N(0, I)."""
 from __future__ import annotations
@@ -8,8 +8,9 @@ import math
 import torch
 from torch import nn
 
-from ..errors import ConfigError
-from ..objectives.base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
+from ...domains import AT_LEAST_0, integers
+from ...errors import ConfigError
+from ..base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, with_total
 
 EULER_GAMMA = 0.5772156649015329
 
@@ -21,7 +22,10 @@ def kozachenko_leonenko(z: torch.Tensor, k: int = 1) -> torch.Tensor:
     n, d = z.shape
     if n <= k:
         raise ConfigError(f"the k-NN entropy estimate needs more than k = {k} samples, got {n}")
-    distances = torch.cdist(z, z) + torch.diag(torch.full((n,), float("inf"), device=z.device))
+    # computed directly: cdist's default matmul path (above 25 rows) reads points ~1e-5 apart in float32 as 0,
+    # which sends log eps to log 1e-12 and leaves such pairs no gradient to separate
+    distances = torch.cdist(z, z, compute_mode="donot_use_mm_for_euclid_dist")
+    distances = distances + torch.diag(torch.full((n,), float("inf"), device=z.device, dtype=z.dtype))
     eps = distances.topk(k, dim=1, largest=False).values[:, -1]
     log_unit_ball = 0.5 * d * math.log(math.pi) - math.lgamma(0.5 * d + 1)
     digamma = torch.special.digamma(torch.tensor([float(n), float(k)], dtype=torch.float64))
@@ -45,15 +49,14 @@ class EAE(Objective):
     """L = E_b ||x - G(Z)||^2 - entropy_weight H(Z), Z = BN(E(x)), H the Kozachenko-Leonenko estimate with
     k neighbours over the batch; the squared error is summed over the data entries. Phase AE trains E and G."""
 
-    needs = {"G": "generator", "E": "encoder"}
-    has_encoder = True
+    networks = {"G": NetworkSlot("generator"), "E": NetworkSlot("encoder")}
+    capabilities = Capabilities(encoder="E")
+    option_domains = {"entropy_weight": AT_LEAST_0, "k": integers(1, 1000)}  # read by registry.check_options
 
-    def __init__(self, networks, penalties, z_dim, entropy_weight: float = 1.0, k: int = 1):
-        if penalties:
-            raise ConfigError("eae has no critic to penalise: remove penalties")
+    def __init__(self, networks, z_dim, entropy_weight: float = 1.0, k: int = 1):
         networks = dict(networks)
         networks["E"] = NormalizedEncoder(networks["E"], z_dim)
-        super().__init__(networks, penalties, z_dim)
+        super().__init__(networks, z_dim)
         self.entropy_weight, self.k = entropy_weight, k
 
     def phases(self) -> list[Phase]:

@@ -1,5 +1,6 @@
-"""Quantizers: decode(indices) == quantized, FSQ's codes, straight-through and rotation gradients, the EMA codebook
-and dead-code replacement, parametrised over their options."""
+"""Quantizers: decode(indices) == quantized (with the codebook before a training step's update), FSQ's codes,
+straight-through and rotation gradients, the EMA codebook and dead-code replacement, parametrised over their
+options."""
 import itertools
 import math
 
@@ -7,7 +8,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from gankit.autoencoders.vq import FSQ, QUANTIZERS, VectorQuantizer, build_quantizer, perplexity, rotate_to
+from gankit.nn.quantizers import FSQ, QUANTIZERS, VectorQuantizer, build_quantizer, perplexity, rotate_to
 from gankit.errors import ConfigError
 
 VQ_OPTIONS = [dict(gradient=g, ema_decay=e, dead_code_threshold=t)
@@ -20,9 +21,12 @@ def test_vq_decode_of_indices_is_the_quantized_output(options, training):
     torch.manual_seed(0)
     vq = VectorQuantizer(dim=4, codebook_size=32, **options).train(training)
     z = torch.randn(6, 5, 4, requires_grad=True)
+    codebook = vq.codebook.detach().clone()  # training moves it after the lookup; the output is read before
     quantized, indices, aux = vq(z)
     assert quantized.shape == z.shape and indices.shape == (6, 5) and aux.dim() == 0
-    assert_close(quantized, vq.decode(indices), rtol=1e-5, atol=1e-5)
+    assert_close(quantized, torch.nn.functional.embedding(indices, codebook), rtol=1e-5, atol=1e-5)
+    if not training:
+        assert_close(quantized, vq.decode(indices), rtol=1e-5, atol=1e-5)
     quantized.sum().backward()
     assert z.grad is not None and torch.isfinite(z.grad).all()
 
@@ -135,9 +139,8 @@ def test_ema_codebook_moves_used_codes_towards_their_vectors_and_leaves_others()
     # unused codes: N halves, m halves, so e stays (up to the Laplace smoothing)
     assert_close(vq.codebook[1:], before[1:], rtol=1e-3, atol=1e-3)
     assert isinstance(vq.codebook, torch.Tensor) and not isinstance(vq.codebook, torch.nn.Parameter)
-    # commitment only (no codebook loss with EMA), to the codes after this step's update, which is what the
-    # forward returns, so decode(indices) == quantized holds after every step
-    assert_close(aux, 0.25 * ((z - vq.codebook[0]) ** 2).mean())
+    # commitment only (no codebook loss with EMA), to the code the rows were matched to (before the update)
+    assert_close(aux, 0.25 * ((z - before[0]) ** 2).mean())
 
 
 def test_a_fresh_ema_codebook_keeps_the_codes_a_step_did_not_use():
@@ -193,3 +196,48 @@ def test_registry_and_option_errors():
         build_quantizer("vq", 4, {"gradient": "rotate"})
     with pytest.raises(ConfigError, match="unknown option"):
         build_quantizer("vq", 4, {"codebook": 3})
+
+
+def run_steps_against_the_codebook_before_each(vq: VectorQuantizer, steps: int, rows: int, seed: int):
+    """Training steps on fresh batches; yields (z, quantized, codebook before the step, indices, aux) per step."""
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        z = torch.randn(rows, vq.dim, generator=g).requires_grad_(True)
+        before = vq.codebook.detach().clone()
+        quantized, indices, aux = vq(z)
+        yield z, quantized, before, indices, aux
+
+
+@pytest.mark.parametrize("gradient", ["ste", "rotation"])
+@pytest.mark.parametrize("ema_decay", [0.0, 0.99])
+def test_with_dead_code_replacement_every_row_outputs_the_code_it_was_matched_to(gradient, ema_decay):
+    """As vector-quantize-pytorch and Sonnet's VectorQuantizerEMA: the output is the code each row was matched to
+    before this step's EMA update and dead-code replacement, so a row whose code is replaced in the step still
+    outputs its own code (not the random batch vector that replaces it); the gradients are those of that code."""
+    torch.manual_seed(0)
+    vq = VectorQuantizer(dim=4, codebook_size=64, gradient=gradient, ema_decay=ema_decay, dead_code_threshold=2.0)
+    replaced_rows = 0
+    for z, quantized, before, indices, _ in run_steps_against_the_codebook_before_each(vq, 20, 256, seed=1):
+        distances = (z.detach().double()[:, None] - before.double()[None]).pow(2).sum(-1)  # [rows, codes]
+        assert_close(distances.gather(1, indices[:, None]).squeeze(1), distances.min(1).values, rtol=1e-5, atol=1e-6)
+        assert_close(quantized, before[indices], rtol=1e-5, atol=1e-6)
+        replaced_rows += int((vq.codebook[indices] != before[indices]).any(1).sum())
+        g = torch.randn_like(z)
+        (quantized * g).sum().backward()
+        expected = g.clone() if gradient == "ste" else None
+        if gradient == "rotation":
+            e = z.detach().clone().requires_grad_(True)
+            (rotate_to(e, before[indices]) * g).sum().backward()
+            expected = e.grad
+        assert_close(z.grad, expected, rtol=1e-5, atol=1e-6)
+    assert replaced_rows > 500  # the case at stake happened: rows whose code moved within their own step
+
+
+def test_ema_outputs_are_the_codes_before_the_update_and_the_commitment_is_to_them():
+    torch.manual_seed(0)
+    vq = VectorQuantizer(dim=3, codebook_size=16, ema_decay=0.9, beta=0.25)
+    for z, quantized, before, indices, aux in run_steps_against_the_codebook_before_each(vq, 5, 64, seed=2):
+        assert_close(quantized, before[indices], rtol=1e-5, atol=1e-6)
+        assert (vq.codebook[indices] - before[indices]).abs().max() > 1e-3  # the update did move the codes
+        # commitment only (no codebook loss with EMA), to the codes the rows were matched to
+        assert_close(aux, 0.25 * ((z.detach() - before[indices]) ** 2).mean(), rtol=1e-4, atol=1e-6)

@@ -1,4 +1,4 @@
-"""`gankit evaluator`: retrain the digits evaluator with its fixed recipe."""
+"""`gankit evaluator`: retrain the digits classifier (the evaluator of digits metrics) with its fixed recipe."""
 from __future__ import annotations
 
 import argparse
@@ -10,8 +10,9 @@ from .common import check_output
 def cmd_evaluator(args: argparse.Namespace) -> int:
     from ..data.digits import digits_arrays
     from ..metrics.baselines import BASELINES, N
-    from ..metrics.evaluator import (WEIGHT_TOLERANCE, WEIGHTS, accuracy, compare_evaluators, load_evaluator,
-                                     save_evaluator, train_evaluator, version_of)
+    from ..metrics.digits import compare_evaluators
+    from ..metrics.digits_classifier import (WEIGHT_TOLERANCE, WEIGHTS, accuracy, load_evaluator, save_evaluator,
+                                             train_evaluator, version_of)
 
     out = Path(args.output) if args.output else WEIGHTS
     check_output(out, (".safetensors",))  # before the training, not after

@@ -1,4 +1,4 @@
-"""VAE (Kingma & Welling 2013; algorithms.md section 15): Gaussian encoder q(z|x), Gaussian or Bernoulli decoder,
+"""VAE (Kingma & Welling 2013; docs/algorithms.md section 15): Gaussian encoder q(z|x), Gaussian or Bernoulli decoder,
 the KL in closed form, optional beta and Su's BatchNorm on the posterior means against KL vanishing."""
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data import DataSpec
-from ..errors import ConfigError
-from ..objectives.base import OBJECTIVES, Batch, Losses, Objective, Phase, with_total
+from ...domains import AT_LEAST_0, PROBABILITY
+from ...data import DataSpec
+from ...errors import ConfigError
+from ..base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, with_total
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -93,13 +94,12 @@ class VAE(Objective):
     (Su's fix); dequantize: the grid spacing of discrete data (0.125 for digits), dequantized uniformly in
     training so the model is a density (0 = continuous data). Phase VAE trains E and G together."""
 
-    needs = {"G": "generator", "E": "gaussian-encoder"}
-    has_encoder = True
+    networks = {"G": NetworkSlot("generator"), "E": NetworkSlot("gaussian-encoder")}
+    capabilities = Capabilities(encoder="E")
+    option_domains = {"beta": AT_LEAST_0, "tau": PROBABILITY, "dequantize": AT_LEAST_0}  # registry.check_options reads it
 
-    def __init__(self, networks, penalties, z_dim, spec: DataSpec, beta: float = 1.0, decoder: str = "gaussian",
+    def __init__(self, networks, z_dim, spec: DataSpec, beta: float = 1.0, decoder: str = "gaussian",
                  posterior_norm: str = "none", tau: float = 0.5, dequantize: float = 0.0):
-        if penalties:
-            raise ConfigError("vae has no critic to penalise: remove penalties")
         networks = dict(networks)
         if decoder == "gaussian":
             networks["G"] = GaussianDecoder(networks["G"], spec.shape)
@@ -111,7 +111,7 @@ class VAE(Objective):
             networks["E"] = NormalizedMeans(networks["E"], z_dim, tau)
         elif posterior_norm != "none":
             raise ConfigError(f"objective.options.posterior_norm: {posterior_norm!r}; choose none or batchnorm")
-        super().__init__(networks, penalties, z_dim)
+        super().__init__(networks, z_dim)
         self.beta, self.decoder, self.bin_width = beta, decoder, dequantize
 
     def phases(self) -> list[Phase]:

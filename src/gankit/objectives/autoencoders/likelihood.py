@@ -1,5 +1,5 @@
 """Log-likelihood by importance sampling (Burda et al. 2015, IWAE; Su kexue.fm/archives/8791) and the units of
-benchmarks.md section 7: nats per sample and bits per dimension, discrete data bounded by uniform dequantization.
+docs/benchmarks.md section 7: nats per sample and bits per dimension, discrete data bounded by uniform dequantization.
 
 log p(x) ~ logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log K, z_k ~ q(z|x): a lower bound in
 expectation that rises to log p(x) as K grows; K = 1 gives the ELBO.
@@ -12,7 +12,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from ..errors import ConfigError
+from ...errors import ConfigError
 from .vae import dequantize
 
 ROWS_PER_FORWARD = 65536  # decoder rows (samples x items) per chunk: bounds memory for K in the thousands
@@ -46,20 +46,26 @@ def grid_spacing(x: torch.Tensor, max_levels: int = 256) -> float:
     return step if bool((steps - steps.round()).abs().max() < 1e-3) else 0.0
 
 
-def likelihood_report(exp, x: torch.Tensor, samples: int, seed: int = 0, use_ema: bool = True) -> dict:
-    """Negative log-likelihood of held-out x in nats per sample and bits per dimension. Discrete data (a grid
-    of spacing delta) is dequantized, x + (u - 1/2) delta, and NLL = -log p(x + u') - D log delta bounds the
-    discrete NLL from above (benchmarks.md section 7, in the data's own coordinates); the ELBO beside it."""
+def check_likelihood_applies(exp) -> None:
+    """A ConfigError unless the run's objective has a tractable density with a gaussian decoder (cheap: called
+    before the held-out data is read)."""
     if not hasattr(exp.objective, "log_weights"):
         raise ConfigError(f"this run's objective {exp.cfg.objective.name!r} has no tractable density; "
                           "--likelihood needs a vae run")
     if getattr(exp.objective, "decoder", "gaussian") != "gaussian":
         raise ConfigError("--likelihood needs a gaussian decoder (a bernoulli decoder is a likelihood of binary data)")
+
+
+def likelihood_report(exp, x: torch.Tensor, samples: int, seed: int = 0, use_ema: bool = True) -> dict:
+    """Negative log-likelihood of held-out x in nats per sample and bits per dimension. Discrete data (a grid
+    of spacing delta) is dequantized, x + (u - 1/2) delta, and NLL = -log p(x + u') - D log delta bounds the
+    discrete NLL from above (docs/benchmarks.md section 7, in the data's own coordinates); the ELBO beside it."""
+    check_likelihood_applies(exp)
     generator = torch.Generator().manual_seed(seed)
     delta = grid_spacing(x)
     x_in = dequantize(x, delta, generator).to(exp.device)
     nets = exp.networks(use_ema)
-    from ..objectives.base import evaluating
+    from ..base import evaluating
 
     with evaluating(*nets.values()):
         log_px, elbo = importance_log_likelihood(exp.objective, nets, x_in, samples, generator)

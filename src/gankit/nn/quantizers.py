@@ -1,4 +1,4 @@
-"""Quantizers as drop-in modules: z [..., dim] -> (quantized, indices, aux_loss) (algorithms.md section 16).
+"""Quantizers as drop-in modules: z [..., dim] -> (quantized, indices, aux_loss) (docs/algorithms.md section 16).
 
 VQ (van den Oord et al. 2017) with the straight-through or the rotation-trick gradient (Fifty et al. 2024),
 an optional EMA codebook and dead-code replacement; FSQ (Mentzer et al. 2023), no codebook and no loss.
@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..domains import AT_LEAST_0, POSITIVE, UNIT_OPEN_RIGHT, integer_list, integers
 from ..errors import ConfigError
 from ..registry import Registry
 
@@ -48,7 +49,10 @@ class VectorQuantizer(nn.Module):
     """Nearest codebook vector q = e_k, k = argmin ||z - e_i||. aux_loss = ||sg(z) - q||^2 (dropped with the EMA
     codebook) + beta ||z - sg(q)||^2, element means. gradient: ste (z + sg(q - z)) or rotation (rotate_to).
     ema_decay > 0: N_i, m_i moving averages with Laplace smoothing, e_i = m_i / N_i (VQ-VAE appendix; Sonnet).
-    dead_code_threshold > 0: codes whose average use per step falls below it move to random batch vectors."""
+    dead_code_threshold > 0: codes whose average use per step falls below it move to random batch vectors.
+    In training, both updates follow the lookup: the step outputs (and commits to) the codes before them."""
+    option_domains = {"codebook_size": integers(2, 1 << 20), "beta": AT_LEAST_0, "ema_decay": UNIT_OPEN_RIGHT,
+                      "dead_code_threshold": AT_LEAST_0, "usage_decay": UNIT_OPEN_RIGHT, "eps": POSITIVE}
 
     def __init__(self, dim: int, codebook_size: int = 512, beta: float = 0.25, gradient: str = "ste",
                  ema_decay: float = 0.0, dead_code_threshold: float = 0.0, usage_decay: float = 0.99,
@@ -84,9 +88,12 @@ class VectorQuantizer(nn.Module):
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         flat = z.reshape(-1, self.dim)  # [M, dim]
         indices = self.nearest(flat.detach())
+        # the code each row was matched to, read before this step's EMA update and dead-code replacement move it
+        # (as vector-quantize-pytorch and Sonnet's VectorQuantizerEMA): a row whose code is replaced in this step
+        # still outputs its own code, not the batch vector that replaces it
+        q = self.decode(indices).view_as(z)
         if self.training:
             self.update_statistics(flat.detach(), indices)
-        q = self.decode(indices).view_as(z)
         commitment = F.mse_loss(z, q.detach())
         aux = self.beta * commitment if self.ema_decay > 0 else F.mse_loss(q, z.detach()) + self.beta * commitment
         quantized = rotate_to(z, q) if self.gradient == "rotation" else straight_through(z, q)
@@ -128,6 +135,7 @@ class FSQ(nn.Module):
     b = tanh(z + shift) half_l - offset, rounded with a straight-through gradient, and scaled to [-1, 1].
     half_l = (L - 1)(1 + eps) / 2 and shift = atanh(offset / half_l) centre the levels (the paper's listing has
     (1 - eps) and tan, which moves b(0) off the zero level for even L). Codes: prod(levels); aux_loss = 0."""
+    option_domains = {"levels": integer_list(2, 1 << 16), "eps": POSITIVE}  # read by registry.check_options
 
     def __init__(self, dim: int, levels: list | None = None, eps: float = 1e-3):
         super().__init__()

@@ -6,19 +6,19 @@ import numpy as np
 import pytest
 import torch
 
-from gankit.experiment import experiment_from_checkpoint
+from gankit.training.experiment import experiment_from_checkpoint
 
-from ..conftest import tiny
-from ..test_cli import config_file, run, run_dir_of
-from ..training.test_trainer import assert_bit_identical, full_state, make_trainer
+from ...conftest import tiny
+from ...test_cli import config_file, run, run_dir_of
+from ...training.test_trainer import assert_bit_identical, full_state, make_trainer
 
 MLP = {"name": "mlp", "options": {"hidden": 16, "depth": 1}}
 ADAM = {"name": "adam", "lr": 1e-3}
 TINY_AE = {
     "name": "tiny-ae", "data": {"name": "digits", "batch_size": 32},
-    "model": {"z_dim": 6, "G": MLP, "E": MLP, "D": MLP},
+    "model": {"z_dim": 6, "G": MLP, "E": MLP},
     "objective": {"name": "vae", "options": {"dequantize": 0.125}},
-    "optim": {"G": ADAM, "E": ADAM, "D": ADAM},
+    "optim": {"G": ADAM, "E": ADAM},
     "train": {"steps": 6, "n_critic": 1, "ema_decay": 0.9, "threads": 1},
     "log": {"log_every": 1, "sample_every": 0, "eval_every": 0, "checkpoint_every": 3, "num_samples": 16,
             "eval_samples": 100, "progress": False, "keep_checkpoints": 10},

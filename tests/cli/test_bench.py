@@ -1,0 +1,74 @@
+"""`gankit bench quality | speed | threads`: subcommands with their own options, help and errors."""
+import pytest
+
+from gankit import cli
+
+QUALITY = ("--tasks", "--seeds", "--workers", "--out", "--entries", "--rerun", "--report-only", "--readme")
+SPEED = ("--repeats", "--iterations", "--threads", "--presets", "--ttq-presets", "--ttq-threshold",
+         "--ttq-eval-every", "--ttq-max-steps")
+THREADS = ("--repeats", "--iterations")
+
+
+def outcome(capsys, *argv):
+    try:
+        code = cli.main(["bench", *argv])
+    except SystemExit as stop:
+        code = stop.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("suite, own", [("quality", QUALITY), ("speed", SPEED), ("threads", THREADS)])
+def test_each_bench_help_lists_its_own_options_only(capsys, suite, own):
+    code, out, _ = outcome(capsys, suite, "--help")
+    assert code == 0 and out.startswith(f"usage: gankit bench {suite}")
+    listed = {word.rstrip(",") for word in out.split() if word.startswith("--") and word != "--help"}
+    assert listed == set(own)
+    assert "quality:" not in out and "speed:" not in out and "threads:" not in out  # no prefixes saying whose it is
+
+
+def test_bench_help_lists_the_three_subcommands(capsys):
+    code, out, _ = outcome(capsys, "--help")
+    assert code == 0 and all(suite in out for suite in ("quality", "speed", "threads")) and "--seeds" not in out
+
+
+@pytest.mark.parametrize("argv, line", [
+    (["quality", "--seeds", "0"], "gankit bench quality: error: argument --seeds: expected a number >= 1, got 0"),
+    (["speed", "--seeds", "3"], "gankit bench speed: error: unrecognized arguments: --seeds 3"),
+    (["threads", "--presets", "none"], "gankit bench threads: error: unrecognized arguments: --presets none"),
+    (["speed", "--repeats", "0"], "gankit bench speed: error: argument --repeats: expected a number >= 1, got 0"),
+    (["quality", "--tasks", "t9"], "gankit: error: bench quality --tasks: unknown task 't9'"),
+    (["quality", "--tasks", "t2", "--entries", "digits-sngn"], "did you mean 'digits-sngan'?"),
+    ([], "gankit bench: error: the following arguments are required: SUITE"),
+])
+def test_bench_mistakes_name_the_subcommand(capsys, argv, line):
+    code, _, err = outcome(capsys, *argv)
+    assert code == 2 and line in err and err.count("\n") == 1
+
+
+def test_the_readme_is_checked_before_the_bench_trains(tmp_path, capsys, monkeypatch):
+    import gankit.bench.quality as quality
+
+    monkeypatch.setattr(quality, "run_quality", lambda *a, **k: pytest.fail("trained before refusing --readme"))
+    readme = tmp_path / "README.md"
+    readme.write_text("no markers here\n")
+    code, _, err = outcome(capsys, "quality", "--tasks", "t2", "--out", str(tmp_path / "r"), "--readme", str(readme))
+    assert code == 2 and "bench quality --readme" in err and "<!-- bench quality: begin -->" in err
+    code, _, err = outcome(capsys, "quality", "--readme", str(tmp_path / "missing.md"))
+    assert code == 2 and "cannot read it" in err
+
+
+def test_the_readme_invocations_reach_their_benches_with_their_defaults(capsys, monkeypatch, tmp_path):
+    import gankit.bench.speed as speed
+    import gankit.bench.threads as threads
+
+    calls = []
+    monkeypatch.setattr(threads, "run_threads", lambda *a: calls.append(("threads", a)) or {})
+    monkeypatch.setattr(threads, "print_threads", lambda rows: None)
+    monkeypatch.setattr(speed, "run_speed", lambda *a: calls.append(("speed", a)) or {})
+    monkeypatch.setattr(speed, "print_speed", lambda rows: None)
+    assert outcome(capsys, "threads")[0] == 0
+    assert outcome(capsys, "threads", "--repeats", "2", "--iterations", "5")[0] == 0
+    assert outcome(capsys, "speed", "--ttq-presets", "none")[0] == 0
+    assert calls == [("threads", (3, 10)), ("threads", (2, 5)),
+                     ("speed", (15, 20, 1, ("ring8-wgan-gp", "digits-wgan-gp")))]
