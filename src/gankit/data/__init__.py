@@ -12,7 +12,7 @@ STREAMABLE = ("folder", "zip", "emoji", "emoji-google", "emoji-twitter")  # kind
 def load_dataset(name: str, resolution: int = 0, stream: bool = False, workers: int = 0, channels: int = 0,
                  max_classes: int = MAX_CLASSES, fit: str = "resize") -> Dataset:
     """'ring8', 'digits', 'folder:PATH', 'npz:PATH', ... -> a Dataset; `stream` decodes lazily with
-    `workers` DataLoader processes and `channels` picks the image layout (folder and zip only); a class count
+    `workers` DataLoader processes and `channels` picks the image layout (folder, zip and emoji only); a class count
     past `max_classes` is refused before anything is built from it; fit="pad" pads images to `resolution`
     instead of resizing them (data.fit)."""
     from ..errors import ConfigError
