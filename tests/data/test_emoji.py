@@ -132,3 +132,20 @@ def test_builds_are_byte_identical(tarballs, tmp_path):
     first = build_emoji(tarballs, tmp_path / "one", (16,), quiet=True)
     second = build_emoji(tarballs, tmp_path / "two", (16,), quiet=True)
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+
+
+def test_read_by_the_loaders_rules_channels_and_class_limit(tarballs, tmp_path):
+    """The emoji ZIPs load through load_dataset's options: data.channels picks another layout of the same
+    pixels (RGB -> gray, RGBA -> RGB without alpha), data.max_classes refuses the 3 categories when set to 2."""
+    build_emoji(tarballs, tmp_path / "data", (32,), quiet=True)
+    build_emoji(tarballs, tmp_path / "data", (32,), channels=4, quiet=True)
+    rgb = load_dataset("emoji-google")
+    gray = load_dataset("emoji-google", channels=1)
+    assert gray.spec.shape == (1, 32, 32) and torch_allclose(gray.x[:, 0, 0, 0], 1.0)  # white stays white
+    luma = (0.299 * rgb.x[:, 0] + 0.587 * rgb.x[:, 1] + 0.114 * rgb.x[:, 2])[:, 16, 16]
+    assert torch_allclose(gray.x[:, 0, 16, 16], luma, atol=2 / 127.5)  # ITU-R 601 luma, as Pillow converts
+    no_alpha = load_dataset("emoji:rgba", channels=3)
+    assert no_alpha.spec.shape == (3, 32, 32) and no_alpha.spec.name == "emoji:rgba"
+    with pytest.raises(DataError, match="3 classes, over data.max_classes=2"):
+        load_dataset("emoji", max_classes=2)
+    assert load_dataset("emoji", max_classes=3).spec.num_classes == 3
