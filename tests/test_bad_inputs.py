@@ -152,6 +152,7 @@ def test_bad_data_files(tmp_path, capsys, runs, monkeypatch):
         folder.mkdir()
     Image.new("L", (16, 16)).save(bomb / "big.png")
     Image.new("L", (8, 8)).save(noresolution / "a.png")
+    Image.new("L", (8, 6)).save(noresolution / "b.png")  # two sizes: no resolution to infer
     (garbage / "fake.png").write_bytes(b"not a png at all")
     (tmp_path / "notazip.npz").write_bytes(b"hello")
     cases = [

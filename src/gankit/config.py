@@ -23,9 +23,9 @@ class DataConfig:
                            # (centred, the border -1 = black; larger sides only). Native sizes the networks
                            # cannot take are padded to the next side they take (gankit.sizing)
     batch_size: int = 64   # samples per phase step
-    stream: bool = False   # folder / zip: decode images lazily as batches are drawn, instead of all up front
+    stream: bool = False   # folder / zip / emoji: decode images lazily as batches are drawn, not all up front
     workers: int = 0       # DataLoader worker processes decoding a streamed dataset (0: in the training process)
-    channels: int = 0      # folder / zip images: 0 keeps the files' layout; 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+    channels: int = 0      # folder / zip / emoji images: 0 keeps the files' layout; 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
     max_classes: int = 10000  # labels making more classes than this are refused (raise it for more classes)
 
 

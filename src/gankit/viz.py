@@ -16,11 +16,14 @@ MIN_CELL = 32  # small images (8x8 digits) are enlarged to at least this many pi
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """[N, C, H, W] in [-1, 1] -> uint8 [N, H, W, 3] or [N, H, W] for one channel."""
+    """[N, C, H, W] in [-1, 1] -> uint8 [N, H, W, 3], [N, H, W, 4] for RGBA (PNGs keep the alpha) or [N, H, W]
+    for one channel."""
     x = ((x.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     c = x.shape[1]
     if c == 1:
         return x[:, 0].numpy()
+    if c == 4:
+        return x.permute(0, 2, 3, 1).numpy()
     if c == 2:  # no natural colour: show the two channels as red and green
         x = torch.cat([x, torch.zeros_like(x[:, :1])], dim=1)
     return x[:, :3].permute(0, 2, 3, 1).numpy()
@@ -34,6 +37,8 @@ def image_grid(x: torch.Tensor, nrow: int | None = None, pad: int = 1) -> Image.
     ncol_rows = math.ceil(n / nrow)
     shape = (ncol_rows * (h + pad) + pad, nrow * (w + pad) + pad) + arr.shape[3:]
     canvas = np.full(shape, 128, dtype=np.uint8)
+    if arr.ndim == 4 and arr.shape[3] == 4:
+        canvas[..., 3] = 255  # opaque grey lines between transparent cells
     for i in range(n):
         r, c = divmod(i, nrow)
         canvas[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = arr[i]

@@ -39,7 +39,12 @@ def test_folder_errors(tmp_path):
     (tmp_path / "broken.png").write_bytes(b"not an image")
     with pytest.raises(DataError, match="broken.png is not a readable image"):
         load_dataset(f"folder:{tmp_path}", resolution=8)
-    with pytest.raises(DataError, match="set data.resolution"):
+    (tmp_path / "broken.png").unlink()
+    Image.new("RGB", (12, 12)).save(tmp_path / "a.png")
+    with pytest.raises(DataError, match=r"are all 12x12; set data.resolution"):  # square, not a power of two
+        load_dataset(f"folder:{tmp_path}")
+    Image.new("RGB", (16, 8)).save(tmp_path / "b.png")
+    with pytest.raises(DataError, match=r"2 sizes, e.g. .*set data.resolution"):
         load_dataset(f"folder:{tmp_path}")
     with pytest.raises(DataError, match="not a power of two"):
         load_dataset(f"folder:{tmp_path}", resolution=24)

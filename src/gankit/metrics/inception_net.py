@@ -115,13 +115,35 @@ class InceptionE(nn.Module):
                           self.branch3x3dbl_3a(d), self.branch3x3dbl_3b(d), self.branch_pool(pooled)], 1)
 
 
-class FIDInceptionV3(nn.Module):
-    """uint8 images [N, 3, H, W] -> (pool3 features [N, 2048], logits [N, 1008]). Input handling follows
-    pytorch-fid: bilinear resize to 299 (align_corners False), then scaling to [-1, 1]."""
+RESIZES = ("pytorch-fid", "tf1")  # how images reach 299x299 and [-1, 1]: see FIDInceptionV3.preprocess
 
-    def __init__(self, input_size: int = INPUT_SIZE):
+
+def tf1_resize_bilinear(x: torch.Tensor, size: int) -> torch.Tensor:
+    """TensorFlow 1's resize_bilinear (align_corners False, no half-pixel centres): output pixel j samples
+    input position j * in / out, the last neighbour clamped; as separable interpolation matrices."""
+    def weights(n_in: int) -> torch.Tensor:
+        src = torch.arange(size, dtype=torch.float64) * (n_in / size)
+        low = src.floor().long().clamp(max=n_in - 1)
+        high = (low + 1).clamp(max=n_in - 1)
+        frac = (src - low).to(x.dtype)
+        w = torch.zeros(size, n_in, dtype=x.dtype)
+        w[torch.arange(size), low] += 1 - frac
+        w[torch.arange(size), high] += frac
+        return w
+
+    return weights(x.shape[-2]) @ x @ weights(x.shape[-1]).T
+
+
+class FIDInceptionV3(nn.Module):
+    """uint8 images [N, 3, H, W] -> (pool3 features [N, 2048], logits [N, 1008] or None for weights without
+    the output layer). `resize` 'pytorch-fid': bilinear to 299 (align_corners False), then 2 x / 255 - 1;
+    'tf1': TensorFlow 1's bilinear resize, then (x - 128) / 128, as the TF FID code, StyleGAN2-ADA / StyleGAN3
+    and clean-fid's legacy_tensorflow mode feed the graph."""
+
+    def __init__(self, input_size: int = INPUT_SIZE, resize: str = "pytorch-fid"):
         super().__init__()
         self.input_size = input_size  # 299 for real measurements; tests may shrink it (>= 75)
+        self.resize = resize
         self.num_features = NUM_FEATURES
         self.Conv2d_1a_3x3 = BasicConv2d(3, 32, 3, stride=2)
         self.Conv2d_2a_3x3 = BasicConv2d(32, 32, 3)
@@ -136,28 +158,40 @@ class FIDInceptionV3(nn.Module):
         self.Mixed_7b, self.Mixed_7c = InceptionE(1280, max_pool=False), InceptionE(2048, max_pool=True)
         self.fc = nn.Linear(NUM_FEATURES, NUM_LOGITS)
 
-    def features_and_logits(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def preprocess(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 [N, 3, H, W] -> float [N, 3, 299, 299] as the network was trained to see them."""
+        if self.resize == "tf1":
+            return (tf1_resize_bilinear(images.float(), self.input_size) - 128.0) / 128.0
         x = images.float() / 255.0
         x = F.interpolate(x, size=(self.input_size, self.input_size), mode="bilinear", align_corners=False)
-        x = 2.0 * x - 1.0
+        return 2.0 * x - 1.0
+
+    def features_and_logits(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        features = self.pool_features(self.preprocess(images))
+        return features, (self.fc(features) if self.fc is not None else None)
+
+    def pool_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Preprocessed [N, 3, 299, 299] -> pool3 features [N, 2048]."""
         x = self.Conv2d_2b_3x3(self.Conv2d_2a_3x3(self.Conv2d_1a_3x3(x)))
         x = self.Conv2d_4a_3x3(self.Conv2d_3b_1x1(F.max_pool2d(x, 3, 2)))
         x = F.max_pool2d(x, 3, 2)
         for block in (self.Mixed_5b, self.Mixed_5c, self.Mixed_5d, self.Mixed_6a, self.Mixed_6b, self.Mixed_6c,
                       self.Mixed_6d, self.Mixed_6e, self.Mixed_7a, self.Mixed_7b, self.Mixed_7c):
             x = block(x)
-        features = x.mean((2, 3))  # [N, 2048]
-        return features, self.fc(features)
+        return x.mean((2, 3))  # [N, 2048]
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 [N, 3, H, W] -> pool3 features [N, 2048] (the interface torchmetrics' FID takes)."""
         return self.features_and_logits(images)[0]
 
 
-def load_inception(state: dict[str, torch.Tensor], where: str) -> FIDInceptionV3:
+def load_inception(state: dict[str, torch.Tensor], where: str, resize: str = "pytorch-fid") -> FIDInceptionV3:
     """The network with `state` loaded; keys must be the standard file's (BatchNorm's num_batches_tracked,
-    absent from older files, may be missing). Raises ValueError naming a missing or unexpected key."""
-    model = FIDInceptionV3()
+    absent from older files, may be missing; without fc.* the network gives features only). Raises
+    ValueError naming a missing or unexpected key."""
+    model = FIDInceptionV3(resize=resize)
+    if not any(k.startswith("fc.") for k in state):
+        model.fc = None
     own = model.state_dict()
     missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
     unexpected = [k for k in state if k not in own]

@@ -1,0 +1,71 @@
+"""`gankit ladder emoji`: the T3 reference ladder, printed as the README's table."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .common import check_output, positive_int, seed_int
+
+COLUMNS = (("FD", "inception/fd", "{:.1f}"), ("KID x 1e3", "inception/kid", "{:.2f}"),
+           ("KID std x 1e3", "inception/kid_std", "{:.2f}"), ("SWD", "swd/avg", "{:.1f}"),
+           ("precision", "inception/precision", "{:.2f}"), ("recall", "inception/recall", "{:.2f}"),
+           ("seconds", "seconds", "{:.0f}"))
+
+
+def markdown(rows: dict) -> str:
+    """One line per rung; KID in units of 1e-3; columns a run without Inception lacks are left out."""
+    first = next(iter(rows.values()))
+    columns = [c for c in COLUMNS if c[1] in first]
+    scale = {"inception/kid": 1e3, "inception/kid_std": 1e3}
+    lines = ["| rung | " + " | ".join(c[0] for c in columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for name, row in rows.items():
+        cells = [fmt.format(row[key] * scale.get(key, 1)) for _, key, fmt in columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def cmd_ladder(args: argparse.Namespace) -> int:
+    from ..metrics.emoji_ladder import ladder_rows
+    from ..files import write_atomic
+
+    out = check_output(Path(args.output), (".json",)) if args.output else None
+    if args.features == "inception":
+        from ..metrics.inception import resolve_weights
+
+        resolve_weights(args.inception_weights)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    rows = {}
+    for name, row in ladder_rows(args.n, args.seed, args.features == "inception", args.inception_weights):
+        rows[name] = row
+        fd = f"FD {row['inception/fd']:.4g}, " if "inception/fd" in row else ""
+        print(f"{name}: {fd}SWD {row['swd/avg']:.4g}, {row['seconds']:.0f} s", flush=True)
+        if out:  # after every rung: an interrupted ladder keeps what it measured
+            write_atomic(out, lambda tmp: Path(tmp).write_text(json.dumps(rows, indent=2) + "\n"))
+    print(markdown(rows))
+    first = next(iter(rows.values()))
+    notes = [f"{k.split('/')[-1]}: {v}" for k, v in first.items() if isinstance(v, str)]
+    print("; ".join([f"n {args.n} per set (the halves: n / 2 each)", f"seed {args.seed}", *notes]))
+    if out:
+        print(f"wrote {out}")
+    return 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("ladder", help="the emoji (T3) reference ladder: FD / KID / SWD of reference image sets",
+                       description="Score reference image sets on the emoji data (make emoji builds it) as a "
+                                   "generator would be scored: other training images, two halves of one vendor, "
+                                   "one vendor against the other, blurred images, a Gaussian fitted to the pixels, "
+                                   "uniform noise; with the seconds each evaluation took.")
+    p.add_argument("data", choices=["emoji"], help="the benchmark (emoji: T3)")
+    p.add_argument("-n", type=positive_int, default=2000, help="images per set (default 2000, as T3 scores)")
+    p.add_argument("--seed", type=seed_int, default=0, help="which images each set draws (default 0)")
+    p.add_argument("--features", choices=["inception", "none"], default="inception",
+                   help="inception (default): FD / KID / PR / DC too; none: SWD only")
+    p.add_argument("--inception-weights", metavar="PATH", help="as gankit score takes it")
+    p.add_argument("--threads", type=positive_int, default=1,
+                   help="torch threads (default 1: the seconds column is per core, as T3 states costs)")
+    p.add_argument("-o", "--output", metavar="FILE.json", help="also write every value as JSON")
+    p.set_defaults(func=cmd_ladder)
