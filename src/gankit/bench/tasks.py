@@ -73,3 +73,7 @@ HEADLINE.update({"t3-ring": "toy/hq", "t3-grid": "toy/hq", "t3-digits": "digits/
                  "t3-refine-digits": "digits/fd"})
 REFINE = {("t3-refine-ring", "ring8-wgan-gp"): {"sampler": "langevin", "steps": 50, "step_size": 0.01, "beta": 5.0},
           ("t3-refine-digits", "t2-wgan-gp"): {"sampler": "langevin", "steps": 20, "step_size": 0.01, "beta": 1.0}}
+
+# issue 26: the EDM diffusion teacher (35 NFE Heun) beside the GANs of T1-ring and T2
+TASKS["t1-ring"]["ring8-edm"] = load_preset("ring8-edm")
+TASKS["t2"]["digits-edm"] = deep_merge(load_preset("digits-edm"), T2_EVAL)

@@ -8,7 +8,7 @@ import argparse
 def cmd_list(args: argparse.Namespace) -> int:
     from ..data import dataset_names
     from ..metrics import METRICS
-    from ..nn import DATA_MAPS, DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS
+    from ..nn import DATA_MAPS, DENOISERS, DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS
     from ..objectives import CONSTRAINTS, OBJECTIVES, PENALTIES
     from ..presets import DEFAULT, preset_names, preset_summary
     from ..training.gradients import GRADIENT_TRANSFORMS
@@ -21,7 +21,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     presets = [f"{n}  - recipe for any data (set data.name): {recipe_summary(n)}" for n in recipe_names()]
     presets += [f"{n}  - benchmark preset: {preset_summary(n)}{' (default)' if n == DEFAULT else ''}"
                 for n in preset_names()]
-    kinds = {"G": GENERATORS, "D": DISCRIMINATORS, "E": ENCODERS, "joint D": JOINT_CRITICS, "IGN f": DATA_MAPS}
+    kinds = {"G": GENERATORS, "D": DISCRIMINATORS, "E": ENCODERS, "joint D": JOINT_CRITICS, "IGN f": DATA_MAPS, "denoiser F": DENOISERS}
     names = sorted(set().union(*(r.names() for r in kinds.values())))
     networks = [f"{n}  ({', '.join(k for k, r in kinds.items() if n in r.names())})" for n in names]
     tables = {"datasets": dataset_names(), "networks": networks, "objectives": OBJECTIVES.names(),

@@ -6,17 +6,19 @@ import inspect
 from ..config import Config, NetworkConfig, OptimizerConfig
 from ..data import DataSpec
 from ..errors import ConfigError
-from ..nn import DATA_MAPS, DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS, build_network
+from ..nn import DATA_MAPS, DENOISERS, DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS, build_network
 from ..registry import check_options, did_you_mean
 from . import encoder_gans, energy, gan, ign, meg, qp  # noqa: F401  (registers the objectives)
 from .base import OBJECTIVES, Batch, Capabilities, NetworkSlot, Objective, Phase
 from . import autoencoders  # noqa: F401,E402  (registers vae, eae, dae, vq-vae)
+from . import diffusion  # noqa: F401,E402  (registers edm, sid)
 from .constraints import CONSTRAINTS
 from .penalties import PENALTIES
 
 # a declared network's role -> (registry, outputs in units of z_dim; 0 = the network's own output)
 _ROLES = {"generator": (GENERATORS, 0), "discriminator": (DISCRIMINATORS, 0), "encoder": (ENCODERS, 1),
-          "gaussian-encoder": (ENCODERS, 2), "joint": (JOINT_CRITICS, 0), "data map": (DATA_MAPS, 0)}
+          "gaussian-encoder": (ENCODERS, 2), "joint": (JOINT_CRITICS, 0), "data map": (DATA_MAPS, 0),
+          "denoiser": (DENOISERS, 0)}
 
 
 def build_penalties(cfg: Config) -> list:

@@ -35,7 +35,7 @@ class Phase:
     uses_real: bool = True      # False: the loss never reads batch.x / batch.y, so no real batch is drawn
 
 
-ROLES = ("generator", "discriminator", "encoder", "gaussian-encoder", "joint", "data map")
+ROLES = ("generator", "discriminator", "encoder", "gaussian-encoder", "joint", "data map", "denoiser")
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,15 @@ class Objective(nn.Module, ABC):
 
     def load_extra_state(self, tensors: dict[str, torch.Tensor]) -> None:
         """Restores what `extra_state` returned."""
+
+    def measure_data(self, draw: Callable[[int], torch.Tensor]) -> None:
+        """Reads statistics of the training data before a fresh run's first step (EDM's sigma_data), from
+        `draw(n)`, n real items drawn on a side stream (the training stream and RNG stay untouched); what it
+        measures belongs in `extra_state`, so a resumed run keeps the first measurement. Nothing here."""
+
+    def describe_sampling(self) -> str:
+        """How the last `generate` sampled, when that has a cost worth stating (a diffusion sampler's NFE); ''."""
+        return ""
 
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:

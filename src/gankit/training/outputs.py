@@ -13,7 +13,8 @@ from . import distributed
 from .faults import attempt
 
 SAMPLE_SEED_OFFSET, REAL_SEED_OFFSET = 1, 3  # side streams apart from training's RNG (evaluations: EVAL_SEED_OFFSET)
-__all__ = ["RunOutputs", "SAMPLE_SEED_OFFSET", "EVAL_SEED_OFFSET", "REAL_SEED_OFFSET"]
+MEASURE_SEED_OFFSET = 7  # the items an objective measures before a fresh run (Objective.measure_data)
+__all__ = ["RunOutputs", "SAMPLE_SEED_OFFSET", "EVAL_SEED_OFFSET", "REAL_SEED_OFFSET", "MEASURE_SEED_OFFSET"]
 
 
 class RunOutputs:

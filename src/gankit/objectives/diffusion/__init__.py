@@ -1,0 +1,1 @@
+from . import edm  # noqa: F401  (registers the objectives)
