@@ -1,1 +1,1 @@
-from . import edm  # noqa: F401  (registers the objectives)
+from . import edm, sid  # noqa: F401  (registers the objectives)
