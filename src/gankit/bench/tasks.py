@@ -97,3 +97,5 @@ TASKS["t2"]["digits-edm"] = deep_merge(load_preset("digits-edm"), T2_EVAL)
 TASKS["t1-ring"]["ring8-sid"] = load_preset("ring8-sid")
 TASKS["t2"]["digits-sid"] = deep_merge(load_preset("digits-sid"), T2_EVAL)
 TEACHERS.update({("t1-ring", "ring8-sid"): ("t1-ring", "ring8-edm"), ("t2", "digits-sid"): ("t2", "digits-edm")})
+# issue 26: Deep InfoMax's codes (k-NN on the held-out digits) beside the quantizers' in t5-codes
+TASKS["t5-codes"]["digits-infomax"] = deep_merge(load_preset("digits-infomax"), T2_EVAL)

@@ -8,7 +8,7 @@ from ..data import DataSpec
 from ..errors import ConfigError
 from ..nn import DATA_MAPS, DENOISERS, DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS, build_network
 from ..registry import check_options, did_you_mean
-from . import encoder_gans, energy, gan, ign, meg, qp  # noqa: F401  (registers the objectives)
+from . import encoder_gans, energy, gan, ign, infomax, meg, qp  # noqa: F401  (registers the objectives)
 from .base import OBJECTIVES, Batch, Capabilities, NetworkSlot, Objective, Phase
 from . import autoencoders  # noqa: F401,E402  (registers vae, eae, dae, vq-vae)
 from . import diffusion  # noqa: F401,E402  (registers edm, sid)

@@ -55,6 +55,7 @@ class Capabilities:
     """What an objective can do, declared beside it; code outside objectives/ asks these and nothing else."""
     samples: bool = True        # draws new data from the noise of sample_z (False: a VQ-VAE without a prior)
     encoder: str | None = None  # the network that maps data to codes (encode, reconstruct, encoder metrics)
+    reconstructs: bool = True   # an encoder's codes decode back to data (False: InfoMax, codes without a decoder)
     critic: str | None = None   # the network whose first input is the data as the critic sees it (DiffAugment)
     penalties: bool = False     # takes the config's critic penalties (penalties: [...])
     refine: str | None = None   # where gankit refine moves samples: latent (z under the critic), data (chains in x)
