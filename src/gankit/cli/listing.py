@@ -12,7 +12,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ..objectives import CONSTRAINTS, OBJECTIVES, PENALTIES
     from ..presets import DEFAULT, preset_names, preset_summary
     from ..training.gradients import GRADIENT_TRANSFORMS
-    from ..samplers import SAMPLERS
+    from ..samplers import DIFFUSION_SAMPLERS, SAMPLERS
     from ..training.schedule import SCHEDULES
     from ..nn.quantizers import QUANTIZERS
 
@@ -27,7 +27,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     tables = {"datasets": dataset_names(), "networks": networks, "objectives": OBJECTIVES.names(),
               "penalties": PENALTIES.names(), "constraints": CONSTRAINTS.names(),
               "schedules": SCHEDULES.names(), "gradient-transforms": GRADIENT_TRANSFORMS.names(),
-              "samplers": SAMPLERS.names(), "metrics": METRICS.names(), "quantizers": QUANTIZERS.names(),
+              "samplers": SAMPLERS.names() + DIFFUSION_SAMPLERS.names(), "metrics": METRICS.names(), "quantizers": QUANTIZERS.names(),
               "presets": presets}
     for kind in [args.kind] if args.kind else tables:
         print(f"{kind}:")
