@@ -12,7 +12,8 @@ from ..evaluation import check_is_splits
 from ..metrics import check_metrics_apply
 from ..files import write_atomic
 from .common import (add_chain_option, add_generator_options, add_is_splits_option, add_sampler_steps_option,
-                     apply_chain_option, check_output, check_sample_count, dataset_of_run, positive_int, print_table, run_dir_of)
+                     apply_chain_option, check_output, check_sample_count, dataset_of_run, positive_int, print_table,
+                     run_dir_of)
 
 
 def eval_count(text: str) -> int:

@@ -21,13 +21,15 @@ def cmd_list(args: argparse.Namespace) -> int:
     presets = [f"{n}  - recipe for any data (set data.name): {recipe_summary(n)}" for n in recipe_names()]
     presets += [f"{n}  - benchmark preset: {preset_summary(n)}{' (default)' if n == DEFAULT else ''}"
                 for n in preset_names()]
-    kinds = {"G": GENERATORS, "D": DISCRIMINATORS, "E": ENCODERS, "joint D": JOINT_CRITICS, "IGN f": DATA_MAPS, "denoiser F": DENOISERS}
+    kinds = {"G": GENERATORS, "D": DISCRIMINATORS, "E": ENCODERS, "joint D": JOINT_CRITICS, "IGN f": DATA_MAPS,
+             "denoiser F": DENOISERS}
     names = sorted(set().union(*(r.names() for r in kinds.values())))
     networks = [f"{n}  ({', '.join(k for k, r in kinds.items() if n in r.names())})" for n in names]
     tables = {"datasets": dataset_names(), "networks": networks, "objectives": OBJECTIVES.names(),
               "penalties": PENALTIES.names(), "constraints": CONSTRAINTS.names(),
               "schedules": SCHEDULES.names(), "gradient-transforms": GRADIENT_TRANSFORMS.names(),
-              "samplers": SAMPLERS.names() + DIFFUSION_SAMPLERS.names(), "metrics": METRICS.names(), "quantizers": QUANTIZERS.names(),
+              "samplers": SAMPLERS.names() + DIFFUSION_SAMPLERS.names(), "metrics": METRICS.names(),
+              "quantizers": QUANTIZERS.names(),
               "presets": presets}
     for kind in [args.kind] if args.kind else tables:
         print(f"{kind}:")

@@ -24,8 +24,8 @@ def held_out(dataset: Dataset) -> tuple[torch.Tensor, torch.Tensor | None, torch
 
 def encoder_metrics(exp, dataset: Dataset, use_ema: bool = True) -> dict[str, float]:
     """recon_mse: mean (x - G(E(x)))^2 on held-out data; recon_class: share of held-out digits whose reconstruction
-    the digits evaluator puts in the digit's own class (both where the codes decode back to data); rho: mean Pearson correlation of z
-    and E(G(z)) (where the objective samples); knn: 5-NN class accuracy on held-out codes, fitted on the training
+    the digits evaluator puts in the digit's own class (both where the codes decode back to data); rho: mean
+    Pearson correlation of z and E(G(z)) (where the objective samples); knn: 5-NN class accuracy on held-out codes, fitted on the training
     digits' codes; plus the objective's code statistics (a quantizer's usage and perplexity)."""
     x_test, y_test, x_train, y_train = held_out(dataset)
     codes = exp.encode(x_test, use_ema)

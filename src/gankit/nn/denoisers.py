@@ -104,7 +104,8 @@ class UNetDenoiser(nn.Module):
         self.middle = ResidualBlock(widths[-1], widths[-1], emb_width)
         self.up = nn.ModuleList(ResidualBlock(2 * widths[i], widths[max(i - 1, 0)], emb_width)
                                 for i in reversed(range(self.levels + 1)))
-        self.head = nn.Sequential(nn.GroupNorm(groups(width), width), nn.SiLU(), nn.Conv2d(width, spec.channels, 3, padding=1))
+        self.head = nn.Sequential(nn.GroupNorm(groups(width), width), nn.SiLU(),
+                                  nn.Conv2d(width, spec.channels, 3, padding=1))
 
     def forward(self, x: torch.Tensor, c_noise: torch.Tensor) -> torch.Tensor:
         emb = self.embed(c_noise)

@@ -69,7 +69,7 @@ def test_generator_loss_vanishes_where_the_scores_agree_and_pushes_along_their_g
     f_phi = torch.randn(4, 3)
     assert torch.allclose(sid_generator_loss(f_phi, f_phi.clone(), x_g, 1.2), torch.zeros(4))
     f_psi = torch.randn(4, 3)
-    sid_generator_loss(f_phi, f_psi, x_g, 1.2).sum().backward()  # the scores held fixed: d/dx_g = -(f_phi - f_psi) / w / d
+    sid_generator_loss(f_phi, f_psi, x_g, 1.2).sum().backward()  # scores held fixed: d/dx_g = -(f_phi - f_psi) / w / d
     weight = (x_g - f_phi).detach().abs().mean(1, keepdim=True)
     assert torch.allclose(x_g.grad, -(f_phi - f_psi) / weight / 3)
 

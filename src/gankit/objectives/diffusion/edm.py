@@ -22,16 +22,16 @@ SOLVERS = ("heun", "euler")
 
 @OBJECTIVES.register("edm")
 class EDM(Objective):
-    """L = E lambda(sigma) |D(x + sigma n; sigma) - x|^2 (eq. 8) with D = c_skip x + c_out F(c_in x, c_noise); sigma_data
-    is measured from `sigma_data_items` training items before the first step and kept in every checkpoint.
+    """L = E lambda(sigma) |D(x + sigma n; sigma) - x|^2 (eq. 8) with D = c_skip x + c_out F(c_in x, c_noise);
+    sigma_data is measured from `sigma_data_items` training items before the first step and kept in every checkpoint.
     Sampling: `solver` (heun or euler) on `sample_steps` EDM levels in [sigma_min, sigma_max] with rho, `churn`
     the stochastic sampler's S_churn; bounded data are clamped to [-1, 1] at the end."""
 
     networks = {"F": NetworkSlot("denoiser", default="mlp")}
     capabilities = Capabilities(sampling_options=("sample_steps", "solver", "churn"))
     ema_networks = ("F",)
-    option_domains = {"p_std": POSITIVE, "sigma_data_items": integers(2, 1_000_000), "sample_steps": integers(1, 10_000),
-                      "churn": AT_LEAST_0, "sigma_min": POSITIVE, "sigma_max": POSITIVE, "rho": POSITIVE,
+    option_domains = {"p_std": POSITIVE, "sigma_data_items": integers(2, 1_000_000),
+                      "sample_steps": integers(1, 10_000), "churn": AT_LEAST_0, "sigma_min": POSITIVE, "sigma_max": POSITIVE, "rho": POSITIVE,
                       "solver": Domain(f"one of {', '.join(SOLVERS)}", lambda v: v in SOLVERS)}
 
     def __init__(self, networks, z_dim, spec: DataSpec, p_mean: float = -1.2, p_std: float = 1.2,
@@ -88,7 +88,8 @@ class EDM(Objective):
             return -0.5 * (self.denoiser(F)(x, sigma) - x).flatten(1).pow(2).sum(1)
 
     def describe_sampling(self) -> str:
-        return f"{self.solver}, {self.sample_steps} steps, {self.last_nfe} NFE" + (f", churn {self.churn}" if self.churn else "")
+        churn = f", churn {self.churn}" if self.churn else ""
+        return f"{self.solver}, {self.sample_steps} steps, {self.last_nfe} NFE{churn}"
 
     def extra_state(self) -> dict[str, torch.Tensor]:
         return {"sigma_data": torch.tensor(self.sigma_data, dtype=torch.float64)}

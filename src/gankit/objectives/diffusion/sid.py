@@ -55,7 +55,7 @@ class SiD(Objective):
         if not on_meta:
             for name in ("G", "S"):
                 copy_teacher(networks[name], found, name)
-            self.teacher = found.F  # a submodule, so it moves with the objective, but no network: never saved or stepped
+            self.teacher = found.F  # a submodule: it moves with the objective; no network, so never saved or stepped
             notice(f"sid: teacher {found.checkpoint} (step {found.step}, sigma_data {found.sigma_data:.4f})")
         self.shape, self.bounded = tuple(spec.shape), spec.bounded
         self.alpha, self.sigma_init, self.t_max = alpha, sigma_init, t_max
