@@ -26,14 +26,12 @@ class Teacher:
 def read_teacher(path: str, spec: DataSpec, build: bool) -> Teacher:
     """The edm teacher at `path`; with build False only its checkpoint's description is checked (networks built on the
     meta device, where no weights can be copied). The global RNG is left as it was."""
-    from ...training.checkpoint import find_checkpoint, load_checkpoint
-    from ...training.experiment import experiment_from_checkpoint
+    from ...api import load, read_checkpoint  # runs are read through the API: objectives never reach into training
 
     if not path:
         raise ConfigError(f"{OPTION}: name the edm run directory (or checkpoint) to distil")
     try:
-        checkpoint = find_checkpoint(Path(path))
-        tensors, meta = load_checkpoint(checkpoint)
+        tensors, meta = read_checkpoint(path)
     except CheckpointError as err:
         raise ConfigError(f"{OPTION}: {err}") from None
     objective = meta.get("config", {}).get("objective", {}).get("name")
@@ -45,11 +43,11 @@ def read_teacher(path: str, spec: DataSpec, build: bool) -> Teacher:
     network = meta["config"]["model"]["F"]
     sigma_data = float(tensors["objective.sigma_data"])
     if not build:
-        return Teacher(None, sigma_data, checkpoint, int(meta["step"]), network)
+        return Teacher(None, sigma_data, Path(path), int(meta["step"]), network)
     with torch.random.fork_rng():  # building the teacher seeds torch; this run's RNG stays its own
-        exp, _ = experiment_from_checkpoint(checkpoint, device="cpu")
-    F = exp.network("F", use_ema=True).requires_grad_(False).eval()
-    return Teacher(F, exp.objective.sigma_data, checkpoint, int(meta["step"]), network)
+        run = load(path, device="cpu")
+    F = run.experiment.network("F", use_ema=True).requires_grad_(False).eval()
+    return Teacher(F, run.experiment.objective.sigma_data, Path(run.summary["checkpoint"]), int(meta["step"]), network)
 
 
 def copy_teacher(student: nn.Module, teacher: Teacher, name: str) -> None:
