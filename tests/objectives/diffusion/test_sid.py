@@ -53,6 +53,9 @@ def test_each_phase_sends_gradient_only_to_its_network(tmp_path, teacher):
     objective = sid_objective(tmp_path, teacher)
     objective.teacher.requires_grad_(True)
     G, S = objective.nets["G"], objective.nets["S"]
+    with torch.no_grad():  # S as after a fake-score step: at the start f_psi = f_phi, and the G loss is 0 everywhere
+        for p in S.parameters():
+            p.add_(0.05 * torch.randn_like(p))
     phases = {p.name: p for p in objective.phases()}
     batch = type("B", (), {"x": None, "y": None, "z": torch.randn(16, 2), "phase_step": 0})()
     phases["G"].loss(batch)["total"].backward()
