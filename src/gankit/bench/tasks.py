@@ -54,7 +54,22 @@ HEADLINE["t5-codes"] = "encoder/recon_mse"
 
 def task_config(task: str, entry: str, seed: int, out_dir: str) -> dict:
     cfg = deep_merge(TASKS[task][entry], {"seed": seed, "out_dir": out_dir, "name": f"{task}-{entry}-s{seed}"})
+    if (task, entry) in TEACHERS:  # a distillation reads its teacher's run of the same seed
+        cfg = deep_merge(cfg, {"objective": {"options": {"teacher": teacher_run(*TEACHERS[task, entry], seed, out_dir)}}})
     return deep_merge(cfg, {"train": {"threads": 1}, "log": {"progress": False}})
+
+
+TEACHERS: dict[tuple[str, str], tuple[str, str]] = {}  # (task, entry) -> the (task, entry) whose run it distils
+
+
+def teacher_run(task: str, entry: str, seed: int, out_dir: str) -> str:
+    """The run directory of the teacher entry's record of this seed (records lie beside out_dir, the runs folder);
+    '' before the teacher is benched, which the distillation refuses in one line when it is built."""
+    import json
+    from pathlib import Path
+
+    record = Path(out_dir).parent / task / f"{entry}-s{seed}.json"
+    return json.loads(record.read_text())["run_dir"] if record.is_file() else ""
 
 # issue 13: mixed precision's effect on quality, the default preset in fp32 and bf16 (seconds per run in the records)
 TASKS["precision"] = {f"digits-wgan-gp-{p}": deep_merge(load_preset("digits-wgan-gp"), {**T2_EVAL, "train": {"precision": p}})
@@ -73,3 +88,14 @@ HEADLINE.update({"t3-ring": "toy/hq", "t3-grid": "toy/hq", "t3-digits": "digits/
                  "t3-refine-digits": "digits/fd"})
 REFINE = {("t3-refine-ring", "ring8-wgan-gp"): {"sampler": "langevin", "steps": 50, "step_size": 0.01, "beta": 5.0},
           ("t3-refine-digits", "t2-wgan-gp"): {"sampler": "langevin", "steps": 20, "step_size": 0.01, "beta": 1.0}}
+
+# issue 26: the EDM diffusion teacher (35 NFE Heun) beside the GANs of T1-ring and T2
+TASKS["t1-ring"]["ring8-edm"] = load_preset("ring8-edm")
+TASKS["t2"]["digits-edm"] = deep_merge(load_preset("digits-edm"), T2_EVAL)
+# the SiD students at 1 NFE, each distilling the edm run of its own seed (bench the teacher first: --workers 1 keeps
+# the order, the teacher entry comes first in each seed)
+TASKS["t1-ring"]["ring8-sid"] = load_preset("ring8-sid")
+TASKS["t2"]["digits-sid"] = deep_merge(load_preset("digits-sid"), T2_EVAL)
+TEACHERS.update({("t1-ring", "ring8-sid"): ("t1-ring", "ring8-edm"), ("t2", "digits-sid"): ("t2", "digits-edm")})
+# issue 26: Deep InfoMax's codes (k-NN on the held-out digits) beside the quantizers' in t5-codes
+TASKS["t5-codes"]["digits-infomax"] = deep_merge(load_preset("digits-infomax"), T2_EVAL)

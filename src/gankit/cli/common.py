@@ -142,9 +142,19 @@ def add_chain_option(p: argparse.ArgumentParser) -> None:
                         "(default: the run's objective.options.sample_from)")
 
 
-def apply_chain_option(exp, value: str | None) -> None:
+def add_sampler_steps_option(p: argparse.ArgumentParser) -> None:
+    """A diffusion sampler's step count (sample, eval; refine's --steps are its own)."""
+    p.add_argument("--steps", type=positive_int, default=None, metavar="N",
+                   help="edm runs: the sampler's number of noise levels (Heun: 2N - 1 denoiser evaluations; default: "
+                        "the run's objective.options.sample_steps)")
+
+
+def apply_chain_option(exp, value: str | None, steps: int | None = None) -> None:
+    """The sampling options where given: --chains-from (add_chain_option), --steps (add_sampler_steps_option)."""
     if value is not None:
         set_sampling_option(exp, "sample_from", value, "--chains-from")
+    if steps is not None:
+        set_sampling_option(exp, "sample_steps", steps, "--steps")
 
 
 def set_sampling_option(exp, name: str, value, option: str) -> None:

@@ -10,8 +10,9 @@ from ..errors import ConfigError
 from ..evaluation import check_is_splits
 from ..metrics import check_metrics_apply
 from ..files import write_atomic
-from .common import (add_chain_option, add_generator_options, add_is_splits_option, apply_chain_option,
-                     check_output, check_sample_count, dataset_of_run, positive_int, print_table, run_dir_of)
+from .common import (add_chain_option, add_generator_options, add_is_splits_option, add_sampler_steps_option,
+                     apply_chain_option, check_output, check_sample_count, dataset_of_run, positive_int, print_table,
+                     run_dir_of)
 
 
 def eval_count(text: str) -> int:
@@ -51,7 +52,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     plan = eval_plan(args, exp, n)  # every refusal before the dataset is read or a sample drawn
     dataset = dataset_of_run(exp, args.data, run_dir_of(meta))
     check_metrics_apply(list(plan.metrics), dataset.spec)  # what --data gives, before any sample is drawn
-    apply_chain_option(exp, args.chains_from)
+    apply_chain_option(exp, args.chains_from, args.steps)
     use_ema = exp.has_ema and not args.no_ema
     seed = exp.cfg.seed + EVAL_SEED_OFFSET if args.seed is None else args.seed  # default: training's eval draw
     what = f"{n} samples of the {'EMA generator' if use_ema else 'generator (no EMA)'}" if plan.draws_samples \
@@ -61,6 +62,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print_table({"": results})
     record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "n": n, "seed": seed,
               "metrics": results}
+    sampling = exp.objective.describe_sampling()  # a diffusion sampler's cost, where it has one
+    if sampling:
+        record["sampling"] = sampling
+        print(f"sampled by {sampling}")
     write_atomic(out, lambda tmp: Path(tmp).write_text(json.dumps(record, indent=2) + "\n"))
     print(f"wrote {out}")
     return 0
@@ -140,6 +145,7 @@ def add_parser(sub) -> None:
     add_is_splits_option(e)
     add_generator_options(e)
     add_chain_option(e)
+    add_sampler_steps_option(e)
     e.set_defaults(func=cmd_eval, seed=None)  # None: the latent draw of training's own evaluation (seed + 2)
     next(a for a in e._actions if a.dest == "seed").help = ("seed of the latent codes (default: the draw training "
                                                             "evaluated with, so the numbers match its log)")

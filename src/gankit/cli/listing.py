@@ -11,7 +11,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from ..objectives import CONSTRAINTS, OBJECTIVES, PENALTIES, ROLE_REGISTRIES
     from ..presets import DEFAULT, preset_names, preset_summary
     from ..training.gradients import GRADIENT_TRANSFORMS
-    from ..samplers import SAMPLERS
+    from ..samplers import DIFFUSION_SAMPLERS, SAMPLERS
     from ..training.schedule import SCHEDULES
     from ..nn.quantizers import QUANTIZERS
 
@@ -28,7 +28,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     tables = {"datasets": dataset_names(), "networks": networks, "objectives": objectives,
               "penalties": PENALTIES.names(), "constraints": CONSTRAINTS.names(),
               "schedules": SCHEDULES.names(), "gradient-transforms": GRADIENT_TRANSFORMS.names(),
-              "samplers": SAMPLERS.names(), "metrics": METRICS.names(), "quantizers": QUANTIZERS.names(),
+              "samplers": SAMPLERS.names() + DIFFUSION_SAMPLERS.names(), "metrics": METRICS.names(),
+              "quantizers": QUANTIZERS.names(),
               "presets": presets}
     for kind in [args.kind] if args.kind else tables:
         print(f"{kind}:")

@@ -8,8 +8,9 @@ import torch
 
 from ..errors import ConfigError
 from ..picture_formats import check_picture_suffix
-from .common import (add_chain_option, add_generator_options, apply_chain_option, check_finite_generator, check_folder,
-                     check_output, check_sample_count, positive_int, run_dir_of, save_npz, set_sampling_option)
+from .common import (add_chain_option, add_generator_options, add_sampler_steps_option, apply_chain_option,
+                     check_finite_generator, check_folder, check_output, check_sample_count, positive_int, run_dir_of,
+                     save_npz, set_sampling_option)
 
 DATA_SUFFIXES = (".npz",)  # besides every picture format (Pillow's for grids, matplotlib's for 2-D plots)
 
@@ -32,7 +33,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     if args.out_dir:
         check_sample_count(args.n, exp.spec.shape)
     described = "" if args.out_dir else check_sample_output(args, exp, out)
-    apply_chain_option(exp, args.chains_from)
+    apply_chain_option(exp, args.chains_from, args.steps)
     use_ema = exp.has_ema and not args.no_ema
     which = "EMA generator" if use_ema else "generator"
     z = exp.objective.sample_z(args.n, torch.Generator().manual_seed(args.seed))
@@ -51,7 +52,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
     else:
         x = exp.generate(z, use_ema)
     write_samples(x, out, exp.spec.is_image, nrow, args.quality, f"{len(x)} samples, step {meta['step']}")
-    print(f"wrote {len(x)} samples of the {which} at step {meta['step']} to {out}{described}")
+    sampling = exp.objective.describe_sampling()  # a diffusion sampler's cost, where it has one
+    print(f"wrote {len(x)} samples of the {which} at step {meta['step']} to {out}{described}"
+          + (f" (sampled by {sampling})" if sampling else ""))
     return 0
 
 
@@ -142,4 +145,5 @@ def add_parser(sub) -> None:
                    help="IGN: apply f K times and write f(z), f(f(z)), ... one row each (and print how far each moves)")
     add_generator_options(s)
     add_chain_option(s)
+    add_sampler_steps_option(s)
     s.set_defaults(func=cmd_sample)

@@ -23,20 +23,22 @@ def held_out(dataset: Dataset) -> tuple[torch.Tensor, torch.Tensor | None, torch
 
 
 def encoder_metrics(exp, dataset: Dataset, use_ema: bool = True) -> dict[str, float]:
-    """recon_mse: mean (x - G(E(x)))^2 on held-out data; recon_class: share of held-out digits whose
-    reconstruction the digits evaluator puts in the digit's own class; rho: mean Pearson correlation of z
-    and E(G(z)) (where the objective samples); knn: 5-NN class accuracy on held-out codes, fitted on the training
+    """recon_mse: mean (x - G(E(x)))^2 on held-out data; recon_class: share of held-out digits whose reconstruction
+    the digits evaluator puts in the digit's own class (both where the codes decode back to data); rho: mean
+    Pearson correlation of z and E(G(z)) (where the objective samples); knn: 5-NN class accuracy on held-out codes, fitted on the training
     digits' codes; plus the objective's code statistics (a quantizer's usage and perplexity)."""
     x_test, y_test, x_train, y_train = held_out(dataset)
     codes = exp.encode(x_test, use_ema)
-    recon = exp.reconstruct(x_test, use_ema)
-    out = {"recon_mse": float((x_test - recon).pow(2).mean())}
+    reconstructs = exp.objective.capabilities.reconstructs
+    recon = exp.reconstruct(x_test, use_ema) if reconstructs else None
+    out = {"recon_mse": float((x_test - recon).pow(2).mean())} if reconstructs else {}
     if exp.objective.capabilities.samples:
         z = exp.objective.sample_z(LATENTS, torch.Generator().manual_seed(1))
         out["rho"] = float(pearson(z, exp.encode(exp.generate(z, use_ema), use_ema)).mean())
     out.update(exp.code_statistics(x_test, use_ema))
-    if y_test is not None:
+    if y_test is not None and reconstructs:
         out["recon_class"] = float((features_and_logits(recon)[1].argmax(1) == y_test).double().mean())
+    if y_test is not None:
         knn = KNeighborsClassifier(n_neighbors=KNN_K).fit(exp.encode(x_train, use_ema).numpy(), y_train.numpy())
         out["knn"] = float(knn.score(codes.numpy(), y_test.numpy()))
     return out

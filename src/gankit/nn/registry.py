@@ -10,6 +10,7 @@ DISCRIMINATORS: Registry = Registry("discriminators")  # x -> [N]
 ENCODERS: Registry = Registry("encoders")              # x -> [N, outputs]
 JOINT_CRITICS: Registry = Registry("joint critics")    # (x, z) -> [N], BiGAN's discriminator
 DATA_MAPS: Registry = Registry("data maps")            # x -> x of the same shape, IGN's f
+DENOISERS: Registry = Registry("denoisers")            # (x, c_noise [N]) -> x of the same shape, EDM's F
 
 
 def build_network(registry: Registry, name: str, options: dict, where: str, **built_in) -> nn.Module:

@@ -8,7 +8,7 @@ import pkgutil
 from ..config import Config, NetworkConfig, OptimizerConfig
 from ..data import DataSpec
 from ..errors import ConfigError
-from ..nn import DATA_MAPS, DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS, build_network
+from ..nn import DATA_MAPS, DENOISERS, DISCRIMINATORS, ENCODERS, GENERATORS, JOINT_CRITICS, build_network
 from ..registry import check_options, did_you_mean
 from .base import OBJECTIVES, Batch, Capabilities, NetworkSlot, Objective, Phase
 from .constraints import CONSTRAINTS
@@ -20,7 +20,8 @@ for _module in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
 
 # a declared network's role -> (registry, outputs in units of z_dim; 0 = the network's own output)
 ROLE_REGISTRIES = {"generator": (GENERATORS, 0), "discriminator": (DISCRIMINATORS, 0), "encoder": (ENCODERS, 1),
-                   "gaussian-encoder": (ENCODERS, 2), "joint": (JOINT_CRITICS, 0), "data map": (DATA_MAPS, 0)}
+                   "gaussian-encoder": (ENCODERS, 2), "joint": (JOINT_CRITICS, 0), "data map": (DATA_MAPS, 0),
+                   "denoiser": (DENOISERS, 0)}
 
 
 def build_penalties(cfg: Config) -> list:

@@ -35,7 +35,7 @@ class Phase:
     uses_real: bool = True      # False: the loss never reads batch.x / batch.y, so no real batch is drawn
 
 
-ROLES = ("generator", "discriminator", "encoder", "gaussian-encoder", "joint", "data map")
+ROLES = ("generator", "discriminator", "encoder", "gaussian-encoder", "joint", "data map", "denoiser")
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class Capabilities:
     """What an objective can do, declared beside it; code outside objectives/ asks these and nothing else."""
     samples: bool = True        # draws new data from the noise of sample_z (False: a VQ-VAE without a prior)
     encoder: str | None = None  # the network that maps data to codes (encode, reconstruct, encoder metrics)
+    reconstructs: bool = True   # an encoder's codes decode back to data (False: InfoMax, codes without a decoder)
     critic: str | None = None   # the network whose first input is the data as the critic sees it (DiffAugment)
     penalties: bool = False     # takes the config's critic penalties (penalties: [...])
     refine: str | None = None   # where gankit refine moves samples: latent (z under the critic), data (chains in x)
@@ -121,6 +122,15 @@ class Objective(nn.Module, ABC):
 
     def load_extra_state(self, tensors: dict[str, torch.Tensor]) -> None:
         """Restores what `extra_state` returned."""
+
+    def measure_data(self, draw: Callable[[int], torch.Tensor]) -> None:
+        """Reads statistics of the training data before a fresh run's first step (EDM's sigma_data), from
+        `draw(n)`, n real items drawn on a side stream (the training stream and RNG stay untouched); what it
+        measures belongs in `extra_state`, so a resumed run keeps the first measurement. Nothing here."""
+
+    def describe_sampling(self) -> str:
+        """How the last `generate` sampled, when that has a cost worth stating (a diffusion sampler's NFE); ''."""
+        return ""
 
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:

@@ -13,7 +13,8 @@ from . import distributed
 from .faults import attempt
 
 SAMPLE_SEED_OFFSET, REAL_SEED_OFFSET = 1, 3  # side streams apart from training's RNG (evaluations: EVAL_SEED_OFFSET)
-__all__ = ["RunOutputs", "SAMPLE_SEED_OFFSET", "EVAL_SEED_OFFSET", "REAL_SEED_OFFSET"]
+MEASURE_SEED_OFFSET = 7  # the items an objective measures before a fresh run (Objective.measure_data)
+__all__ = ["RunOutputs", "SAMPLE_SEED_OFFSET", "EVAL_SEED_OFFSET", "REAL_SEED_OFFSET", "MEASURE_SEED_OFFSET"]
 
 
 class RunOutputs:
@@ -25,7 +26,11 @@ class RunOutputs:
             self.log.write({"step": self.step, **self.last_losses})
         return self.last_losses
 
-    def write_samples(self) -> Path:
+    def write_samples(self) -> Path | None:
+        """The picture of the samples (or of reconstructions); None for a model with neither (codes only)."""
+        caps = self.exp.objective.capabilities
+        if not (caps.samples or caps.reconstructs):
+            return None
         path = self.run_dir / "samples" / f"step-{self.step:07d}.png"
         with torch.random.fork_rng(devices=self.rng_devices()):
             fake = self.exp.generate(self.fixed_z) if self.exp.objective.capabilities.samples else self.reconstructions()

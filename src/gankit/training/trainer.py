@@ -22,7 +22,7 @@ from .faults import attempt, handle_divergence, snapshot
 from .experiment import Experiment
 from .lock import RunLock
 from .logging import LossMeter, MetricsLog
-from .outputs import EVAL_SEED_OFFSET, SAMPLE_SEED_OFFSET, RunOutputs
+from .outputs import EVAL_SEED_OFFSET, MEASURE_SEED_OFFSET, SAMPLE_SEED_OFFSET, RunOutputs
 from .precision import Precision
 from .state import CheckpointState
 
@@ -61,6 +61,8 @@ class Trainer(RunOutputs, CheckpointState):
         self.fixed_z = exp.objective.sample_z(n_fixed, torch.Generator().manual_seed(seed + SAMPLE_SEED_OFFSET))
         self.eval_z = exp.objective.sample_z(self.cfg.log.eval_samples,
                                              torch.Generator().manual_seed(seed + EVAL_SEED_OFFSET))
+        measure = torch.Generator().manual_seed(seed + MEASURE_SEED_OFFSET)  # a side stream: training's RNG untouched
+        exp.objective.measure_data(lambda n: dataset.sample(n, measure).to(exp.device))
 
     # --- one iteration ------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+from . import edm, sid  # noqa: F401  (registers the objectives)
