@@ -39,7 +39,11 @@ def resolve_config(config_or_preset: str | Path | dict | Config | None = None, o
         for part in reversed(key.split(".")):  # "train.steps" -> {"train": {"steps": value}}
             layer = {part: layer}
         layers.append(layer)
-    return build_config(base, layers=layers)
+    cfg = build_config(base, layers=layers)
+    if isinstance(source, Config):  # a Config built from a preset keeps what it inherited from it
+        cfg.inherited_networks = cfg.inherited_networks | source.inherited_networks
+        cfg.inherited_sections = cfg.inherited_sections | source.inherited_sections
+    return cfg
 
 
 def build_run_config(preset: str | None = None, files: list[Path] = (), sets: list[str] = ()) -> Config:

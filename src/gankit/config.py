@@ -161,8 +161,10 @@ class Config:
     log: LogConfig = field(default_factory=LogConfig)
     augment: str = ""          # DiffAugment of the critic's inputs, e.g. color,translation,cutout ('' = none)
 
-    # not a config field: networks a preset named for another objective (build_config), dropped if not built
+    # not config fields: what a preset set for another objective than the run's (build_config): networks the
+    # objective does not declare, penalties it does not take and constraints on networks it does not build are dropped
     inherited_networks = frozenset()
+    inherited_sections = frozenset()
 
     def to_dict(self) -> dict:
         out = _plain(dataclasses.asdict(self))
@@ -256,12 +258,14 @@ def build_config(base: dict | None = None, files: list[Path] = (), overrides: li
     that a preset named for one objective and a later layer's objective may not declare are remembered in
     `inherited_networks`: the objective drops those it does not build, where a name the user wrote is an error."""
     data = deep_merge(Config().to_dict(), base or {})
-    inherited: set[str] = set()
+    written: set[str] = set()  # network names and sections the user's own layers mention
+    changed = False            # whether a user layer names another objective than the preset's
     for layer in [*layers, *(read_yaml(p) for p in files), *(parse_override(t) for t in overrides)]:
-        if objective_changes(data, layer):
-            inherited |= network_names(data)
+        changed = changed or objective_changes(data, layer)
         data = deep_merge(data, layer)
-        inherited -= network_names(layer)
+        written |= network_names(layer) | {k for k in ("penalties", "constraints") if k in layer}
     cfg = validate(from_dict(Config, data))
-    cfg.inherited_networks = inherited
+    if changed:  # what the preset set for its own objective: dropped where the new one cannot use it
+        cfg.inherited_networks = frozenset(network_names(base or {}) - written)
+        cfg.inherited_sections = frozenset({"penalties", "constraints"} - written)
     return cfg

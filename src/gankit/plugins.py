@@ -34,15 +34,15 @@ def load_plugin(name: str) -> str:
         return load_file(Path(name))
     try:
         return importlib.import_module(name).__name__
-    except ImportError as err:
-        raise ConfigError(f"--plugin {name}: cannot import it ({err})") from None
+    except Exception as err:  # noqa: BLE001 - whatever the plugin's code raised, said in one line
+        raise ConfigError(f"plugin {name}: cannot import it ({type(err).__name__}: {err})") from None
 
 
 def load_file(path: Path) -> str:
     """A .py file as a module named after its resolved path, so loading it twice imports it once."""
     path = path.expanduser().resolve()
-    if not path.is_file():
-        raise ConfigError(f"--plugin {path}: no such file")
+    if not path.is_file() or path.suffix != ".py":
+        raise ConfigError(f"plugin {path}: no such .py file")
     module_name = f"gankit_plugin_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
     if module_name in sys.modules:
         return module_name
@@ -51,7 +51,7 @@ def load_file(path: Path) -> str:
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception:
+    except Exception as err:  # noqa: BLE001 - whatever the plugin's code raised, said in one line
         del sys.modules[module_name]
-        raise
+        raise ConfigError(f"plugin {path}: importing it raised {type(err).__name__}: {err}") from None
     return module_name

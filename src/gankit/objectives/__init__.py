@@ -82,6 +82,8 @@ def objective_arguments(cls, cfg: Config, spec: DataSpec) -> dict:
     they take them (a ConfigError for the others), the data's description to those whose signature asks."""
     check_options(cls, cfg.objective.options, "objective.options", skip=("networks", "penalties", "z_dim", "spec"))
     given = {"spec": spec} if "spec" in inspect.signature(cls).parameters else {}
+    if not cls.capabilities.penalties and "penalties" in cfg.inherited_sections:
+        cfg.penalties = []  # the preset's, for the objective it was written for
     if cls.capabilities.penalties:
         given["penalties"] = build_penalties(cfg)
     elif cfg.penalties:
@@ -93,6 +95,8 @@ def objective_arguments(cls, cfg: Config, spec: DataSpec) -> dict:
 def build_constraints(cfg: Config, objective: Objective) -> dict[str, list]:
     """Network name -> its constraints, attached to the network already (call before making optimizers)."""
     out: dict[str, list] = {name: [] for name in objective.nets}
+    if "constraints" in cfg.inherited_sections:  # the preset's, on networks this objective may not build
+        cfg.constraints = [c for c in cfg.constraints if c.network in out]
     for i, c in enumerate(cfg.constraints):
         if c.network not in out:
             raise ConfigError(f"constraints.{i}.network: {c.network!r} is not a network of this objective "

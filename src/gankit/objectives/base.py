@@ -133,22 +133,24 @@ class Objective(nn.Module, ABC):
         return ""
 
     @torch.no_grad()
-    def critic_value(self, x: torch.Tensor) -> torch.Tensor:
-        """The critic's scalar field [N] at x (high on real), drawn as the landscape of 2-D runs."""
-        critic = self.nets[self.capabilities.critic]
+    def critic_value(self, x: torch.Tensor) -> torch.Tensor | None:
+        """The critic's scalar field [N] at x (high on real), drawn as the landscape of 2-D runs; None without
+        a critic (no landscape is drawn)."""
+        critic = self.critic_module()
+        if critic is None:
+            return None
         with evaluating(critic):
             return critic(x)
 
     def critic_module(self) -> nn.Module | None:
-        """The critic as a module x -> [N] (what gankit inspect examines), or None when there is none."""
-        critic = self.capabilities.critic
-        return self.nets[critic] if critic else None
+        """The critic as a module x -> [N] (what gankit inspect examines), or None when there is none (also
+        when it is an optional network this run does not build)."""
+        return self.nets[self.capabilities.critic] if self.capabilities.critic in self.nets else None
 
     def critic_field(self, nets: Mapping[str, nn.Module]) -> Callable[[torch.Tensor], torch.Tensor] | None:
         """The critic as a differentiable map x -> [N], high on real, built from the networks given (what
         `gankit refine` climbs); None where the critic is no function of x alone."""
-        critic = self.capabilities.critic
-        return nets[critic] if critic else None
+        return nets[self.capabilities.critic] if self.capabilities.critic in nets else None
 
     def encoder(self, E: nn.Module | None = None) -> nn.Module:
         """E when given (e.g. the EMA copy), else this objective's own encoder network."""
@@ -156,7 +158,7 @@ class Objective(nn.Module, ABC):
 
     def encode(self, x: torch.Tensor, E: nn.Module | None = None) -> torch.Tensor:
         """Latent codes [N, z_dim] of data x such that G(codes) reconstructs x (encoder objectives only);
-        by the encoder E given (e.g. its EMA copy), else by nets["E"]."""
+        by the encoder E given (e.g. its EMA copy), else by the network capabilities.encoder names."""
         raise ConfigError("this objective has no encoder")
 
     def penalty_terms(self, D: nn.Module, x_real: torch.Tensor, x_fake: torch.Tensor, phase_step: int) -> Losses:

@@ -84,7 +84,7 @@ class Experiment:
 
     def require_encoder(self, purpose: str) -> None:
         """A ConfigError naming the objective and those that have an encoder, when this run's has none."""
-        if not self.objective.capabilities.encoder:
+        if self.objective.capabilities.encoder not in self.objective.nets:  # none, or an optional one not built
             raise ConfigError(f"{purpose}: this run's objective {self.cfg.objective.name!r} has no encoder (objectives "
                               f"with one: {names_with(lambda c: c.encoder)})")
 
@@ -156,14 +156,14 @@ def check_device(name: str, where: str = "train.device") -> torch.device:
 
 
 def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
-    """Seeds torch, then builds networks, optimizers, constraints and the EMA copy of G."""
+    """Seeds torch, then builds networks, optimizers, constraints and the EMA copies of objective.ema_networks."""
     check_device(cfg.train.device)
     torch.manual_seed(cfg.seed)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     objective = build_objective(cfg, spec)
-    critic = objective.capabilities.critic
-    attach_diffaugment(objective.nets[critic] if critic else None, cfg.augment, spec.is_image)
+    critic = objective.capabilities.critic  # the network whose first input is the data (a joint D's too)
+    attach_diffaugment(objective.nets[critic] if critic in objective.nets else None, cfg.augment, spec.is_image)
     constraints = build_constraints(cfg, objective)  # spectral norm changes the parameters: before optimizers
     objective.to(cfg.train.device)
     schedule = SCHEDULES.get(cfg.train.schedule)(cfg.train)

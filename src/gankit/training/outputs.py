@@ -39,8 +39,9 @@ class RunOutputs:
                 self.log.image("samples", path, self.step)
                 return path
             real = self.dataset.sample(1000, torch.Generator().manual_seed(self.cfg.seed + REAL_SEED_OFFSET))
-            critic = lambda x: self.exp.objective.critic_value(x.to(self.exp.device)).cpu()  # noqa: E731
-            landscape = critic_grid(*plot_bounds(fake[:, :2], real[:, :2]), critic) if fake.shape[1] == 2 else None
+            critic = lambda x: self.exp.objective.critic_value(x.to(self.exp.device))  # noqa: E731  (None: no critic)
+            drawn = fake.shape[1] == 2 and critic(real[:1]) is not None
+            landscape = critic_grid(*plot_bounds(fake[:, :2], real[:, :2]), lambda x: critic(x).cpu()) if drawn else None
         fake, real = fake[:, :2], real[:, :2]
         self.painter.submit(self.draw_points, fake, real, landscape, path, self.step)
         return path

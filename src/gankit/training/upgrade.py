@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from .. import __version__
+from ..config import ObjectiveConfig
 from ..errors import CheckpointError, ConfigError
 from .ema import ema_keys
 
@@ -42,7 +43,10 @@ def upgrade_format_1(tensors: dict[str, torch.Tensor], meta: dict, path: Path) -
     config = meta.get("config")
     if not isinstance(config, dict):
         return tensors, meta  # check_metadata names what is missing
-    objective = config.get("objective", {}).get("name", "wgan-gp") if isinstance(config.get("objective"), dict) else None
+    section = config.get("objective", {})
+    objective = section.get("name", ObjectiveConfig().name) if isinstance(section, dict) else None
+    if not isinstance(objective, str):
+        raise CheckpointError(f"{path}: its metadata config.objective.name is {objective!r}, not an objective name")
     try:
         cls = OBJECTIVES.get(objective)
     except ConfigError as err:
