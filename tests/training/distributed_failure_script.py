@@ -44,3 +44,4 @@ try:
     trainer.run_phase(critic)
 except Diverged as err:
     print(f"stopped: {err} | quantity={err.quantity} process={err.process}")
+distributed.barrier()  # both processes leave together: one tearing down gloo while the other still uses it aborts
