@@ -32,6 +32,18 @@ def assert_bit_identical(a, b):
         assert torch.equal(a[key], b[key]), key
 
 
+def straight_and_resumed(base: dict, tmp_path, stop_at: int = 3):
+    """(a run trained straight through, the same run stopped at `stop_at`, rebuilt afresh, resumed and finished)."""
+    straight = make_trainer(tiny(base, tmp_path), tmp_path / "straight")
+    straight.fit()
+    make_trainer(tiny(base, tmp_path, f"train.steps={stop_at}"), tmp_path / "resumed").fit()
+    second = make_trainer(tiny(base, tmp_path), tmp_path / "resumed")  # a new process would build afresh
+    second.resume()
+    assert second.step == stop_at
+    second.fit()
+    return straight, second
+
+
 def loss_lines(run_dir):
     return [r for r in MetricsLog(run_dir / "metrics.jsonl").read() if "D/total" in r]
 

@@ -10,7 +10,7 @@ from gankit.training.experiment import experiment_from_checkpoint
 
 from ...conftest import tiny
 from ...test_cli import config_file, run, run_dir_of
-from ...training.test_trainer import assert_bit_identical, full_state, make_trainer
+from ...training.test_trainer import assert_bit_identical, full_state, make_trainer, straight_and_resumed
 
 MLP = {"name": "mlp", "options": {"hidden": 16, "depth": 1}}
 ADAM = {"name": "adam", "lr": 1e-3}
@@ -42,13 +42,7 @@ def with_objective(name):
 
 @pytest.mark.parametrize("name", list(OBJECTIVES))
 def test_resume_is_bit_identical(tmp_path, name):
-    straight = make_trainer(tiny(with_objective(name), tmp_path), tmp_path / "straight")
-    straight.fit()
-    first = make_trainer(tiny(with_objective(name), tmp_path, "train.steps=3"), tmp_path / "resumed")
-    first.fit()
-    second = make_trainer(tiny(with_objective(name), tmp_path), tmp_path / "resumed")
-    second.resume()
-    second.fit()
+    straight, second = straight_and_resumed(with_objective(name), tmp_path)
     state = full_state(straight)
     assert_bit_identical(state, full_state(second))
     if name == "vq-vae-ema-rotation":  # the codebook statistics travel in the checkpoint as objective state

@@ -9,7 +9,7 @@ from gankit.training.experiment import build_experiment
 
 from ...conftest import TINY_TOY, tiny
 from ...test_cli import config_file, run
-from ...training.test_trainer import assert_bit_identical, full_state, make_trainer
+from ...training.test_trainer import assert_bit_identical, full_state, make_trainer, straight_and_resumed
 from .test_edm import TINY_EDM_TOY
 
 MLP = {"name": "mlp", "options": {"hidden": 16, "depth": 2}}  # the teacher's network: G and S copy it
@@ -92,13 +92,7 @@ def test_no_real_batch_is_drawn(tmp_path, teacher):
 
 def test_resume_is_bit_identical(tmp_path, teacher):
     base = sid_config(teacher)
-    straight = make_trainer(tiny(base, tmp_path), tmp_path / "straight")
-    straight.fit()
-    first = make_trainer(tiny(base, tmp_path, "train.steps=3"), tmp_path / "resumed")
-    first.fit()
-    second = make_trainer(tiny(base, tmp_path), tmp_path / "resumed")
-    second.resume()
-    second.fit()
+    straight, second = straight_and_resumed(base, tmp_path)
     state = full_state(straight)
     assert {"objective.teacher_sigma_data", "objective.teacher_step"} <= set(state)
     assert_bit_identical(state, full_state(second))
