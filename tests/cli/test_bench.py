@@ -5,7 +5,8 @@ from gankit import cli
 
 QUALITY = ("--tasks", "--seeds", "--workers", "--out", "--entries", "--rerun", "--report-only", "--readme")
 SPEED = ("--repeats", "--iterations", "--threads", "--presets", "--ttq-presets", "--ttq-threshold",
-         "--ttq-eval-every", "--ttq-max-steps")
+         "--ttq-eval-every", "--ttq-max-steps", "--roofline-presets", "--roofline-repeats", "--inception-images",
+         "--roofline-only", "--out")
 THREADS = ("--repeats", "--iterations")
 
 
@@ -37,6 +38,9 @@ def test_bench_help_lists_the_three_subcommands(capsys):
     (["speed", "--seeds", "3"], "gankit bench speed: error: unrecognized arguments: --seeds 3"),
     (["threads", "--presets", "none"], "gankit bench threads: error: unrecognized arguments: --presets none"),
     (["speed", "--repeats", "0"], "gankit bench speed: error: argument --repeats: expected a number >= 1, got 0"),
+    (["speed", "--roofline-presets", "digits-sngn"], "did you mean 'digits-sngan'?"),
+    (["speed", "--roofline-only", "--out", "/nonexistent-folder/r.json"],
+     "gankit: error: bench speed --out /nonexistent-folder/r.json: folder /nonexistent-folder does not exist"),
     (["quality", "--tasks", "t9"], "gankit: error: bench quality --tasks: unknown task 't9'"),
     (["quality", "--tasks", "t2", "--entries", "digits-sngn"], "did you mean 'digits-sngan'?"),
     ([], "gankit bench: error: the following arguments are required: SUITE"),
@@ -58,11 +62,22 @@ def test_the_readme_is_checked_before_the_bench_trains(tmp_path, capsys, monkeyp
     assert code == 2 and "cannot read it" in err
 
 
+def stand_in_roofline(monkeypatch, calls: list) -> None:
+    import gankit.bench.roofline as roofline
+    from gankit.bench.flops import Peak
+
+    peak = Peak(fp32=40.0, bf16=80.0, threads=1, cpu="Test CPU")
+    rows = [roofline.Row("digits-wgan-gp", "iteration", "fp32", 0.01, 2e8),
+            roofline.Row("Inception-v3 features", "image", note=roofline.NOT_INSTALLED)]
+    monkeypatch.setattr(roofline, "run_roofline", lambda *a: calls.append(("roofline", a)) or (peak, rows))
+
+
 def test_the_readme_invocations_reach_their_benches_with_their_defaults(capsys, monkeypatch, tmp_path):
     import gankit.bench.speed as speed
     import gankit.bench.threads as threads
 
     calls = []
+    stand_in_roofline(monkeypatch, calls)
     monkeypatch.setattr(threads, "run_threads", lambda *a: calls.append(("threads", a)) or {})
     monkeypatch.setattr(threads, "print_threads", lambda rows: None)
     monkeypatch.setattr(speed, "run_speed", lambda *a: calls.append(("speed", a)) or {})
@@ -70,5 +85,26 @@ def test_the_readme_invocations_reach_their_benches_with_their_defaults(capsys, 
     assert outcome(capsys, "threads")[0] == 0
     assert outcome(capsys, "threads", "--repeats", "2", "--iterations", "5")[0] == 0
     assert outcome(capsys, "speed", "--ttq-presets", "none")[0] == 0
-    assert calls == [("threads", (3, 10)), ("threads", (2, 5)),
-                     ("speed", (15, 20, 1, ("ring8-wgan-gp", "digits-wgan-gp")))]
+    assert outcome(capsys, "speed", "--roofline-only")[0] == 0
+    roofline_defaults = ("roofline", (("ring8-wgan-gp", "digits-wgan-gp", "digits-sngan"), 5, 20, 1, 32))
+    assert calls == [("threads", (3, 10)), ("threads", (2, 5)), roofline_defaults,
+                     ("speed", (15, 20, 1, ("ring8-wgan-gp", "digits-wgan-gp"))), roofline_defaults]
+
+
+def test_the_roofline_prints_its_table_and_writes_its_json(capsys, monkeypatch, tmp_path):
+    import json
+
+    import gankit.bench.speed as speed
+
+    calls = []
+    stand_in_roofline(monkeypatch, calls)
+    monkeypatch.setattr(speed, "run_speed", lambda *a: pytest.fail("--roofline-only ran the ratios"))
+    out = tmp_path / "speed.json"
+    code, text, _ = outcome(capsys, "speed", "--roofline-only", "--roofline-presets", "digits-wgan-gp", "--threads",
+                            "2", "--out", str(out))
+    assert code == 0 and calls == [("roofline", (("digits-wgan-gp",), 5, 20, 2, 32))]
+    assert "| digits-wgan-gp | fp32 | 10.00 ms/iter | 0.2 | 20.00 | 50.0% of fp32 |" in text
+    assert "| Inception-v3 features | - | weights not installed |" in text and f"wrote {out}" in text
+    record = json.loads(out.read_text())
+    assert set(record) == {"roofline"} and record["roofline"]["peak"]["cpu"] == "Test CPU"
+    assert record["roofline"]["rows"][0]["fraction_of_peak"] == {"fp32": 0.5}

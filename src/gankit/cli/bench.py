@@ -68,22 +68,59 @@ def names(text: str) -> tuple[str, ...]:
 
 
 def cmd_speed(args: argparse.Namespace) -> int:
-    from ..bench.speed import print_speed, run_speed
-    from ..bench.ttq import TTQ_PRESETS, print_time_to_quality, run_time_to_quality
+    import json
+
+    from ..bench.roofline import roofline_record, roofline_table, run_roofline
+
+    roofline_presets, speed_presets, ttq_presets = speed_selection(args)
+    out = Path(args.out) if args.out else None
+    if out is not None and not out.parent.is_dir():
+        raise ConfigError(f"bench speed --out {out}: folder {out.parent} does not exist")
+    peak, rows = run_roofline(roofline_presets, args.roofline_repeats, args.iterations, args.threads,
+                              args.inception_images)
+    print(roofline_table(peak, rows))
+    record = {"roofline": roofline_record(peak, rows)}
+    if not args.roofline_only:
+        print()
+        record.update(ratios_and_time_to_quality(args, speed_presets, ttq_presets))
+    if out is not None:
+        text = json.dumps(record, indent=1) + "\n"
+        write_atomic(out, lambda tmp: Path(tmp).write_text(text))
+        print(f"wrote {out}")
+    return 0
+
+
+def speed_selection(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(roofline presets, presets timed against the plain loop, time-to-quality presets) of `bench speed`,
+    every name checked before anything runs (the last two empty with --roofline-only)."""
+    from ..bench.ttq import TTQ_PRESETS
     from ..presets import load_preset
 
-    speed_presets = names(args.presets)
-    ttq_presets = TTQ_PRESETS if args.ttq_presets is None else names(args.ttq_presets)
-    for preset in speed_presets + ttq_presets:
+    roofline_presets = names(args.roofline_presets)
+    speed_presets = () if args.roofline_only else names(args.presets)
+    ttq_presets = () if args.roofline_only else TTQ_PRESETS if args.ttq_presets is None else names(args.ttq_presets)
+    for preset in roofline_presets + speed_presets + ttq_presets:
         load_preset(preset)  # an unknown name fails now, with did-you-mean, not after minutes of timing
     for preset in ttq_presets:
         if not load_preset(preset).get("data", {}).get("name", "").startswith("digits"):
             raise ConfigError(f"bench speed --ttq-presets {preset}: time to quality races to a digits FD; name digits presets")
-    print_speed(run_speed(args.repeats, args.iterations, args.threads, speed_presets))
+    return roofline_presets, speed_presets, ttq_presets
+
+
+def ratios_and_time_to_quality(args: argparse.Namespace, speed_presets: tuple[str, ...],
+                               ttq_presets: tuple[str, ...]) -> dict:
+    """The bench's second and third parts, printed; returned for --out."""
+    from ..bench.speed import print_speed, run_speed
+    from ..bench.ttq import print_time_to_quality, run_time_to_quality
+
+    ratios = run_speed(args.repeats, args.iterations, args.threads, speed_presets)
+    print_speed(ratios)
+    record = {"ratios": ratios}
     if ttq_presets:
         rows = run_time_to_quality(ttq_presets, args.ttq_threshold, args.ttq_eval_every, args.ttq_max_steps, args.threads)
         print_time_to_quality(rows, args.ttq_threshold, args.ttq_eval_every)
-    return 0
+        record["time_to_quality"] = rows
+    return record
 
 
 def add_parser(sub) -> None:
@@ -116,17 +153,34 @@ def add_quality_parser(suites) -> None:
 
 
 def add_speed_parser(suites) -> None:
-    s = suites.add_parser("speed", help="gankit's iteration against a plain PyTorch loop, then time to quality",
-                          description="gankit's iteration against a plain PyTorch loop, interleaved in one process "
+    from ..bench.roofline import INCEPTION_IMAGES, ROOFLINE_PRESETS
+
+    s = suites.add_parser("speed", help="roofline (fraction of the matmul peak), gankit's iteration against a plain "
+                                        "PyTorch loop, then time to quality",
+                          description="First the roofline: the machine's fp32 and bf16 matmul peak, then for each "
+                                      "preset's training iteration and the evaluation networks the time, the FLOPs "
+                                      "counted by torch.utils.flop_counter and the fraction of the peak. Then "
+                                      "gankit's iteration against a plain PyTorch loop, interleaved in one process "
                                       "(T2 networks, shipped presets as users run them, D-step overheads, the "
                                       "single-loss schedule, bf16 against fp32), then time to a digits FD against the "
                                       "plain WGAN-GP loop.")
     s.add_argument("--repeats", type=positive_int, default=15, help="interleaved repeats (default 15)")
-    s.add_argument("--iterations", type=positive_int, default=20, help="iterations per timing (default 20)")
-    s.add_argument("--threads", type=positive_int, default=1, help="torch threads (default 1)")
+    s.add_argument("--iterations", type=positive_int, default=20,
+                   help="iterations per timing, also the roofline's (default 20)")
+    s.add_argument("--threads", type=positive_int, default=1, help="torch threads, the peak's too (default 1)")
     s.add_argument("--presets", default="ring8-wgan-gp,digits-wgan-gp",
                    help="presets timed as shipped (EMA, periodic work) against the plain loop; 'none' skips "
                         "(default ring8-wgan-gp,digits-wgan-gp)")
+    s.add_argument("--roofline-presets", default=",".join(ROOFLINE_PRESETS),
+                   help="presets whose training iteration the roofline times and counts; 'none' leaves only the "
+                        f"evaluation networks (default {','.join(ROOFLINE_PRESETS)})")
+    s.add_argument("--roofline-repeats", type=positive_int, default=5,
+                   help="timings per roofline row and per peak matmul, median taken (default 5)")
+    s.add_argument("--inception-images", type=positive_int, default=INCEPTION_IMAGES,
+                   help=f"32x32 RGB images per timing of the Inception row (default {INCEPTION_IMAGES}, one batch)")
+    s.add_argument("--roofline-only", action="store_true",
+                   help="print the roofline table and stop (no plain-loop ratios, no time to quality)")
+    s.add_argument("--out", metavar="FILE", help="also write everything measured as JSON to FILE")
     s.add_argument("--ttq-presets", default=None,
                    help="digits presets raced to the FD threshold against the plain WGAN-GP loop (time to quality, "
                         "docs/benchmarks.md section 9); 'none' skips (default digits-wgan-gp,digits-sngan)")
