@@ -108,3 +108,17 @@ def test_the_roofline_prints_its_table_and_writes_its_json(capsys, monkeypatch, 
     record = json.loads(out.read_text())
     assert set(record) == {"roofline"} and record["roofline"]["peak"]["cpu"] == "Test CPU"
     assert record["roofline"]["rows"][0]["fraction_of_peak"] == {"fp32": 0.5}
+
+
+def test_the_json_holds_the_ratios_when_they_run(capsys, monkeypatch, tmp_path):
+    import json
+
+    import gankit.bench.speed as speed
+
+    stand_in_roofline(monkeypatch, [])
+    monkeypatch.setattr(speed, "run_speed", lambda *a: {"ring8-wgan-gp: gankit / plain loop": 0.93})
+    out = tmp_path / "speed.json"
+    code, text, _ = outcome(capsys, "speed", "--ttq-presets", "none", "--out", str(out))
+    assert code == 0 and "ring8-wgan-gp: gankit / plain loop" in text
+    record = json.loads(out.read_text())
+    assert record["ratios"] == {"ring8-wgan-gp: gankit / plain loop": 0.93} and "rows" in record["roofline"]
