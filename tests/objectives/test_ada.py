@@ -7,7 +7,7 @@ import torch
 
 from gankit.config import build_config
 from gankit.data import DataSpec
-from gankit.errors import ConfigError
+from gankit.errors import CheckpointError, ConfigError
 from gankit.objectives import Batch
 from gankit.objectives.ada import AdaptiveAugment, parse_pipeline
 from gankit.objectives.base import REAL_SIGN
@@ -138,7 +138,8 @@ def test_ada_on_vectors_on_a_critic_without_a_sign_or_with_diffaugment_is_refuse
 
 
 def test_training_with_ada_resumes_bit_identically_and_logs_p(tmp_path):
-    base = {**TINY_DIGITS, "ada": {"target": 0.6, "p_init": 0.3, "interval": 1, "speed_images": 200}}
+    base = {**TINY_DIGITS, "objective": {"name": "hinge"}, "penalties": [{"name": "r1", "weight": 1.0, "every": 2}],
+            "ada": {"target": 0.6, "p_init": 0.3, "interval": 1, "speed_images": 200}}  # R1 through the augmentation
     straight, resumed = straight_and_resumed(base, tmp_path)
     assert_bit_identical(full_state(straight), full_state(resumed))
     lines = loss_lines(tmp_path / "straight")
@@ -148,3 +149,7 @@ def test_training_with_ada_resumes_bit_identically_and_logs_p(tmp_path):
     assert all(math.isfinite(line["ada/r_t"]) and line["d_real_sign"] == pytest.approx(line["d_real_sign"])
                for line in lines)
     assert full_state(straight)["ada.p"] == torch.tensor(ps[-1], dtype=torch.float64)
+    state = full_state(straight)
+    state["ada.p"] = torch.tensor(1.5, dtype=torch.float64)
+    with pytest.raises(CheckpointError, match="ada"):
+        straight.exp.ada.load_state(state)

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ..config_checks import ADA_GROUPS
-from ..errors import ConfigError
+from ..errors import CheckpointError, ConfigError
 from .ada_colour import colour
 from .ada_transforms import GENERAL_GROUPS, INTEGER, general_geometry
 from .base import REAL_SIGN, Batch
@@ -92,6 +92,9 @@ class AdaptiveAugment:
         """Restores what `state` gave; a checkpoint without it (ADA turned on at resume) starts from p_init."""
         if "ada.p" not in tensors:
             return
+        if any(tensors.get(k) is None or tensors[k].numel() != 1 for k in ("ada.p", "ada.r_t", "ada.sign_sum", "ada.count")) \
+                or not 0 <= float(tensors["ada.p"]) <= 1 or int(tensors["ada.count"]) < 0:
+            raise CheckpointError("the checkpoint's ada.* tensors are not an ADA state (p in [0, 1], a count >= 0)")
         self.p, self.r_t = float(tensors["ada.p"]), float(tensors["ada.r_t"])
         self.sign_sum, self.count = tensors["ada.sign_sum"].double().clone(), int(tensors["ada.count"])
 
