@@ -130,6 +130,9 @@ def test_ada_on_vectors_on_a_critic_without_a_sign_or_with_diffaugment_is_refuse
     assert "wgan-gp" not in str(err.value).split("do: ")[1].split(", ")
     with pytest.raises(ConfigError, match="no E"):
         build_experiment(tiny(TINY_DIGITS, tmp_path, "objective.name=ign", "ada.target=0.6"), spec)
+    with pytest.raises(ConfigError, match="ada.pipeline: rotate90 turns square images; these are 8x16"):
+        build_experiment(tiny({**TINY_DIGITS, "model": {"z_dim": 8, "G": {"name": "mlp"}, "D": {"name": "mlp"}}},
+                              tmp_path, "ada.target=0.6"), DataSpec("oblong", (1, 8, 16)))
     with pytest.raises(ConfigError, match="ADA and DiffAugment"):
         build_experiment(tiny(TINY_DIGITS, tmp_path, "augment=color", "ada.target=0.6"), spec)
     with pytest.raises(ConfigError, match="ada.pipeline: expected at least one group"):

@@ -59,7 +59,7 @@ def test_mirrored_index_repeats_the_edge():
 
 
 @pytest.mark.parametrize("group", ADA_GROUPS)
-@pytest.mark.parametrize("channels", [1, 3, 4])
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
 def test_each_group_keeps_the_shape_and_sane_values(group, channels):
     torch.manual_seed(0)
     x = images(n=32, c=channels)
@@ -70,8 +70,8 @@ def test_each_group_keeps_the_shape_and_sane_values(group, channels):
         assert torch.all(y >= lo - 1e-5) and torch.all(y <= hi + 1e-5)
     else:  # colour: an affine map of bounded strength (contrast 2^N(0, 0.5^2), saturation 2^N(0, 1))
         assert y.abs().max() < 60
-    if channels == 4 and group in COLOUR_GROUPS:
-        assert torch.equal(y[:, 3], x[:, 3])  # alpha kept
+    if channels in (2, 4) and group in COLOUR_GROUPS:
+        assert torch.equal(y[:, -1], x[:, -1])  # alpha kept
 
 
 @pytest.mark.parametrize("group", GEOMETRIC)
@@ -130,3 +130,13 @@ def test_the_generator_learns_through_every_group():
         x = images(n=8, side=8).requires_grad_(True)
         augment(x, 1.0, [group]).sum().backward()
         assert x.grad.abs().sum() > 0, group
+
+
+def test_flips_and_quarter_turns_together_give_the_eight_symmetries_of_the_square():
+    torch.manual_seed(0)
+    x = images(n=400, side=8)
+    y = augment(x, 1.0, ["xflip", "rotate90"])
+    symmetries = [torch.rot90(x, k, dims=(2, 3)) for k in range(4)] + [torch.rot90(x.flip(3), k, dims=(2, 3))
+                                                                        for k in range(4)]
+    matches = torch.stack([(y == s).flatten(1).all(1) for s in symmetries])  # [8, n]
+    assert torch.all(matches.any(0)) and matches.sum(1).min() > 20  # each image one of them, all eight drawn

@@ -14,7 +14,7 @@ from torch import nn
 from ..config_checks import ADA_GROUPS
 from ..errors import CheckpointError, ConfigError
 from .ada_colour import colour
-from .ada_transforms import GENERAL_GROUPS, INTEGER, general_geometry
+from .ada_transforms import GENERAL_GROUPS, INTEGER_GROUPS, general_geometry, integer_geometry
 from .base import REAL_SIGN, Batch
 
 
@@ -32,9 +32,8 @@ def augment(x: torch.Tensor, p: float, groups: list[str]) -> torch.Tensor:
     identity (no draw at all)."""
     if p <= 0:
         return x
-    for name, transform in INTEGER.items():
-        if name in groups:
-            x = transform(x, p)
+    if any(name in groups for name in INTEGER_GROUPS):
+        x = integer_geometry(x, p, groups)
     if any(name in groups for name in GENERAL_GROUPS):
         x = general_geometry(x, p, groups)
     return colour(x, p, groups)
@@ -99,23 +98,28 @@ class AdaptiveAugment:
         self.sign_sum, self.count = tensors["ada.sign_sum"].double().clone(), int(tensors["ada.count"])
 
 
-def attach_ada(objective, cfg, is_image: bool) -> AdaptiveAugment | None:
+def attach_ada(objective, cfg, shape: tuple[int, ...]) -> AdaptiveAugment | None:
     """The ADA controller hooked onto the objective's critic when ada.target > 0, else None; ConfigErrors for
-    vector data, an objective without a critic or without d_real_sign, and DiffAugment at the same time."""
+    vector data (`shape`: one item's), an objective without a critic or without d_real_sign, quarter turns of
+    oblong images, and DiffAugment at the same time."""
     if cfg.ada.target <= 0:
         return None
     from . import names_with
 
     caps, name = objective.capabilities, cfg.objective.name
-    if not is_image:
+    if len(shape) != 3:
         raise ConfigError("config field ada.target: ADA transforms images; this dataset gives vectors (set ada.target=0)")
+    groups = parse_pipeline(cfg.ada.pipeline)
+    if "rotate90" in groups and shape[1] != shape[2]:
+        raise ConfigError(f"config field ada.pipeline: rotate90 turns square images; these are {shape[1]}x{shape[2]} "
+                          "(leave rotate90 out)")
     if caps.critic not in objective.nets or not caps.real_sign:
         raise ConfigError(f"config field ada.target: objective {name!r} reports no E[sign(D(x_real))] from a critic "
                           f"(ADA's overfitting heuristic); objectives that do: {names_with(lambda c: c.real_sign)}")
     if cfg.augment:
         raise ConfigError(f"config field ada.target: ADA and DiffAugment (augment={cfg.augment}) both augment the "
                           "critic's inputs; choose one (ada.target=0 or augment='')")
-    controller = AdaptiveAugment(cfg.ada, parse_pipeline(cfg.ada.pipeline))
+    controller = AdaptiveAugment(cfg.ada, groups)
 
     def augment_inputs(module: nn.Module, args: tuple):
         if not module.training:

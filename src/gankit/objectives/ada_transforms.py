@@ -35,10 +35,6 @@ def chosen(n: int, p: float, device) -> torch.Tensor:
     return torch.rand(n, device=device) < p
 
 
-def per_image(x: torch.Tensor) -> tuple[int, ...]:
-    return (len(x), 1, 1, 1)
-
-
 # --- integer geometry: pixel permutations, exact -----------------------------------------------
 
 def mirrored_index(i: torch.Tensor, n: int) -> torch.Tensor:
@@ -48,33 +44,29 @@ def mirrored_index(i: torch.Tensor, n: int) -> torch.Tensor:
     return torch.where(m >= n, 2 * n - 1 - m, m)
 
 
-def xflip(x: torch.Tensor, p: float) -> torch.Tensor:
-    """Applied with probability p, and then a horizontal flip or none, equally likely (the paper's i ~ U{0, 1})."""
-    flip = chosen(len(x), p, x.device) & (torch.randint(0, 2, (len(x),), device=x.device) == 1)
-    return torch.where(flip.view(per_image(x)), x.flip(3), x)
-
-
-def rotate90(x: torch.Tensor, p: float) -> torch.Tensor:
-    """Applied with probability p: a rotation by k x 90 degrees, k ~ U{0, 1, 2, 3} (square images)."""
-    k = torch.randint(0, 4, (len(x),), device=x.device) * chosen(len(x), p, x.device)
-    for turns in (1, 2, 3):
-        x = torch.where((k == turns).view(per_image(x)), torch.rot90(x, turns, dims=(2, 3)), x)
-    return x
-
-
-def xint(x: torch.Tensor, p: float) -> torch.Tensor:
-    """Applied with probability p: a shift by round(t x side) pixels per axis, t ~ U(-0.125, 0.125), the border
-    mirrored in."""
-    n, _, h, w = x.shape
-    t = (torch.rand(n, 2, device=x.device) * 2 - 1) * XINT_MAX * chosen(n, p, x.device)[:, None]
-    dx, dy = (t[:, 0] * w).round().long(), (t[:, 1] * h).round().long()
-    rows = mirrored_index(torch.arange(h, device=x.device)[None, :] - dy[:, None], h)  # [n, h]
-    cols = mirrored_index(torch.arange(w, device=x.device)[None, :] - dx[:, None], w)  # [n, w]
-    batch = torch.arange(n, device=x.device)[:, None, None]
-    return x.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
-
-
-INTEGER = {"xflip": xflip, "rotate90": rotate90, "xint": xint}
+def integer_geometry(x: torch.Tensor, p: float, groups: list[str]) -> torch.Tensor:
+    """The integer groups as one gather of pixels (each output pixel reads one input pixel, so values are
+    exact), each chosen per image with probability p:
+    xflip: then a horizontal flip or none, equally likely (the paper's i ~ U{0, 1});
+    rotate90: a rotation by k x 90 degrees, k ~ U{0, 1, 2, 3} (square images; torch.rot90's direction);
+    xint: a shift by round(t x side) pixels per axis, t ~ U(-0.125, 0.125), the border mirrored in."""
+    n, c, h, w = x.shape
+    device = x.device
+    rows = torch.arange(h, device=device)[None, :, None].expand(n, h, w)  # [n, h, w]: where each output
+    cols = torch.arange(w, device=device)[None, None, :].expand(n, h, w)  # pixel reads, traced back
+    if "xint" in groups:  # the last move applied is the first undone
+        t = (torch.rand(n, 2, device=device) * 2 - 1) * XINT_MAX * chosen(n, p, device)[:, None]
+        dx, dy = (t[:, 0] * w).round().long(), (t[:, 1] * h).round().long()
+        rows, cols = mirrored_index(rows - dy[:, None, None], h), mirrored_index(cols - dx[:, None, None], w)
+    if "rotate90" in groups:  # rot90 by k: out[i, j] = in[j, w-1-i], in[h-1-i, w-1-j], in[h-1-j, i] for k = 1, 2, 3
+        k = (torch.randint(0, 4, (n,), device=device) * chosen(n, p, device))[:, None, None]
+        rows, cols = (torch.where(k == 1, cols, torch.where(k == 2, h - 1 - rows, torch.where(k == 3, h - 1 - cols, rows))),
+                      torch.where(k == 1, w - 1 - rows, torch.where(k == 2, w - 1 - cols, torch.where(k == 3, rows, cols))))
+    if "xflip" in groups:
+        flip = chosen(n, p, device) & (torch.randint(0, 2, (n,), device=device) == 1)
+        cols = torch.where(flip[:, None, None], w - 1 - cols, cols)
+    source = (rows * w + cols).reshape(n, 1, h * w).expand(n, c, h * w)
+    return x.reshape(n, c, h * w).gather(2, source).reshape(n, c, h, w)
 
 
 # --- general geometry: one bilinear resampling of the images some group moved ----------------------

@@ -169,7 +169,7 @@ def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     objective = build_objective(cfg, spec)
     critic = objective.capabilities.critic  # the network whose first input is the data (a joint D's too)
     attach_diffaugment(objective.nets[critic] if critic in objective.nets else None, cfg.augment, spec.is_image)
-    ada = attach_ada(objective, cfg, spec.is_image)
+    ada = attach_ada(objective, cfg, spec.shape)
     constraints = build_constraints(cfg, objective)  # spectral norm changes the parameters: before optimizers
     objective.to(cfg.train.device)
     schedule = SCHEDULES.get(cfg.train.schedule)(cfg.train)
