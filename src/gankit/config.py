@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config_checks import DATA_FITS, LR_SCHEDULES, MAX_SEED, MAX_SIZE, MIN_EVAL_SAMPLES, PRECISIONS, validate  # noqa: F401
+from .config_checks import ADA_GROUPS, DATA_FITS, LR_SCHEDULES, MAX_SEED, MAX_SIZE, MIN_EVAL_SAMPLES, PRECISIONS, validate  # noqa: F401
 from .config_layers import deep_merge, network_names, objective_changes, parse_override, read_yaml  # noqa: F401
 from .errors import ConfigError
 from .registry import did_you_mean
@@ -142,7 +142,7 @@ class AdaConfig:
     interval: int = 4          # iterations between adjustments of p (the paper's 4)
     speed_images: int = 100000  # real images D scores while p can move from 0 to 1 (the paper's 500k; 100k so
                                 # p can react within a CPU run of a few thousand steps of 64 images)
-    pipeline: str = "xflip,rotate90,xint,scale,rotate,aniso,xfrac,brightness,contrast,lumaflip,hue,saturation"  # groups, run in the paper's order
+    pipeline: str = ",".join(ADA_GROUPS)  # groups, any subset (all 12 by default), run in the paper's order
     p_init: float = 0.0        # p at the first step
 
 

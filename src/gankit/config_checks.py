@@ -129,5 +129,6 @@ def check_ada(cfg) -> None:
     _check(bool(names) or ada.target == 0, "ada.pipeline", "at least one group when ada.target is on", ada.pipeline)
     for name in names:
         if name not in ADA_GROUPS:
-            raise ConfigError(f"config field ada.pipeline: unknown group {name!r}{did_you_mean(name, list(ADA_GROUPS))}; "
+            hint = did_you_mean(name, list(ADA_GROUPS))
+            raise ConfigError(f"config field ada.pipeline: unknown group {name!r}{hint}; "
                               f"choose from {', '.join(ADA_GROUPS)}")

@@ -84,14 +84,16 @@ class AdaptiveAugment:
         return out
 
     def state(self) -> dict[str, torch.Tensor]:
-        return {"ada.p": torch.tensor(self.p, dtype=torch.float64), "ada.r_t": torch.tensor(self.r_t, dtype=torch.float64),
+        return {"ada.p": torch.tensor(self.p, dtype=torch.float64),
+                "ada.r_t": torch.tensor(self.r_t, dtype=torch.float64),
                 "ada.sign_sum": self.sign_sum.clone(), "ada.count": torch.tensor(self.count)}
 
     def load_state(self, tensors: dict[str, torch.Tensor]) -> None:
         """Restores what `state` gave; a checkpoint without it (ADA turned on at resume) starts from p_init."""
         if "ada.p" not in tensors:
             return
-        if any(tensors.get(k) is None or tensors[k].numel() != 1 for k in ("ada.p", "ada.r_t", "ada.sign_sum", "ada.count")) \
+        keys = ("ada.p", "ada.r_t", "ada.sign_sum", "ada.count")
+        if any(tensors.get(k) is None or tensors[k].numel() != 1 for k in keys) \
                 or not 0 <= float(tensors["ada.p"]) <= 1 or int(tensors["ada.count"]) < 0:
             raise CheckpointError("the checkpoint's ada.* tensors are not an ADA state (p in [0, 1], a count >= 0)")
         self.p, self.r_t = float(tensors["ada.p"]), float(tensors["ada.r_t"])
@@ -108,7 +110,8 @@ def attach_ada(objective, cfg, shape: tuple[int, ...]) -> AdaptiveAugment | None
 
     caps, name = objective.capabilities, cfg.objective.name
     if len(shape) != 3:
-        raise ConfigError("config field ada.target: ADA transforms images; this dataset gives vectors (set ada.target=0)")
+        raise ConfigError("config field ada.target: ADA transforms images; this dataset gives vectors "
+                          "(set ada.target=0)")
     groups = parse_pipeline(cfg.ada.pipeline)
     if "rotate90" in groups and shape[1] != shape[2]:
         raise ConfigError(f"config field ada.pipeline: rotate90 turns square images; these are {shape[1]}x{shape[2]} "

@@ -60,8 +60,9 @@ def integer_geometry(x: torch.Tensor, p: float, groups: list[str]) -> torch.Tens
         rows, cols = mirrored_index(rows - dy[:, None, None], h), mirrored_index(cols - dx[:, None, None], w)
     if "rotate90" in groups:  # rot90 by k: out[i, j] = in[j, w-1-i], in[h-1-i, w-1-j], in[h-1-j, i] for k = 1, 2, 3
         k = (torch.randint(0, 4, (n,), device=device) * chosen(n, p, device))[:, None, None]
-        rows, cols = (torch.where(k == 1, cols, torch.where(k == 2, h - 1 - rows, torch.where(k == 3, h - 1 - cols, rows))),
-                      torch.where(k == 1, w - 1 - rows, torch.where(k == 2, w - 1 - cols, torch.where(k == 3, rows, cols))))
+        turned_rows = torch.where(k == 1, cols, torch.where(k == 2, h - 1 - rows, torch.where(k == 3, h - 1 - cols, rows)))
+        cols = torch.where(k == 1, w - 1 - rows, torch.where(k == 2, w - 1 - cols, torch.where(k == 3, rows, cols)))
+        rows = turned_rows
     if "xflip" in groups:
         flip = chosen(n, p, device) & (torch.randint(0, 2, (n,), device=device) == 1)
         cols = torch.where(flip[:, None, None], w - 1 - cols, cols)
@@ -89,7 +90,8 @@ def translation(tx: torch.Tensor, ty: torch.Tensor) -> torch.Tensor:
     return m
 
 
-def sampling_matrix(groups: list[str], n: int, p: float, size: tuple[int, int], device) -> tuple[torch.Tensor, torch.Tensor]:
+def sampling_matrix(groups: list[str], n: int, p: float, size: tuple[int, int],
+                    device) -> tuple[torch.Tensor, torch.Tensor]:
     """(where each output pixel reads its input, as 3x3 matrices in pixels about the centre [n, 3, 3]; which
     images any group moved [n]): the inverses of scale, rotation, anisotropy, rotation, translation composed
     in that order. The rotation is drawn twice with probability 1 - sqrt(1 - p) each, so p is the chance of
