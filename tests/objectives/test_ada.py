@@ -156,3 +156,15 @@ def test_training_with_ada_resumes_bit_identically_and_logs_p(tmp_path):
     state["ada.p"] = torch.tensor(1.5, dtype=torch.float64)
     with pytest.raises(CheckpointError, match="ada"):
         straight.exp.ada.load_state(state)
+
+
+def test_ada_trains_under_bf16_autocast(tmp_path):
+    """grid_sample runs in float32 under autocast while generated images come in bfloat16: the resampled
+    images go back to the batch in its own dtype."""
+    from ..training.test_trainer import make_trainer
+
+    cfg = tiny(TINY_DIGITS, tmp_path, "objective.name=hinge", "train.precision=bf16", "train.steps=2",
+               "ada.target=0.6", "ada.p_init=1.0", "ada.pipeline=scale,rotate,brightness")
+    trainer = make_trainer(cfg, tmp_path / "bf16")
+    trainer.fit()
+    assert all(math.isfinite(v) for line in loss_lines(tmp_path / "bf16") for v in line.values())

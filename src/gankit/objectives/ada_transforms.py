@@ -133,4 +133,4 @@ def general_geometry(x: torch.Tensor, p: float, groups: list[str]) -> torch.Tens
     theta = (torch.linalg.inv(to_pixels) @ inverse[index] @ to_pixels)[:, :2].to(x.dtype)  # affine_grid's [-1, 1]
     grid = F.affine_grid(theta, [len(index), c, h, w], align_corners=False)
     warped = F.grid_sample(x[index], grid, mode="bilinear", padding_mode="reflection", align_corners=False)
-    return x.index_put((index,), warped)
+    return x.index_put((index,), warped.to(x.dtype))  # autocast runs grid_sample in float32
