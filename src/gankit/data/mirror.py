@@ -19,7 +19,7 @@ class MirroredTensors(TensorDataset):
     def __init__(self, base: TensorDataset):
         labels = None if base.labels is None else torch.cat([base.labels, base.labels])
         super().__init__(base.spec, torch.cat([base.x, base.x.flip(-1)]), labels)
-        self.originals = base
+        self.originals = TensorDataset(base.spec, self.x[: len(base.x)], base.labels)  # a view: base.x can go
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         return self.originals.sample(n, generator)
