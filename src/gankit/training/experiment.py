@@ -14,8 +14,10 @@ from ..errors import CheckpointError, ConfigError
 from ..objectives import Objective, build_constraints, build_objective, names_with
 from ..objectives.augment import attach_diffaugment
 from ..objectives.base import evaluating
+from .accumulation import check_accumulation
 from .checkpoint import find_checkpoint, flatten_optimizer, load_checkpoint, restore_optimizer
 from .ema import EMA, ema_keys
+from .layout import to_channels_last
 from .optim import NetworkUpdate
 from .schedule import SCHEDULES
 
@@ -166,6 +168,9 @@ def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     attach_diffaugment(objective.nets[critic] if critic in objective.nets else None, cfg.augment, spec.is_image)
     constraints = build_constraints(cfg, objective)  # spectral norm changes the parameters: before optimizers
     objective.to(cfg.train.device)
+    check_accumulation(cfg.train.accumulate, objective.nets)
+    if cfg.train.channels_last:
+        to_channels_last(objective.nets)
     schedule = SCHEDULES.get(cfg.train.schedule)(cfg.train)
     phases = schedule.phases(objective)
     updates = {}
