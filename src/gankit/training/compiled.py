@@ -19,7 +19,9 @@ from torch import nn
 
 from ..errors import ConfigError
 
-DOUBLE_BACKWARD = "double backward"  # in AOTAutograd's error when a compiled graph is differentiated twice
+# in AOTAutograd's errors for a compiled graph differentiated twice: at the double backward itself, or earlier, at
+# a torch.autograd.grad(create_graph=True) through a backward compiled with donated buffers
+DOUBLE_BACKWARD = ("double backward", "create_graph=False")
 
 
 def check_compile_available(device: torch.device) -> None:
@@ -43,7 +45,7 @@ class PhaseCompiler:
 
     def __init__(self, enabled: bool, objective: nn.Module, device: torch.device, note: Callable[[str], None]):
         self.enabled, self.objective, self.device, self.note = enabled, objective, torch.device(device), note
-        self.eager: set[str] = set()              # phases that run eager
+        self.eager_phases: set[str] = set()       # phases that run eager
         self.first_seconds: dict[str, float] = {}  # phases run once (compiling) -> that run's seconds
         self.settled: set[str] = set()            # phases whose timing note was written
         if enabled:
@@ -51,10 +53,15 @@ class PhaseCompiler:
             for net in objective.nets.values():
                 net.compile()
 
+    def eager(self):
+        """A context in which the networks run eager: sampling and evaluation, whose batch sizes and eval mode
+        would each compile anew, for calls that happen a few times a run."""
+        return torch.compiler.set_stance("force_eager") if self.enabled else nullcontext()
+
     def run(self, phase_name: str, compute: Callable[[], dict]) -> dict:
         """compute() (a phase's zero_grad, losses and backward): compiled, or eager for this phase."""
         if not self.enabled or phase_name in self.settled:
-            with torch.compiler.set_stance("force_eager") if phase_name in self.eager else nullcontext():
+            with torch.compiler.set_stance("force_eager") if phase_name in self.eager_phases else nullcontext():
                 return compute()
         if phase_name in self.first_seconds:  # the second run: compiled code, no compiling
             start = time.perf_counter()
@@ -72,10 +79,10 @@ class PhaseCompiler:
         try:
             out = compute()
         except RuntimeError as err:
-            if DOUBLE_BACKWARD not in str(err):
+            if not any(words in str(err) for words in DOUBLE_BACKWARD):
                 raise
             self.restore(saved)
-            self.eager.add(phase_name)
+            self.eager_phases.add(phase_name)
             self.settled.add(phase_name)
             self.note(f"train.compile: phase {phase_name} differentiates a network twice (a gradient penalty), "
                       f"which torch.compile does not support: it runs eager")
