@@ -98,3 +98,19 @@ def test_restored_optimizer_state_takes_its_parameters_layout():
                                           or torch.contiguous_format)
             opt.step()
     torch.testing.assert_close(w.detach(), reference.detach(), rtol=1e-6, atol=1e-6)
+
+
+def test_a_resume_may_switch_channels_last_on(tmp_path):
+    """How a step computes, not what: a run resumed with channels-last continues close to one never stopped."""
+    import gankit
+
+    data = rgb_folder(tmp_path)
+    config = lambda *o: sngan_recipe(data, tmp_path, *SGD, "train.steps=4", "log.checkpoint_every=2", *o)  # noqa: E731
+    straight = make_trainer(config(), tmp_path / "straight")
+    straight.fit()
+    make_trainer(config("train.steps=2"), tmp_path / "resumed").fit()
+    gankit.train(resume=tmp_path / "resumed", train={"channels_last": True, "steps": 4})
+    resumed = make_trainer(config("train.channels_last=true"), tmp_path / "resumed")
+    resumed.resume()
+    assert resumed.step == 4
+    assert_close_weights(full_state(straight), full_state(resumed))
