@@ -5,8 +5,9 @@ What is compiled is every network's forward (and with it, by AOTAutograd, its ba
 function stays eager: random draws inside compiled code come from Inductor's own generator, not torch's
 stream, which would break both the same-numbers-as-eager promise and exact resume. A phase whose backward
 differentiates a compiled network twice (a gradient penalty: the gradient of a gradient) fails under
-AOTAutograd; the first run of each phase is therefore a trial: on that failure its random state, buffers
-and objective state are put back and the phase runs eager from then on, said once in the run's log."""
+AOTAutograd; the first run of each phase is therefore a trial: on that failure (or on a compiler error) its
+random state, buffers and objective state are put back and the phase runs eager from then on, said once in
+the run's log."""
 from __future__ import annotations
 
 import shutil
@@ -16,6 +17,7 @@ from typing import Callable
 
 import torch
 from torch import nn
+from torch._dynamo.exc import BackendCompilerFailed
 
 from ..errors import ConfigError
 
@@ -36,6 +38,12 @@ def check_compile_available(device: torch.device) -> None:
     if device.type == "cpu" and shutil.which(compiler) is None:
         raise ConfigError(f"config field train.compile: Inductor compiles CPU code with a C++ compiler and "
                           f"{compiler!r} is not on this machine (install g++ or set CXX); set train.compile=false")
+
+
+def first_line(err: BaseException) -> str:
+    """The exception's type and its message's first line (a compiler error's message holds its whole output)."""
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
 
 
 class PhaseCompiler:
@@ -73,23 +81,27 @@ class PhaseCompiler:
         return self.trial(phase_name, compute)
 
     def trial(self, phase_name: str, compute: Callable[[], dict]) -> dict:
-        """The phase's first run, compiled; on a double-backward failure, state put back and an eager run."""
+        """The phase's first run, compiled. Where that fails (a double backward; a compiler error, e.g. a C++
+        toolchain Inductor cannot use) the state it moved is put back and the phase runs eager from now on."""
         saved = self.snapshot()
         start = time.perf_counter()
         try:
             out = compute()
+        except BackendCompilerFailed as err:
+            why = f"could not be compiled here ({first_line(err.inner_exception)})"
         except RuntimeError as err:
             if not any(words in str(err) for words in DOUBLE_BACKWARD):
                 raise
-            self.restore(saved)
-            self.eager_phases.add(phase_name)
-            self.settled.add(phase_name)
-            self.note(f"train.compile: phase {phase_name} differentiates a network twice (a gradient penalty), "
-                      f"which torch.compile does not support: it runs eager")
-            with torch.compiler.set_stance("force_eager"):
-                return compute()
-        self.first_seconds[phase_name] = time.perf_counter() - start
-        return out
+            why = "differentiates a network twice (a gradient penalty), which torch.compile does not support"
+        else:
+            self.first_seconds[phase_name] = time.perf_counter() - start
+            return out
+        self.restore(saved)
+        self.eager_phases.add(phase_name)
+        self.settled.add(phase_name)
+        self.note(f"train.compile: phase {phase_name} {why}: it runs eager")
+        with torch.compiler.set_stance("force_eager"):
+            return compute()
 
     def snapshot(self) -> tuple:
         """What a failed trial may have moved: the random streams, the networks' buffers (BatchNorm
