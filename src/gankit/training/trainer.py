@@ -18,8 +18,8 @@ from ..viz import Painter
 from . import distributed
 from .accumulation import MicroLosses, micro_batches
 from .checkpoint import checkpoint_path, list_checkpoints, remove_leftovers
-from .divergence import DivergenceDetector, Diverged, NonFinite, phase_health
 from .compiled import PhaseCompiler
+from .divergence import DivergenceDetector, Diverged, NonFinite, phase_health
 from .faults import attempt, handle_divergence, snapshot
 from .experiment import Experiment
 from .layout import batch_layout
