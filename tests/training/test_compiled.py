@@ -54,11 +54,15 @@ def test_compiled_step_matches_eager_and_a_gradient_penalty_phase_runs_eager(tmp
     assert not notes(tmp_path / "eager")
 
 
-def test_compile_without_a_cpp_compiler_is_a_one_line_error(tmp_path, monkeypatch):
+def test_compile_without_a_cpp_compiler_is_a_one_line_error_before_any_run_directory(tmp_path, monkeypatch, capsys):
+    from gankit.cli import main
+
     monkeypatch.setattr(compiled.shutil, "which", lambda name: None)
     with pytest.raises(ConfigError, match=r"^config field train\.compile: Inductor .* C\+\+ compiler") as err:
         make_trainer(tiny(TINY_TOY, tmp_path, "train.compile=true"), tmp_path / "run")
     assert "\n" not in str(err.value)
+    assert main(["train", "ring8-ns", "--set", "train.compile=true", "--set", f"out_dir={tmp_path / 'runs'}"]) == 2
+    assert "set train.compile=false" in capsys.readouterr().err and not (tmp_path / "runs").exists()
 
 
 class Stub(torch.nn.Module):

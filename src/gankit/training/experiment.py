@@ -16,6 +16,7 @@ from ..objectives.augment import attach_diffaugment
 from ..objectives.base import evaluating
 from .accumulation import check_accumulation
 from .checkpoint import find_checkpoint, flatten_optimizer, load_checkpoint, restore_optimizer
+from .compiled import check_compile_available
 from .ema import EMA, ema_keys
 from .layout import to_channels_last
 from .optim import NetworkUpdate
@@ -160,6 +161,8 @@ def check_device(name: str, where: str = "train.device") -> torch.device:
 def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     """Seeds torch, then builds networks, optimizers, constraints and the EMA copies of objective.ema_networks."""
     check_device(cfg.train.device)
+    if cfg.train.compile:  # a machine without a compiler: refused before a run directory is made
+        check_compile_available(torch.device(cfg.train.device))
     torch.manual_seed(cfg.seed)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
