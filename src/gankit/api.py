@@ -58,7 +58,8 @@ def build_run_config(preset: str | None = None, files: list[Path] = (), sets: li
 
 
 RESUME_CHANGEABLE = ("train.steps", "train.device", "train.threads", "train.divergence_factor", "train.on_divergence",
-                     "train.rollback_lr_factor", "train.max_rollbacks", "log.")  # what a resume may change
+                     "train.rollback_lr_factor", "train.max_rollbacks", "log.",
+                     "train.compile", "train.channels_last")  # what a resume may change (the last two: how, not what)
 
 
 def config_for_resume(point, overrides: list[str]) -> Config:

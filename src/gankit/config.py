@@ -115,6 +115,7 @@ class OptimizerConfig:
     warmup_steps: int = 0      # linear warm-up from lr / warmup_steps to lr over this many steps
     decay_steps: int = 0       # cosine: its length (0 = train.steps); step: steps between drops
     decay_factor: float = 0.1  # step: lr multiplier per drop; cosine: the final lr as a fraction of lr
+    implementation: str = "auto"  # auto (fused kernel where supported) | fused | foreach | for-loop: the same update, computed differently
 
 
 @dataclass
@@ -126,7 +127,10 @@ class TrainConfig:
     ema_decay: float = 0.999   # 0 disables the EMA copy of G
     device: str = "cpu"        # torch device, e.g. cpu or cuda
     threads: int = 1           # torch CPU threads; 1 holds up when other jobs share the cores (README: Robustness); 0 keeps torch's default (all cores)
-    precision: str = "fp32"    # fp32 | bf16 | fp16 (autocast; fp16 with a loss scaler)
+    precision: str = "fp32"    # fp32 | bf16 | fp16 (autocast; fp16 with a loss scaler) | auto (bf16 where the device has native bf16, else fp32)
+    accumulate: int = 1        # micro-batches per optimizer step: each phase's batch in this many parts, gradients summed (no BatchNorm)
+    channels_last: bool = False  # conv networks and image batches in channels-last memory format (same results)
+    compile: bool = False      # torch.compile the networks (a phase whose backward differentiates twice runs eager)
     sync_batchnorm: bool = False  # under torchrun on CUDA: BatchNorm statistics over the global batch
     divergence_factor: float = 1000.0  # a loss, gradient or weight norm this many times its running level is a divergence; 0 turns the check off
     on_divergence: str = "stop"  # stop (exit 2, naming quantity and step) | rollback (last good checkpoint, lower lr, go on)

@@ -9,7 +9,8 @@ from .registry import did_you_mean
 
 LR_SCHEDULES = ("constant", "cosine", "step")
 DATA_FITS = ("resize", "pad")
-PRECISIONS = ("fp32", "bf16", "fp16")
+PRECISIONS = ("fp32", "bf16", "fp16", "auto")
+OPTIMIZER_IMPLEMENTATIONS = ("auto", "fused", "foreach", "for-loop")
 MAX_SEED = 2**63 - 1 - 16  # torch seeds are 64-bit; side streams add small offsets
 MAX_SIZE = 1 << 20       # bound on counts a config (or an untrusted checkpoint's metadata) can ask for
 MIN_EVAL_SAMPLES = 10    # FD needs a covariance, density / coverage 5 neighbours per sample
@@ -82,6 +83,16 @@ def check_train(cfg) -> None:
     _check(0 < cfg.train.rollback_lr_factor < 1, "train.rollback_lr_factor", "a value in (0, 1)",
            cfg.train.rollback_lr_factor)
     _check(cfg.train.max_rollbacks >= 0, "train.max_rollbacks", "0 or more", cfg.train.max_rollbacks)
+    check_accumulate(cfg)
+
+
+def check_accumulate(cfg) -> None:
+    """train.accumulate: a positive divisor of data.batch_size (every micro-batch the same size)."""
+    k, n = cfg.train.accumulate, cfg.data.batch_size
+    _check(1 <= k <= MAX_SIZE, "train.accumulate", f"an integer from 1 to {MAX_SIZE}", k)
+    if n % k:
+        raise ConfigError(f"config field train.accumulate: data.batch_size {n} does not split into {k} equal "
+                          f"micro-batches; choose a divisor of {n}")
 
 
 def check_optimizer(key: str, opt) -> None:
@@ -100,6 +111,10 @@ def check_optimizer(key: str, opt) -> None:
                           f"{did_you_mean(opt.lr_schedule, list(LR_SCHEDULES))}; choose from {', '.join(LR_SCHEDULES)}")
     if opt.lr_schedule == "step" and opt.decay_steps < 1:
         raise ConfigError(f"config field optim.{key}.decay_steps: the step schedule needs a positive interval")
+    if opt.implementation not in OPTIMIZER_IMPLEMENTATIONS:
+        raise ConfigError(f"config field optim.{key}.implementation: {opt.implementation!r}"
+                          f"{did_you_mean(opt.implementation, list(OPTIMIZER_IMPLEMENTATIONS))}; choose from "
+                          f"{', '.join(OPTIMIZER_IMPLEMENTATIONS)}")
     for field_name in ("clip_value", "clip_norm", "warmup_steps", "decay_steps"):
         _check(getattr(opt, field_name) >= 0, f"optim.{key}.{field_name}", "0 or more", getattr(opt, field_name))
 

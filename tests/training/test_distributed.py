@@ -79,6 +79,19 @@ def test_two_processes_match_one_with_the_same_global_batch(two_process_runs, tm
     assert losses(two) == pytest.approx(losses(one), rel=1e-4, abs=1e-5)  # averaged over the processes
 
 
+def test_two_processes_accumulating_two_micro_batches_match_one_process(two_process_runs, tmp_path):
+    """Each process splits its 16 samples into 2 micro-batches of 8; gradients summed, then averaged across the
+    processes once: the update of one process with the whole batch of 32."""
+    out, config, _ = two_process_runs
+    (two,) = (out / "accumulated").iterdir()
+    one = gankit.train(config, out_dir=str(tmp_path)).run_dir
+    a, meta = final_state(two)
+    b, _ = final_state(one)
+    assert meta["config"]["train"]["accumulate"] == 2 and meta["world_size"] == 2
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], **TOLERANCE, msg=key)
+
+
 def test_only_rank_zero_writes(two_process_runs):
     out, _, outputs = two_process_runs
     (run,) = (out / "straight").iterdir()  # one run directory, made by rank 0 and shared
@@ -87,7 +100,7 @@ def test_only_rank_zero_writes(two_process_runs):
     assert loss_steps == [1, 2, 3, 4, 5, 6]  # each line once, not once per process
     assert [r["step"] for r in records if "toy/hq" in r] == [3, 6]
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["step-0000003.png", "step-0000006.png"]
-    assert outputs[0].count("run directory:") == 3 and "run directory:" not in outputs[1]  # rank 0 speaks
+    assert outputs[0].count("run directory:") == 4 and "run directory:" not in outputs[1]  # rank 0 speaks
 
 
 def test_resume_under_torchrun_is_exact_and_another_world_size_is_refused(two_process_runs, capsys):

@@ -144,3 +144,36 @@ def test_a_stretched_schedules_note_gives_the_lr_in_use_after_rollbacks():
     assert note.endswith(f"from 0.00025 to {0.5e-3 * (1 + math.cos(math.pi / 4)) / 2:.3g} at this step")
     assert stretched_schedule("D", OptimizerConfig(lr=1e-3, lr_schedule="cosine", decay_steps=8), 4, 8, 16) is None
     assert stretched_schedule("D", cfg, 4, 8, 8) is None
+
+
+# --- optim.<net>.implementation ---------------------------------------------------------------
+
+def implementation_run(tmp_path, name, optimizer, implementation):
+    sets = [f"optim.{net}.{key}={value}" for net in "GD" for key, value in
+            (("name", optimizer), ("implementation", implementation), ("momentum", 0.9))]
+    trainer = make_trainer(tiny(TINY_TOY, tmp_path, "objective.name=ns", "train.steps=4", *sets), tmp_path / name)
+    trainer.fit()
+    return trainer
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_fused_foreach_and_for_loop_give_the_same_updates(tmp_path, optimizer):
+    """The same gradients, the update arithmetic arranged differently: weights agree to rounding after 4
+    iterations (measured: 0 for foreach, at most 1.2e-7 for fused)."""
+    runs = {impl: implementation_run(tmp_path, impl, optimizer, impl) for impl in ("for-loop", "foreach", "fused")}
+    assert runs["fused"].exp.optimizers["D"].defaults["fused"] is True
+    assert runs["foreach"].exp.optimizers["D"].defaults["foreach"] is True
+    reference = full_state(runs["for-loop"])
+    for impl in ("foreach", "fused"):
+        state = full_state(runs[impl])
+        for key in reference:
+            torch.testing.assert_close(state[key], reference[key], rtol=1e-5, atol=1e-6, msg=f"{impl} {key}")
+
+
+def test_an_implementation_the_optimizer_lacks_is_a_one_line_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"optim\.D\.implementation: RMSprop has no fused implementation") as err:
+        make_trainer(tiny(TINY_TOY, tmp_path, "optim.D.name=rmsprop", "optim.D.implementation=fused"),
+                     tmp_path / "run")
+    assert "\n" not in str(err.value)
+    with pytest.raises(ConfigError, match=r"optim\.G\.implementation: 'fuse'; did you mean 'fused'"):
+        tiny(TINY_TOY, tmp_path, "optim.G.implementation=fuse")

@@ -98,3 +98,42 @@ def test_unscale_gives_true_gradients_under_fp16():
     precision.step(opt)
     precision.update()
     torch.testing.assert_close(w.detach(), torch.tensor([0.9, 0.8, 0.7]))
+
+
+# --- train.precision auto -------------------------------------------------------------------
+
+def test_cpu_flags_are_read_from_cpuinfo_on_x86_and_arm(tmp_path):
+    from gankit.training.precision import cpu_flags
+
+    x86, arm = tmp_path / "x86", tmp_path / "arm"
+    x86.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 amx_tile\nbugs\t\t: spectre\n")
+    arm.write_text("processor\t: 0\nFeatures\t: fp asimd bf16 i8mm\n")
+    assert {"avx512_bf16", "avx512f"} <= cpu_flags(x86) and "spectre" not in cpu_flags(x86)
+    assert "bf16" in cpu_flags(arm)
+    assert cpu_flags(tmp_path / "missing") == set()
+
+
+@pytest.mark.parametrize("flags, capability, native", [
+    ({"avx512f", "avx512_bf16"}, "AVX512", True), ({"avx512f", "amx_bf16"}, "AVX512", True),
+    ({"asimd", "bf16"}, "SVE256", True), ({"avx512f", "avx2"}, "AVX512", False),  # AVX-512 alone emulates bf16
+    ({"avx512_bf16"}, "DEFAULT", False)])  # ATEN_CPU_CAPABILITY=default: torch's scalar kernels
+def test_native_bf16_needs_the_instructions_and_torchs_kernels_for_them(monkeypatch, flags, capability, native):
+    from gankit.training.precision import native_bf16
+
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    assert native_bf16(torch.device("cpu"), flags) is native
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_trains_as_detected_and_says_so(tmp_path, monkeypatch, native):
+    from gankit.training import precision
+
+    monkeypatch.setattr(precision, "native_bf16", lambda device: native)
+    trainer = make_trainer(tiny(TINY_TOY, tmp_path, "train.precision=auto"), tmp_path / "run")
+    chosen = "bf16" if native else "fp32"
+    assert trainer.precision.name == chosen
+    assert trainer.precision.dtype == (torch.bfloat16 if native else None)
+    trainer.fit()
+    notes = [r["note"] for r in MetricsLog(tmp_path / "run" / "metrics.jsonl").read() if r.get("event") == "note"]
+    assert notes == [f"train.precision auto: {chosen} (the cpu device {'has' if native else 'has no'} native bf16)"]
+    assert trainer.cfg.train.precision == "auto"  # the config (and every checkpoint's copy) keeps the choice open

@@ -1,5 +1,6 @@
-"""`gankit bench threads`: time of one digits training iteration (the default preset) per torch thread
+"""`gankit bench threads`: time of one digits training iteration (the default preset, a DCGAN) per torch thread
 setting, on an idle machine and while a competing 2-thread CPU job (started here) shares the cores.
+run_threads(preset=..., sets=...) times another workload the same way, e.g. the sngan recipe on 32x32 emoji.
 
 It decides the default of train.threads: intra-op threads help a little when the cores are free and
 collapse when another job wants them (threads spin and wait on each other)."""
@@ -18,10 +19,12 @@ COMPETING_JOB = ("import torch\ntorch.set_num_threads(2)\na = torch.randn(768, 7
                  "while True:\n    a = (a @ a).tanh()\n")  # two busy threads, as a second training run would be
 
 
-def digits_trainer(workdir: Path):
+def threads_trainer(workdir: Path, preset: str | None = None, sets: tuple[str, ...] = ()):
+    """A trainer of the preset or recipe (the default preset when None) with --set style overrides; its
+    train.threads is 0, so that the thread count each timing sets stays."""
     from ..api import build_run_config, trainer_for
 
-    cfg = build_run_config(sets=["log.progress=false", f"out_dir={workdir}", "train.threads=0"])
+    cfg = build_run_config(preset, sets=[*sets, "log.progress=false", f"out_dir={workdir}", "train.threads=0"])
     return trainer_for(cfg, workdir / "threads")
 
 
@@ -40,14 +43,15 @@ def time_settings(trainer, settings: dict[str, int], repeats: int, iterations: i
     return {name: statistics.median(v) for name, v in times.items()}
 
 
-def run_threads(repeats: int = 3, iterations: int = 10) -> dict[str, dict[str, float]]:
+def run_threads(repeats: int = 3, iterations: int = 10, preset: str | None = None,
+                sets: tuple[str, ...] = ()) -> dict[str, dict[str, float]]:
     """{'idle' | 'competing 2-thread job': {setting: ms per iteration}} for 1 thread, 2 threads, and torch's
-    default (all cores)."""
+    default (all cores), on the default preset or the one named (with overrides, e.g. data.name=emoji)."""
     default = torch.get_num_threads()
     settings = {"1 thread": 1, "2 threads": 2, f"torch default ({default})": default}
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = digits_trainer(Path(tmp))
+        trainer = threads_trainer(Path(tmp), preset, sets)
         out["idle"] = time_settings(trainer, settings, repeats, iterations)
         job = subprocess.Popen([sys.executable, "-c", COMPETING_JOB])
         try:

@@ -14,6 +14,7 @@ from safetensors.torch import save
 from ..errors import CheckpointError
 from ..files import write_atomic, write_bytes
 from .upgrade import format_header, upgrade
+from .layout import match_layout
 
 _NAME = re.compile(r"^step-(\d+)\.safetensors$")
 
@@ -193,6 +194,7 @@ def restore_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tenso
         opt.load_state_dict({"state": state, "param_groups": groups})
     except (ValueError, KeyError, TypeError, RuntimeError) as err:
         raise CheckpointError(f"{where}: optimizer state does not fit the networks ({err})") from None
+    match_layout(opt)
 
 
 def check_param_group(saved, current: dict, where: str) -> None:

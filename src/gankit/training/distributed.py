@@ -62,9 +62,9 @@ def setup(cfg) -> None:
     if not dist.is_initialized():
         dist.init_process_group("nccl" if cuda else "gloo")
         atexit.register(dist.destroy_process_group)  # PyTorch warns about a group left to the interpreter's exit
-    if cfg.data.batch_size % world_size():
+    if cfg.data.batch_size % (world_size() * cfg.train.accumulate):
         raise ConfigError(f"config field data.batch_size: {cfg.data.batch_size} is the global batch and must divide "
-                          f"by the {world_size()} processes")
+                          f"by the {world_size()} processes times train.accumulate {cfg.train.accumulate}")
     if cfg.train.sync_batchnorm and not cuda:
         raise ConfigError("config field train.sync_batchnorm: PyTorch's SyncBatchNorm runs on CUDA only; "
                           "set train.device=cuda or drop it")

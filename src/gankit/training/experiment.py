@@ -15,8 +15,11 @@ from ..objectives import Objective, build_constraints, build_objective, names_wi
 from ..objectives.ada import AdaptiveAugment, attach_ada
 from ..objectives.augment import attach_diffaugment
 from ..objectives.base import evaluating
+from .accumulation import check_accumulation
 from .checkpoint import find_checkpoint, flatten_optimizer, load_checkpoint, restore_optimizer
+from .compiled import check_compile_available
 from .ema import EMA, ema_keys
+from .layout import to_channels_last
 from .optim import NetworkUpdate
 from .schedule import SCHEDULES
 
@@ -163,6 +166,8 @@ def check_device(name: str, where: str = "train.device") -> torch.device:
 def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     """Seeds torch, then builds networks, optimizers, constraints and the EMA copies of objective.ema_networks."""
     check_device(cfg.train.device)
+    if cfg.train.compile:  # a machine without a compiler: refused before a run directory is made
+        check_compile_available(torch.device(cfg.train.device))
     torch.manual_seed(cfg.seed)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
@@ -172,6 +177,9 @@ def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     ada = attach_ada(objective, cfg, spec.shape)
     constraints = build_constraints(cfg, objective)  # spectral norm changes the parameters: before optimizers
     objective.to(cfg.train.device)
+    check_accumulation(cfg.train.accumulate, objective.nets)
+    if cfg.train.channels_last:
+        to_channels_last(objective.nets)
     schedule = SCHEDULES.get(cfg.train.schedule)(cfg.train)
     phases = schedule.phases(objective)
     updates = {}

@@ -19,15 +19,14 @@ OPTIMIZERS = ("adam", "rmsprop", "sgd")
 
 def make_optimizer(groups, cfg: OptimizerConfig, where: str) -> torch.optim.Optimizer:
     """The torch optimizer named by cfg over `groups` (parameters, or param-group dicts)."""
+    build = implemented(cfg.implementation, where)
     if cfg.name == "adam":
-        return fused_if_supported(torch.optim.Adam, groups, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps,
-                                  weight_decay=cfg.weight_decay)
+        return build(torch.optim.Adam, groups, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay)
     if cfg.name == "rmsprop":  # no fused kernel; PyTorch picks foreach on CUDA by itself
-        return torch.optim.RMSprop(groups, lr=cfg.lr, alpha=cfg.alpha, eps=cfg.eps,
-                                   momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        return build(torch.optim.RMSprop, groups, lr=cfg.lr, alpha=cfg.alpha, eps=cfg.eps,
+                     momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     if cfg.name == "sgd":
-        return fused_if_supported(torch.optim.SGD, groups, lr=cfg.lr, momentum=cfg.momentum,
-                                  weight_decay=cfg.weight_decay)
+        return build(torch.optim.SGD, groups, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     raise ConfigError(f"unknown optimizer {where}.name={cfg.name!r}{did_you_mean(cfg.name, list(OPTIMIZERS))}; "
                       f"choose from {', '.join(OPTIMIZERS)}")
 
@@ -39,6 +38,22 @@ def fused_if_supported(cls, params, **options) -> torch.optim.Optimizer:
         return cls(params, fused=True, **options)
     except (RuntimeError, TypeError, ValueError):
         return cls(params, **options)
+
+
+def implemented(implementation: str, where: str):
+    """How an optimizer is built for optim.<net>.implementation: auto (fused where supported), or fused, foreach
+    (one multi-tensor kernel per operation) or for-loop (one parameter at a time) as asked; the same update."""
+    if implementation == "auto":
+        return fused_if_supported
+    options = {"fused": {"fused": True}, "foreach": {"foreach": True}, "for-loop": {"foreach": False}}[implementation]
+
+    def build(cls, params, **kwargs) -> torch.optim.Optimizer:
+        try:
+            return cls(params, **options, **kwargs)
+        except (RuntimeError, TypeError, ValueError) as err:
+            raise ConfigError(f"config field {where}.implementation: {cls.__name__} has no {implementation} "
+                              f"implementation for these parameters here ({str(err).splitlines()[0]}); use auto") from None
+    return build
 
 
 def select(named: list[tuple[str, nn.Parameter]], pattern: str, where: str) -> list[str]:

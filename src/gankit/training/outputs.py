@@ -32,7 +32,7 @@ class RunOutputs:
         if not (caps.samples or caps.reconstructs):
             return None
         path = self.run_dir / "samples" / f"step-{self.step:07d}.png"
-        with torch.random.fork_rng(devices=self.rng_devices()):
+        with torch.random.fork_rng(devices=self.rng_devices()), self.compiler.eager():
             fake = self.exp.generate(self.fixed_z) if self.exp.objective.capabilities.samples else self.reconstructions()
             if self.exp.spec.is_image:
                 save_image_grid(fake, path)
@@ -60,7 +60,8 @@ class RunOutputs:
         """The run's evaluation (the dataset's metrics, the encoder's) on the fixed evaluation noise."""
         if self.eval_plan.empty:
             return {}
-        self.last_eval = evaluate_run(self.exp, self.dataset, self.eval_plan, self.eval_z)
+        with self.compiler.eager():
+            self.last_eval = evaluate_run(self.exp, self.dataset, self.eval_plan, self.eval_z)
         self.log.write({"step": self.step, **self.last_eval})
         return self.last_eval
 

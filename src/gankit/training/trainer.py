@@ -16,10 +16,13 @@ from ..objectives import Batch, Phase
 from ..rundir import prepare_run_dir
 from ..viz import Painter
 from . import distributed
+from .accumulation import MicroLosses, micro_batches
 from .checkpoint import checkpoint_path, list_checkpoints, remove_leftovers
+from .compiled import PhaseCompiler
 from .divergence import DivergenceDetector, Diverged, NonFinite, phase_health
 from .faults import attempt, handle_divergence, snapshot
 from .experiment import Experiment
+from .layout import batch_layout
 from .lock import RunLock
 from .logging import LossMeter, MetricsLog
 from .outputs import EVAL_SEED_OFFSET, MEASURE_SEED_OFFSET, SAMPLE_SEED_OFFSET, RunOutputs
@@ -50,6 +53,7 @@ class Trainer(RunOutputs, CheckpointState):
         self.last_eval: dict[str, float] = {}
         self.last_losses: dict[str, float] = {}
         self.precision = Precision(self.cfg.train.precision, exp.device)
+        self.compiler = PhaseCompiler(self.cfg.train.compile, exp.objective, exp.device, self.note)
         self.grad_phase: str | None = None  # the phase whose networks have requires_grad on now
         self.painter = Painter()  # 2-D plots are drawn off the training thread
         self.loss_meter = LossMeter()  # losses since the last loss line
@@ -74,13 +78,7 @@ class Trainer(RunOutputs, CheckpointState):
             for name, net in nets.items():
                 net.requires_grad_(name in phase.networks)
             self.grad_phase = phase.name
-        with self.precision.autocast(), distributed.rank_rng(self.cfg.seed, sum(self.phase_steps.values()),
-                                                             self.exp.device):
-            losses = phase.loss(batch)
-        self.check_finite(phase, losses)
-        for name in phase.networks:
-            self.exp.optimizers[name].zero_grad(set_to_none=True)
-        self.precision.backward(losses["total"], self.updated_parameters(phase))
+        losses = self.compiler.run(phase.name, lambda: self.forward_backward(phase, batch))
         distributed.all_reduce_gradients(nets[name] for name in phase.networks)
         self.watch_health(phase, losses)
         # step, then re-impose each network's constraints (e.g. weight clipping)
@@ -96,6 +94,22 @@ class Trainer(RunOutputs, CheckpointState):
         if self.exp.ada is not None:  # adaptive augmentation: the critic phases' E[sign(D(x_real))]
             self.exp.ada.observe(losses, batch)
 
+    def forward_backward(self, phase: Phase, batch: Batch) -> dict[str, torch.Tensor]:
+        """The phase's losses and gradients (zeroed first), over train.accumulate micro-batches: each micro-loss
+        scaled by 1/k, so the gradients add up to the whole batch's; returns the losses (micro-batch means)."""
+        for name in phase.networks:
+            self.exp.optimizers[name].zero_grad(set_to_none=True)
+        k = self.cfg.train.accumulate
+        counter = sum(self.phase_steps.values()) * k  # randomness under torchrun: one seed per micro-batch
+        means = MicroLosses(k)
+        for i, part in enumerate(micro_batches(batch, k)):
+            with self.precision.autocast(), distributed.rank_rng(self.cfg.seed, counter + i, self.exp.device):
+                losses = phase.loss(part)
+            self.check_finite(phase, losses)
+            self.precision.backward(losses["total"] / k if k > 1 else losses["total"], self.updated_parameters(phase))
+            means.add(losses)
+        return losses if k == 1 else means.means()
+
     def next_batch(self, phase: Phase) -> Batch:
         """This process's share of the next global batch: real data from the stream (left where it is for a
         phase that never looks at it) and noise z."""
@@ -104,7 +118,8 @@ class Trainer(RunOutputs, CheckpointState):
         n = len(x) if x is not None else getattr(self.batches, "batch_size", self.cfg.data.batch_size)
         z = distributed.shard(self.exp.objective.sample_z(n, device=device))
         x, y = distributed.shard(x), distributed.shard(y)
-        return Batch(None if x is None else x.to(device), None if y is None else y.to(device), z,
+        x = None if x is None else batch_layout(x.to(device), self.cfg.train.channels_last)
+        return Batch(x, None if y is None else y.to(device), z,
                      self.phase_steps[phase.name])
 
     def check_finite(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
@@ -119,6 +134,14 @@ class Trainer(RunOutputs, CheckpointState):
             mine = (f"loss {bad} of phase {phase.name}", float(losses[bad].detach()))
         rank, (quantity, value) = distributed.first_report(mine)
         raise NonFinite(quantity, self.step + 1, value, rank)
+
+    def note(self, text: str) -> None:
+        """A line on how this run computes (train.precision auto's choice, compile times): on the console, and in
+        metrics.jsonl as an event where the run directory exists (rank 0 alone)."""
+        if distributed.is_main():
+            tqdm.write(f"gankit: {text}")
+            if self.run_dir.is_dir():
+                self.log.write({"step": self.step, "event": "note", "note": text})
 
     def accumulate(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
         for key, value in losses.items():
@@ -155,6 +178,8 @@ class Trainer(RunOutputs, CheckpointState):
                 self.open_run_dir()
                 remove_leftovers(self.run_dir)
                 self.complete_interrupted()
+                for line in self.precision.notes():
+                    self.note(line)
             if self.cfg.train.on_divergence == "rollback" and not list_checkpoints(self.run_dir):
                 self.initial_state = snapshot(self)
             with self.sigint_saves(), tqdm(total=total, initial=self.step, desc=self.cfg.name or "train",
