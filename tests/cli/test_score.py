@@ -72,7 +72,7 @@ def test_a_run_scores_as_its_written_samples_and_as_eval(tmp_path, capsys, small
                       log={**TINY_DIGITS["log"], "eval_samples": 32})
     code, out, _ = run(capsys, "train", "--config", cfg, "--set", "train.steps=2")
     run_path = run_dir_of(out)
-    scored(capsys, run_path, str(tmp_path / "real"), "-o", str(tmp_path / "run.json"))
+    scored(capsys, run_path, str(tmp_path / "real"), "-n", "32", "-o", str(tmp_path / "run.json"))
     from_run = json.loads((tmp_path / "run.json").read_text())["metrics"]
     code, out, _ = run(capsys, "sample", run_path, "-n", "32", "--seed", "2", "--out-dir", str(tmp_path / "fakes"))
     scored(capsys, str(tmp_path / "fakes"), str(tmp_path / "real"), "-o", str(tmp_path / "fakes.json"))

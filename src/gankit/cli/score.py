@@ -25,17 +25,17 @@ def over_background(x: torch.Tensor, background: tuple[int, int, int]) -> torch.
     return x[:, :3] * alpha + colour * (1 - alpha)
 
 
-def run_samples(path: Path, n: int, seed: int | None, background) -> tuple[torch.Tensor, str]:
-    """n samples of the run's EMA generator, drawn with the latent codes training's evaluation uses (as gankit
-    eval does), so the numbers match eval's on the same samples."""
-    from ..evaluation import EVAL_SEED_OFFSET, eval_noise
+def run_samples(path: Path, n: int, seed: int | None, background, features: str) -> tuple[torch.Tensor, str]:
+    """n samples of the run's EMA generator (by default as many as gankit eval draws), with the latent codes
+    training's evaluation uses (as gankit eval does), so the numbers match eval's on the same samples."""
+    from ..evaluation import EVAL_SEED_OFFSET, eval_noise, eval_sample_count
     from ..training.experiment import experiment_from_checkpoint
 
     exp, meta = experiment_from_checkpoint(path)
     if not exp.spec.is_image or not exp.objective.capabilities.samples:
         raise ConfigError(f"{path}: this run does not generate images")
     seed = exp.cfg.seed + EVAL_SEED_OFFSET if seed is None else seed
-    n = n or exp.cfg.log.eval_samples
+    n = eval_sample_count(features, n, exp.cfg)  # as gankit eval counts: 2,000 in Inception features
     x = exp.generate(eval_noise(exp, n, seed), exp.has_ema)
     return over_background(x, background), f"{n} samples of {meta['path']} (step {meta['step']}, seed {seed})"
 
@@ -58,7 +58,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
         resolve_weights(args.inception_weights)  # before any image is read
     if is_run(a):
-        fake, what = run_samples(a, args.n, args.seed, background)
+        fake, what = run_samples(a, args.n, args.seed, background, args.features)
     else:
         fake = read_image_set(a, args.n, args.resolution, background)
         what = f"{len(fake)} images of {a}"
@@ -87,7 +87,8 @@ def add_parser(sub) -> None:
                                    "generator draws the samples gankit eval scores).")
     s.add_argument("a", metavar="A", help="folder, .zip, .npz, tar archive, or a run directory / checkpoint")
     s.add_argument("b", metavar="B", help="the reference images: folder, .zip, .npz or tar archive")
-    s.add_argument("-n", type=count_or_all, default=0, help="images of each set (default: all; a run: its "
+    s.add_argument("-n", type=count_or_all, default=0, help="images of each set (default: all; a run: as gankit eval "
+                                                            "draws, 2000 with Inception features, else its "
                                                             "log.eval_samples)")
     s.add_argument("--resolution", type=int, default=None, metavar="N",
                    help="compare at N x N (default: A's size; B is resized to it, Lanczos)")
