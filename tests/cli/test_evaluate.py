@@ -91,6 +91,11 @@ def test_eval_of_colour_images_defaults_to_inception_fd_and_kid_on_2000_samples(
     logged = [json.loads(line) for line in (Path(colour_run) / "metrics.jsonl").read_text().splitlines()]
     evaluations = [r for r in logged if "swd/avg" in r]
     assert evaluations and not any(k.startswith("inception/") for r in logged for k in r)  # training kept SWD
+    exp, _ = experiment_from_checkpoint(colour_run)
+    assert evaluation.plan_evaluation(exp, exp.spec).metrics == ("swd",)  # training's plan: the dataset's
+    auto = evaluation.plan_evaluation(exp, exp.spec, features="auto")
+    assert auto.inception and auto.metrics == () and auto.note == ""
+    assert not evaluation.plan_evaluation(exp, exp.spec, ["swd"], features="auto").inception  # --metrics named
     assert evaluation.INCEPTION_SAMPLES == 2000  # T3's count; a smaller one here keeps the test fast
     monkeypatch.setattr(evaluation, "INCEPTION_SAMPLES", 40)
     code, out, err = run(capsys, "eval", colour_run, "-o", str(tmp_path / "e.json"))
@@ -118,6 +123,11 @@ def test_eval_without_weights_falls_back_with_one_line_saying_how_to_get_them(co
         raise GankitError("no Inception weights")
 
     monkeypatch.setattr(inception, "resolve_weights", missing)
+    from gankit.evaluation import plan_evaluation
+
+    exp, _ = experiment_from_checkpoint(colour_run)
+    plan = plan_evaluation(exp, exp.spec, features="auto")
+    assert not plan.inception and plan.metrics == ("swd",) and "make inception-weights" in plan.note
     code, out, err = run(capsys, "eval", colour_run, "-o", str(tmp_path / "e.json"))
     record = json.loads((tmp_path / "e.json").read_text())
     assert code == 0 and record["n"] == 32 and "swd/avg" in record["metrics"]
@@ -125,3 +135,12 @@ def test_eval_without_weights_falls_back_with_one_line_saying_how_to_get_them(co
     assert "make inception-weights" in hint
     code, _, err = run(capsys, "eval", colour_run, "--features", "inception")  # asked for: an error, not a fallback
     assert code == 2 and "no Inception weights" in err
+
+
+def test_eval_of_grey_digits_keeps_the_dataset_metrics_even_with_weights(digits_run, tmp_path, capsys,
+                                                                         small_inception):  # noqa: F811
+    from gankit.evaluation import plan_evaluation
+
+    exp, _ = experiment_from_checkpoint(digits_run)
+    plan = plan_evaluation(exp, exp.spec, features="auto")
+    assert not plan.inception and "digits" in plan.metrics and plan.note == ""  # 1 channel: not colour

