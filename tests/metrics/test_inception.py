@@ -103,3 +103,72 @@ def test_inception_score_bounds():
     peaked = torch.full((4, NUM_LOGITS), -50.0)
     peaked[torch.arange(4), torch.arange(4)] = 50.0
     assert inception.inception_score(peaked, 1)["is"] == pytest.approx(4.0, rel=1e-6)
+
+
+def random_batchnorm(model: FIDInceptionV3) -> FIDInceptionV3:
+    """BatchNorm statistics away from the identity, so a wrong fold shows."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2), m.running_var.uniform_(0.3, 2.0)
+                m.weight.uniform_(0.5, 1.5), m.bias.uniform_(-0.2, 0.2)
+    return model.eval()
+
+
+def test_folding_batchnorm_keeps_the_features_and_leaves_no_batchnorm():
+    import copy
+
+    from gankit.metrics.inception_net import fold_batchnorm
+
+    torch.manual_seed(0)
+    model = random_batchnorm(FIDInceptionV3(input_size=75))
+    folded = fold_batchnorm(copy.deepcopy(model))
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    conv = folded.Mixed_6b.branch7x7dbl_3.conv
+    assert conv.bias is not None and conv.weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.rand(3, 3, 75, 75) * 2 - 1
+    with torch.no_grad():
+        expected, got = model.pool_features(x), folded.pool_features(x)
+    assert float(expected.abs().mean()) > 1e-3  # the features are not all zero (a fold could not hide there)
+    assert_close(got, expected, atol=1e-5 * float(expected.abs().max()), rtol=1e-4)
+
+
+class Recording(torch.nn.Module):
+    """A stand-in network: features are the mean colour, and each call records its batch and thread count."""
+    resize, input_size = "stand-in", 8
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def features_and_logits(self, images):
+        self.calls.append((len(images), torch.get_num_threads(), torch.is_autocast_enabled("cpu")))
+        return images.float().mean((2, 3)), None
+
+
+def test_extractor_batches_in_order_on_its_threads_and_restores_them():
+    model = Recording()
+    images = torch.rand(10, 3, 4, 4) * 2 - 1
+    torch.set_num_threads(1)
+    features, logits = inception.extractor_of(model, threads=2, batch=4)(images)
+    assert [c[:2] for c in model.calls] == [(4, 2), (4, 2), (2, 2)] and torch.get_num_threads() == 1
+    assert logits is None and features.dtype == torch.float64
+    assert_close(features, inception.to_uint8_rgb(images).double().mean((2, 3)))  # in the images' order
+
+
+def test_bf16_is_autocast_recorded_and_cached_apart_and_close_to_fp32():
+    torch.manual_seed(0)
+    model = random_batchnorm(FIDInceptionV3(input_size=75))
+    images = torch.rand(4, 3, 16, 16) * 2 - 1
+    fp32, bf16 = inception.extractor_of(model), inception.extractor_of(model, "bf16")
+    assert (fp32.precision, bf16.precision) == ("fp32", "bf16")
+    assert inception.extractor_key(fp32, "w") == f"w|{fp32.resize}"  # the key earlier versions cached under
+    assert inception.extractor_key(bf16, "w") != inception.extractor_key(fp32, "w")
+    exact, rounded = fp32(images)[0], bf16(images)[0]
+    assert rounded.dtype == torch.float64 and not torch.equal(exact, rounded)  # bf16 really ran
+    assert float((rounded - exact).norm() / exact.norm()) < 0.05  # 8-bit mantissas through ~50 layers
+    recording = Recording()
+    inception.extractor_of(recording, "bf16")(images)
+    assert recording.calls[0][2]  # the network ran under autocast
+    with pytest.raises(GankitError, match="precision 'fp16': expected one of fp32, bf16"):
+        inception.extractor_of(model, "fp16")

@@ -30,7 +30,9 @@ def eval_count(text: str) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from ..evaluation import EVAL_SEED_OFFSET, eval_noise, evaluate_run
+    import torch
+
+    from ..evaluation import EVAL_SEED_OFFSET, choose_features, eval_noise, eval_sample_count, evaluate_run
     from ..training.experiment import experiment_from_checkpoint
 
     if args.output:
@@ -45,11 +47,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     exp, meta = experiment_from_checkpoint(Path(args.target), device=args.device)
     if args.likelihood:
         return eval_likelihood(args, exp, meta)
-    n = args.n or exp.cfg.log.eval_samples
+    if args.threads:
+        torch.set_num_threads(args.threads)  # else the run's train.threads, as build_experiment set it
+    features, note = (args.features, "") if args.features else choose_features(
+        exp, exp.spec, args.metrics.split(",") if args.metrics else None, args.inception_weights)
+    if note:
+        print(note)
+    n = eval_sample_count(features, args.n, exp.cfg)
     check_sample_count(n, exp.spec.shape)
     out = check_output(Path(args.output) if args.output else
                        run_dir_of(meta) / f"eval-step-{meta['step']:07d}.json", (".json",))
-    plan = eval_plan(args, exp, n)  # every refusal before the dataset is read or a sample drawn
+    plan = eval_plan(args, exp, n, features)  # every refusal before the dataset is read or a sample drawn
     dataset = dataset_of_run(exp, args.data, run_dir_of(meta))
     check_metrics_apply(list(plan.metrics), dataset.spec)  # what --data gives, before any sample is drawn
     apply_chain_option(exp, args.chains_from, args.steps)
@@ -71,12 +79,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def eval_plan(args: argparse.Namespace, exp, n: int):
+def eval_plan(args: argparse.Namespace, exp, n: int, features: str):
     """The evaluation the options ask for (gankit.evaluation.plan_evaluation), refused when it is empty."""
     from ..evaluation import plan_evaluation
 
     names = args.metrics.split(",") if args.metrics else None
-    plan = plan_evaluation(exp, exp.spec, names, args.features, args.inception_weights, args.is_splits, n)
+    plan = plan_evaluation(exp, exp.spec, names, features, args.inception_weights, args.is_splits, n, args.precision)
     if plan.empty:
         raise ConfigError(f"dataset {exp.spec.name} lists no metrics; name some with --metrics (gankit list metrics)")
     return plan
@@ -122,20 +130,30 @@ def eval_baselines(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
+    from ..metrics.inception import PRECISIONS
+
     e = sub.add_parser("eval", help="compute metrics of a trained generator, or the digits baseline ladder",
                        description="Evaluate a run's generator (the EMA copy by default) with its dataset's metrics; "
                                    "prints a table and writes JSON. 'gankit eval baselines' prints the digits ladder.")
     e.add_argument("target", metavar="RUN_OR_CHECKPOINT", help="a run directory, a checkpoint, or 'baselines'")
     e.add_argument("--metrics", help="comma-separated metric names (gankit list metrics, and encoder for encoder GANs); "
                                      "default: the dataset's, plus the encoder metrics where the run has an encoder")
-    e.add_argument("-n", type=eval_count, default=0, help="samples to draw (default: the run's log.eval_samples; "
-                                                          "digits metrics use the first 797)")
+    e.add_argument("-n", type=eval_count, default=0, help="samples to draw (default: 2000 in Inception features, as "
+                                                          "T3 scores; else the run's log.eval_samples; digits "
+                                                          "metrics use the first 797)")
     e.add_argument("--data", help="the dataset to compare with (default: the run's own when it is a built-in one; a "
                                   "folder: or npz: path from the checkpoint is read only when named here)")
     e.add_argument("-o", "--output", metavar="FILE", help="JSON output (default RUN/eval-step-N.json)")
-    e.add_argument("--features", choices=["dataset", "inception"], default="dataset",
-                   help="dataset: the metrics the dataset lists (digits evaluator, toy modes); inception: FD / KID / "
-                        "IS / precision / recall / density / coverage in Inception-v3 features (plain torch, local weights)")
+    e.add_argument("--features", choices=["dataset", "inception"], default=None,
+                   help="dataset: the metrics the dataset lists (digits evaluator, toy modes, SWD); inception: FD / "
+                        "KID / IS / precision / recall / density / coverage in Inception-v3 features (plain torch, "
+                        "local weights). Default: inception for colour images (3 or 4 channels) when the weights "
+                        "are found and no --metrics are named, else dataset")
+    e.add_argument("--precision", choices=list(PRECISIONS), default="fp32",
+                   help="the Inception network's arithmetic: fp32 (default), or bf16 autocast (faster on CPUs with "
+                        "native bf16; FD moves by the figure the README's T3 section gives)")
+    e.add_argument("--threads", type=positive_int, default=None,
+                   help="torch CPU threads for sampling and features (default: the run's train.threads)")
     e.add_argument("--likelihood", type=positive_int, metavar="K", default=0,
                    help="instead of sample metrics: held-out negative log-likelihood by importance sampling with K "
                         "posterior samples per item (vae runs; K up to thousands), in nats and bits per dim")

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError
-from .common import check_output, count_or_all, seed_int
+from .common import check_output, count_or_all, positive_int, seed_int
 
 
 def is_run(path: Path) -> bool:
@@ -25,17 +25,17 @@ def over_background(x: torch.Tensor, background: tuple[int, int, int]) -> torch.
     return x[:, :3] * alpha + colour * (1 - alpha)
 
 
-def run_samples(path: Path, n: int, seed: int | None, background) -> tuple[torch.Tensor, str]:
-    """n samples of the run's EMA generator, drawn with the latent codes training's evaluation uses (as gankit
-    eval does), so the numbers match eval's on the same samples."""
-    from ..evaluation import EVAL_SEED_OFFSET, eval_noise
+def run_samples(path: Path, n: int, seed: int | None, background, features: str) -> tuple[torch.Tensor, str]:
+    """n samples of the run's EMA generator (by default as many as gankit eval draws), with the latent codes
+    training's evaluation uses (as gankit eval does), so the numbers match eval's on the same samples."""
+    from ..evaluation import EVAL_SEED_OFFSET, eval_noise, eval_sample_count
     from ..training.experiment import experiment_from_checkpoint
 
     exp, meta = experiment_from_checkpoint(path)
     if not exp.spec.is_image or not exp.objective.capabilities.samples:
         raise ConfigError(f"{path}: this run does not generate images")
     seed = exp.cfg.seed + EVAL_SEED_OFFSET if seed is None else seed
-    n = n or exp.cfg.log.eval_samples
+    n = eval_sample_count(features, n, exp.cfg)  # as gankit eval counts: 2,000 in Inception features
     x = exp.generate(eval_noise(exp, n, seed), exp.has_ema)
     return over_background(x, background), f"{n} samples of {meta['path']} (step {meta['step']}, seed {seed})"
 
@@ -58,14 +58,14 @@ def cmd_score(args: argparse.Namespace) -> int:
 
         resolve_weights(args.inception_weights)  # before any image is read
     if is_run(a):
-        fake, what = run_samples(a, args.n, args.seed, background)
+        fake, what = run_samples(a, args.n, args.seed, background, args.features)
     else:
         fake = read_image_set(a, args.n, args.resolution, background)
         what = f"{len(fake)} images of {a}"
     real = read_image_set(b, args.n, args.resolution or fake.shape[-1], background)
     print(f"scoring A: {what} against B: {len(real)} images of {b}, {fake.shape[-1]}x{fake.shape[-1]}")
     results = score_sets(fake, real, args.features == "inception", args.inception_weights, args.resize,
-                         cache_fake=not is_run(a))
+                         cache_fake=not is_run(a), precision=args.precision, threads=args.threads)
     print_table({"": results})
     if out:
         record = {"a": str(a), "b": str(b), "a_is": what, "metrics": results}
@@ -77,6 +77,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
+    from ..metrics.inception import PRECISIONS
     from ..metrics.inception_net import RESIZES
 
     s = sub.add_parser("score", help="compare two image sets (folders, zips, npz, a run) with FD / KID / SWD",
@@ -86,7 +87,8 @@ def add_parser(sub) -> None:
                                    "generator draws the samples gankit eval scores).")
     s.add_argument("a", metavar="A", help="folder, .zip, .npz, tar archive, or a run directory / checkpoint")
     s.add_argument("b", metavar="B", help="the reference images: folder, .zip, .npz or tar archive")
-    s.add_argument("-n", type=count_or_all, default=0, help="images of each set (default: all; a run: its "
+    s.add_argument("-n", type=count_or_all, default=0, help="images of each set (default: all; a run: as gankit eval "
+                                                            "draws, 2000 with Inception features, else its "
                                                             "log.eval_samples)")
     s.add_argument("--resolution", type=int, default=None, metavar="N",
                    help="compare at N x N (default: A's size; B is resized to it, Lanczos)")
@@ -96,6 +98,11 @@ def add_parser(sub) -> None:
                                                                "pt_inception file (default: as gankit eval finds them)")
     s.add_argument("--resize", choices=RESIZES, default=None,
                    help="how images reach 299x299 (default: tf1 for fid-helper's weights, pytorch-fid for pt_inception)")
+    s.add_argument("--precision", choices=list(PRECISIONS), default="fp32",
+                   help="the Inception network's arithmetic: fp32 (default), or bf16 autocast (faster on CPUs with "
+                        "native bf16; FD moves by the figure the README's T3 section gives)")
+    s.add_argument("--threads", type=positive_int, default=None,
+                   help="torch CPU threads for the features (default: torch's, all cores)")
     s.add_argument("--background", default="white", help="what transparent pixels become (default white)")
     s.add_argument("--seed", type=seed_int, default=None, help="a run's latent seed (default: the draw training "
                                                                "evaluated with)")

@@ -56,7 +56,7 @@ def rungs(both: torch.Tensor, google: torch.Tensor, twitter: torch.Tensor, n: in
     }
 
 
-def ladder_rows(n: int, seed: int, inception: bool, weights: str | None = None):
+def ladder_rows(n: int, seed: int, inception: bool, weights: str | None = None, precision: str = "fp32"):
     """Yields (rung, values) as each is measured: SWD (and Inception FD / KID / PR / DC) with the seconds it
     took here; features of these fixed sets are cached by content, so a rerun reads them back."""
     from ..data import load_dataset
@@ -65,7 +65,7 @@ def ladder_rows(n: int, seed: int, inception: bool, weights: str | None = None):
     both, google, twitter = (load_dataset(name).x for name in ("emoji", "emoji-google", "emoji-twitter"))
     for name, (fake, real) in rungs(both, google, twitter, n, seed).items():
         start = time.perf_counter()
-        row = score_sets(fake, real, inception, weights, cache_fake=True)
+        row = score_sets(fake, real, inception, weights, cache_fake=True, precision=precision)
         row["seconds"] = time.perf_counter() - start
         row["images"] = len(fake) + len(real)
         yield name, row

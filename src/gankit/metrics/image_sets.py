@@ -36,10 +36,11 @@ def read_image_set(path: Path, n: int, resolution: int | None, background: tuple
 
 
 def score_sets(fake: torch.Tensor, real: torch.Tensor, inception: bool, weights: str | None = None,
-               resize: str | None = None, cache_fake: bool = False) -> dict:
+               resize: str | None = None, cache_fake: bool = False, precision: str = "fp32",
+               threads: int | None = None) -> dict:
     """SWD, and with `inception` FD, KID (with its spread over subsets), precision / recall (k 3), density /
     coverage (k 5) in Inception pool features; real features (and fake ones with cache_fake, for files) are
-    cached by content, weights and resize."""
+    cached by content, weights, resize and precision (fp32, or bf16 autocast)."""
     from .swd import swd
 
     if fake.shape[1:] != real.shape[1:]:
@@ -49,13 +50,14 @@ def score_sets(fake: torch.Tensor, real: torch.Tensor, inception: bool, weights:
     out["swd/n"] = min(len(real), len(fake))
     if inception:
         from .digits import feature_set_metrics
-        from .inception import cached_features, inception_extractor
+        from .inception import cached_features, extractor_key, inception_extractor
 
-        extract, wid = inception_extractor(weights, resize)
-        key = f"{wid}|{extract.resize}"
+        extract, wid = inception_extractor(weights, resize, precision, threads)
+        key = extractor_key(extract, wid)
         real_features = cached_features(real, lambda x: extract(x)[0], key)
         fake_features = cached_features(fake, lambda x: extract(x)[0], key) if cache_fake else extract(fake)[0]
         measured = feature_set_metrics(real_features, fake_features, kid=True)
         out.update({f"inception/{k}": v for k, v in measured.items()})
-        out.update({"inception/extractor": wid, "inception/resize": extract.resize})
+        out.update({"inception/extractor": wid, "inception/resize": extract.resize,
+                    "inception/network_dtype": precision})
     return out

