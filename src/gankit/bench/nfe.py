@@ -91,6 +91,10 @@ def nfe_points(records: list[dict], task: str, entry: str, metric: str) -> dict[
     return dict(sorted(points.items()))
 
 
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def spread(values: list[float]) -> float:
     return statistics.stdev(values) if len(values) > 1 else 0.0
 
@@ -110,21 +114,23 @@ def plot_nfe(records: list[dict], out: Path) -> list[Path]:
         if not teachers:
             continue
         fig, ax = plt.subplots(figsize=(6, 4.5), dpi=100)
-        seeds = 0
+        seeds, costs = 0, set()
         for teacher in teachers:
             points = nfe_points(records, task, teacher, metric)
-            seeds = max([seeds, *(len(v) for v in points.values())])
+            seeds, costs = max([seeds, *(len(v) for v in points.values())]), costs | set(points)
             ax.errorbar(list(points), [statistics.mean(v) for v in points.values()],
                         yerr=[spread(v) for v in points.values()], marker="o", capsize=3, label=f"{teacher} (teacher)")
             for student in [s for (t, s), teacher_of in TEACHERS.items() if t == task and teacher_of == (task, teacher)]:
                 for nfe, values in nfe_points(records, task, student, metric).items():
                     ax.errorbar([nfe], [statistics.mean(values)], yerr=[spread(values)], marker="*", markersize=14,
-                                linestyle="none", capsize=3, label=f"{student} (student, {len(values)} seeds)")
+                                linestyle="none", capsize=3, label=f"{student} (student, {plural(len(values), 'seed')})")
         ax.set_xscale("log")
+        ax.set_xticks(sorted(costs), [str(c) for c in sorted(costs)])  # the NFE measured, not powers of ten
+        ax.minorticks_off()
         ax.set_yscale("log" if metric.endswith("/fd") or metric.endswith("reverse_kl") else "linear")
         ax.set_xlabel("NFE (denoiser evaluations per sample)")
         ax.set_ylabel(metric)
-        ax.set_title(f"{task}: {metric} against NFE (mean ± std over up to {seeds} seeds)")
+        ax.set_title(f"{task}: {metric} against NFE (mean ± std over {plural(seeds, 'seed')})")
         ax.legend(fontsize="small")
         path = out / f"{task}-nfe.png"
         write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
