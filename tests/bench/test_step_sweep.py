@@ -87,3 +87,13 @@ def test_seeds_are_averaged_per_nfe_and_no_sweep_draws_no_figure(tmp_path, tiny_
     assert summary["teacher @ 1 step (1 NFE)"]["digits/fd"] == (145.0, pytest.approx(7.0710678), 2)
     assert [p.name for p in nfe.plot_nfe(records, tmp_path)] == ["tiny-nfe.png"]
     assert nfe.plot_nfe([fake("teacher", 0, 1.5, 35)], tmp_path / "none") == []  # no sweep: no figure
+
+
+def test_a_sweep_of_an_objective_without_sampler_steps_is_a_one_line_error(tmp_path, monkeypatch):
+    from gankit.errors import ConfigError
+
+    tiny = {**TINY_TOY, "log": {**TINY_TOY["log"], "checkpoint_every": 6}}
+    monkeypatch.setitem(tasks.TASKS, "tiny", {"gan": tiny})
+    monkeypatch.setitem(tasks.STEP_SWEEPS, ("tiny", "gan"), (1,))
+    with pytest.raises(ConfigError, match="tiny/gan: objective 'wgan-gp' has no sample_steps"):
+        quality.run_one(("tiny", "gan", 0, str(tmp_path)))

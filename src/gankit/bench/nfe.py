@@ -7,6 +7,7 @@ import json
 import statistics
 from pathlib import Path
 
+from ..errors import ConfigError
 from ..files import write_atomic
 from .tasks import NFE_FIGURES, STEP_SWEEPS, TEACHERS
 
@@ -27,13 +28,16 @@ def complete_record(record: dict) -> dict:
     "metrics"}}), each measured on the kept run directory by the one evaluation path (Run.evaluate: the latent draw
     training evaluated with, the EMA generator) with objective.options.sample_steps set to N."""
     from ..api import load
-    from ..cli.common import set_sampling_option
 
     run = load(record["run_dir"], device="cpu")
     objective = run.experiment.objective
     record = {**record, "nfe": objective.sampling_nfe(), "steps": dict(record.get("steps", {}))}
-    for n in missing(record):
-        set_sampling_option(run.experiment, "sample_steps", n, f"bench quality step sweep of {record['entry']}")
+    sweep = missing(record)
+    if sweep and "sample_steps" not in objective.capabilities.sampling_options:
+        raise ConfigError(f"bench quality STEP_SWEEPS {record['task']}/{record['entry']}: objective "
+                          f"{run.config.objective.name!r} has no sample_steps option to sweep")
+    for n in sweep:
+        objective.sample_steps = n  # a declared sampling option, set as `gankit eval --steps` sets it
         metrics = run.evaluate()
         record["steps"][str(n)] = {"nfe": objective.sampling_nfe(), "sampling": objective.describe_sampling(),
                                    "metrics": metrics}
