@@ -33,6 +33,7 @@ def test_the_teacher_record_holds_its_sweep_and_the_table_its_rows(tmp_path, tin
     saved = json.loads((tmp_path / "tiny" / "teacher-s0.json").read_text())
     assert saved["steps"] == record["steps"]
     table = quality.markdown(quality.summarise([record]))
+    assert "ENTRY @ N steps: the same runs sampled with N steps after training)" in table.splitlines()[0]
     rows = [line for line in table.splitlines() if line.startswith("| teacher")]
     assert [r.split(" | ")[0] for r in rows] == ["| teacher", "| teacher @ 1 step (1 NFE)", "| teacher @ 2 steps (3 NFE)",
                                                  "| teacher @ 4 steps (7 NFE)"]

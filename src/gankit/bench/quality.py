@@ -125,8 +125,10 @@ def markdown(summary: dict) -> str:
     for task, entries in summary.items():
         metrics = [m for m in dict.fromkeys(m for values in entries.values() for m in values) if m != "seconds"]
         metrics.append("seconds")  # every entry's metrics in order of appearance, then the time per run
+        swept = "; ENTRY @ N steps: the same runs sampled with N steps after training" \
+            if any(" @ " in entry for entry in entries) else ""
         lines += [f"**{task}** (mean ± std over seeds of the final evaluation; EMA generator unless the entry "
-                  "sets train.ema_decay=0)", "",
+                  f"sets train.ema_decay=0{swept})", "",
                   "| entry | seeds | " + " | ".join(column_name(m) for m in metrics) + " |",
                   "|---" * (len(metrics) + 2) + "|"]
         for entry, values in sorted(entries.items()):
