@@ -5,7 +5,7 @@ from torch.testing import assert_close
 from gankit.data import load_dataset
 from gankit.data.digits import digits_arrays
 from gankit.metrics.digits import features_and_logits
-from gankit.metrics.encoder import encoder_metrics
+from gankit.metrics.encoder import encoder_metrics, held_out
 from gankit.objectives.base import Capabilities, Objective
 
 
@@ -63,8 +63,37 @@ def test_toy_data_gets_the_label_free_metrics():
             return z
 
     out = encoder_metrics(Toy(), load_dataset("ring8"))
-    assert set(out) == {"recon_mse", "rho"} and out["recon_mse"] == 0.0
+    assert set(out) == {"recon_mse", "rho", "knn"} and out["recon_mse"] == 0.0  # no digits evaluator: no recon_class
     assert_close(torch.tensor(out["rho"]), torch.tensor(1.0))
+    assert out["knn"] == 1.0  # the codes are the points: the modes are perfectly separated
+
+
+class Codes(Oracle):
+    """An encoder-only objective (infomax-like) whose codes are a given function of x."""
+
+    def __init__(self, code):
+        self.code = code
+
+    class objective:
+        capabilities = Capabilities(encoder="E", samples=False, reconstructs=False)
+
+    def encode(self, x, use_ema=True):
+        return self.code(x)
+
+
+def test_toy_codes_knn_is_the_mode_index_accuracy_from_perfect_to_chance():
+    ring = load_dataset("ring8")
+    x, y, x_train, y_train = held_out(ring)
+    means = ring.modes.means
+    assert torch.equal(y, torch.cdist(x, means).argmin(1)) and set(y.tolist()) == set(range(8))
+    assert torch.equal(y_train, torch.cdist(x_train, means).argmin(1)) and not torch.equal(x, x_train)
+    one_hot = encoder_metrics(Codes(lambda v: torch.eye(8)[torch.cdist(v, means).argmin(1)] * 10), ring)
+    assert one_hot == {"knn": 1.0}  # separated codes: every mode recovered
+    noise = torch.Generator().manual_seed(3)
+    random = encoder_metrics(Codes(lambda v: torch.randn(len(v), 2, generator=noise)), ring)
+    assert abs(random["knn"] - 1 / 8) < 0.05  # codes that ignore x: chance over 8 modes (1,000 items, sd 0.01)
+    grid = encoder_metrics(Codes(lambda v: v[:, :1]), load_dataset("grid25"))
+    assert 0.15 < grid["knn"] < 0.25  # one coordinate of 25 = 5 x 5 modes: the column, and a guess of 5 rows (1 / 5)
 
 
 def test_objectives_without_an_encoder_say_so():

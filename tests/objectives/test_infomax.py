@@ -73,3 +73,16 @@ def test_ring8_infomax_trains_on_vectors(tmp_path):
     trainer = make_trainer(tiny(base, tmp_path), tmp_path / "run")
     trainer.fit()
     assert math.isfinite(trainer.last_losses["E/total"]) and json.dumps(trainer.last_losses)
+
+
+def test_noise_share_splits_the_sampled_codes_variance():
+    """Reference values of the law of total variance: Var_x mu = 4, sigma^2 = 4 -> 1/2; sigma -> 0 -> 0; mu fixed -> 1."""
+    from gankit.objectives.infomax import InfoMax
+
+    mu = torch.tensor([-2.0, 2.0]).repeat(500).view(-1, 1).expand(-1, 3)  # variance 4 (n - 1 denominator: ~4.004)
+    for log_var, expected in ((math.log(4.0), 0.5), (-30.0, 0.0)):
+        head = lambda x, lv=log_var: torch.cat([mu, torch.full_like(mu, lv)], 1)  # noqa: E731
+        share = InfoMax.code_statistics(None, torch.zeros(1000, 2), {"E": head})["noise_share"]
+        assert abs(share - expected) < 1e-3
+    constant = lambda x: torch.cat([torch.ones(len(x), 3), torch.zeros(len(x), 3)], 1)  # noqa: E731
+    assert InfoMax.code_statistics(None, torch.zeros(10, 2), {"E": constant})["noise_share"] == 1.0

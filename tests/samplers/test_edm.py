@@ -8,7 +8,7 @@ import torch
 from scipy.stats import kstest, norm
 
 from gankit.errors import ConfigError
-from gankit.samplers import DIFFUSION_SAMPLERS, edm_sigmas, euler, heun
+from gankit.samplers import DIFFUSION_SAMPLERS, edm_sigmas, euler, heun, sampler_nfe
 
 MEANS = 1.5 * torch.tensor([[-1.0, -0.5], [1.2, 0.0], [0.0, 1.3], [0.6, -1.2]], dtype=torch.float64)
 WEIGHTS = torch.tensor([0.1, 0.2, 0.3, 0.4], dtype=torch.float64)
@@ -78,3 +78,13 @@ def test_euler_nfe_one_step_and_registry():
     assert DIFFUSION_SAMPLERS.get("heun") is heun
     with pytest.raises(ConfigError, match="steps"):
         heun(exact_denoiser, noise(2, 0), 0)
+
+
+def test_the_nfe_stated_before_sampling_is_what_the_sampler_counts():
+    for steps in (1, 2, 4, 18):
+        for name in ("heun", "euler"):
+            _, info = DIFFUSION_SAMPLERS.get(name)(exact_denoiser, noise(3, 4), steps)
+            assert sampler_nfe(name, steps) == info["nfe"]
+    assert [sampler_nfe("heun", n) for n in (1, 2, 4, 18)] == [1, 3, 7, 35]
+    with pytest.raises(ConfigError, match="heun or euler"):
+        sampler_nfe("dpm", 4)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..files import write_atomic
+from .nfe import complete_record, fill_in, needs_nfe, sweep_rows, write_record
 from .tasks import HEADLINE, REFINE, TASKS, task_config
 
 # Not averaged into the table: names (evaluator) and the conventions each record carries (sample counts,
@@ -40,10 +41,11 @@ def run_one(job: tuple[str, str, int, str]) -> dict:
     if (task, entry) in REFINE:
         record["final"] = {**result["metrics"], **refined_metrics(trainer, REFINE[task, entry])}
         record["refine"] = REFINE[task, entry]
+    if needs_nfe(task, entry):  # the sampling cost, and the teacher at the sweep's other step counts
+        record = complete_record(record)
     path = record_path(out, task, entry, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(record, indent=1) + "\n"
-    write_atomic(path, lambda tmp: Path(tmp).write_text(text))  # reports read every record: none half written
+    write_record(path, record)
     return record
 
 
@@ -77,10 +79,13 @@ def run_quality(tasks: list[str], seeds: int, out: Path, workers: int = 2, entri
     from tqdm import tqdm
 
     jobs = pending_jobs(tasks, seeds, out, entries, rerun)
-    if not jobs:
-        return []
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        return list(tqdm(pool.imap_unordered(run_one, jobs), total=len(jobs), desc="bench quality"))
+    records = []
+    if jobs:
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            records = list(tqdm(pool.imap_unordered(run_one, jobs), total=len(jobs), desc="bench quality"))
+    kept = [record_path(out, t, e, s) for s in range(seeds) for t in tasks for e in TASKS[t] if entries is None or e in entries]
+    fill_in([p for p in kept if p.exists()])  # records from before a sweep was added get it from their kept runs
+    return records
 
 
 def load_records(out: Path) -> list[dict]:
@@ -97,6 +102,11 @@ def summarise(records: list[dict]) -> dict[str, dict[str, dict[str, tuple[float,
             if key.split("/")[-1] not in SKIP:
                 entry.setdefault(key, []).append(float(value))
         entry.setdefault("seconds", []).append(r["seconds"])
+        for label, metrics in sweep_rows(r).items():  # the same run at other sampler settings: no training time
+            row = out[r["task"]].setdefault(label, {})
+            for key, value in metrics.items():
+                if key.split("/")[-1] not in SKIP:
+                    row.setdefault(key, []).append(float(value))
     return {t: {e: {k: (statistics.mean(v), statistics.stdev(v) if len(v) > 1 else 0.0, len(v)) for k, v in m.items()}
                 for e, m in entries.items()} for t, entries in out.items()}
 
@@ -115,13 +125,16 @@ def markdown(summary: dict) -> str:
     for task, entries in summary.items():
         metrics = [m for m in dict.fromkeys(m for values in entries.values() for m in values) if m != "seconds"]
         metrics.append("seconds")  # every entry's metrics in order of appearance, then the time per run
+        swept = "; ENTRY @ N steps: the same runs sampled with N steps after training" \
+            if any(" @ " in entry for entry in entries) else ""
         lines += [f"**{task}** (mean ± std over seeds of the final evaluation; EMA generator unless the entry "
-                  "sets train.ema_decay=0)", "",
+                  f"sets train.ema_decay=0{swept})", "",
                   "| entry | seeds | " + " | ".join(column_name(m) for m in metrics) + " |",
                   "|---" * (len(metrics) + 2) + "|"]
         for entry, values in sorted(entries.items()):
             cells = [cell(*values[m]) if m in values else "" for m in metrics]
-            lines.append(f"| {entry} | {values['seconds'][2]} | " + " | ".join(cells) + " |")
+            seeds = max(n for _, _, n in values.values())
+            lines.append(f"| {entry} | {seeds} | " + " | ".join(cells) + " |")
         lines.append("")
     return "\n".join(lines)
 

@@ -99,3 +99,11 @@ TASKS["t2"]["digits-sid"] = deep_merge(load_preset("digits-sid"), T2_EVAL)
 TEACHERS.update({("t1-ring", "ring8-sid"): ("t1-ring", "ring8-edm"), ("t2", "digits-sid"): ("t2", "digits-edm")})
 # issue 26: Deep InfoMax's codes (k-NN on the held-out digits) beside the quantizers' in t5-codes
 TASKS["t5-codes"]["digits-infomax"] = deep_merge(load_preset("digits-infomax"), T2_EVAL)
+# and on the ring, its 2-D codes by the 5-NN accuracy of the mode index (encoder/knn; chance 1/8), no samples
+TASKS["t1-ring"]["ring8-infomax"] = load_preset("ring8-infomax")
+
+# issue 26: the teachers evaluated again after training at 1, 2 and 4 Heun steps (1, 3 and 7 NFE) in the same record,
+# shown as rows "ENTRY @ N steps (M NFE)"; NFE_FIGURES: the metric drawn against NFE per task (TASK-nfe.png), the
+# students of TEACHERS at their own NFE beside the teacher
+STEP_SWEEPS: dict[tuple[str, str], tuple[int, ...]] = {("t1-ring", "ring8-edm"): (1, 2, 4), ("t2", "digits-edm"): (1, 2, 4)}
+NFE_FIGURES = {"t2": "digits/fd", "t1-ring": "toy/hq"}

@@ -19,6 +19,7 @@ def cmd_threads(args: argparse.Namespace) -> int:
 def cmd_quality(args: argparse.Namespace) -> int:
     import json
 
+    from ..bench.nfe import plot_nfe
     from ..bench.quality import check_readme, load_records, markdown, plot, run_quality, summarise, write_readme_section
 
     tasks, entries = quality_selection(args)
@@ -33,7 +34,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
     summary_text, text = json.dumps(summary, indent=1) + "\n", markdown(summary)
     write_atomic(out / "summary.json", lambda tmp: Path(tmp).write_text(summary_text))
     write_atomic(out / "quality.md", lambda tmp: Path(tmp).write_text(text))
-    plots = plot(records, out)
+    plots = plot(records, out) + plot_nfe(records, out)
     print(text)
     print(f"wrote {out / 'quality.md'}, {out / 'summary.json'}, " + ", ".join(str(p) for p in plots))
     if args.readme:
@@ -135,7 +136,10 @@ def add_parser(sub) -> None:
 def add_quality_parser(suites) -> None:
     q = suites.add_parser("quality", help="train every benchmark task's entries for N seeds and tabulate them",
                           description="Train every benchmark task's entries for N seeds (two at a time) and write "
-                                      "results/*.json, results/quality.md and a plot per task.")
+                                      "results/*.json, results/quality.md and a plot per task. Diffusion teachers are "
+                                      "evaluated again at other sampler step counts after training (rows 'ENTRY @ N "
+                                      "steps (M NFE)', and TASK-nfe.png: the metric against NFE with the distilled "
+                                      "students); a record kept from before gets them from its run directory.")
     q.add_argument("--tasks", help="comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2, t5-codes, precision); "
                                    "default all")
     q.add_argument("--seeds", type=positive_int, default=3, help="seeds per entry (default 3)")
@@ -146,7 +150,8 @@ def add_quality_parser(suites) -> None:
                    help="train again runs whose record is already in the output folder (default: skip them, so an "
                         "interrupted bench resumes where it stopped)")
     q.add_argument("--report-only", action="store_true",
-                   help="train nothing; rewrite the table, plots and README section from the records in --out")
+                   help="train and evaluate nothing; rewrite the table, plots and README section from the records "
+                        "in --out")
     q.add_argument("--readme", metavar="FILE", help="also rewrite the results section of this README (between its "
                                                     "bench quality markers)")
     q.set_defaults(func=cmd_quality)

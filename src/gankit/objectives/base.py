@@ -135,6 +135,11 @@ class Objective(nn.Module, ABC):
         """How the last `generate` sampled, when that has a cost worth stating (a diffusion sampler's NFE); ''."""
         return ""
 
+    def sampling_nfe(self) -> int | None:
+        """Network evaluations per sample that `generate` costs at the current sampling options (a diffusion
+        sampler's NFE, a distilled one-step generator's 1); None where sampling has no such count."""
+        return None
+
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor | None:
         """The critic's scalar field [N] at x (high on real), drawn as the landscape of 2-D runs; None without

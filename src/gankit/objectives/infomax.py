@@ -59,6 +59,15 @@ class InfoMax(Objective):
     def encode(self, x: torch.Tensor, E: nn.Module | None = None) -> torch.Tensor:
         return self.encoder(E)(x).chunk(2, dim=1)[0]
 
+    @torch.no_grad()
+    def code_statistics(self, x: torch.Tensor, nets: Mapping[str, nn.Module]) -> dict[str, float]:
+        """noise_share: the share of a sampled code's variance that is q(z|x)'s own noise, mean over dimensions of
+        E_x[sigma^2] / (Var_x[mu] + E_x[sigma^2]) (the law of total variance: 1 for codes that ignore x, 0 for codes
+        set by x alone); label-free, so it applies to any data (an untrained encoder is near 1)."""
+        mu, log_var = nets["E"](x).chunk(2, dim=1)
+        noise, signal = log_var.exp().mean(0), mu.var(0)
+        return {"noise_share": float((noise / (noise + signal)).mean())}
+
     def generate(self, z: torch.Tensor, nets: Mapping[str, nn.Module], generator=None) -> torch.Tensor:
         from ..errors import ConfigError
 

@@ -3,7 +3,7 @@ and over a diffusion model's denoiser (edm.py)."""
 from __future__ import annotations
 
 from ..registry import Registry
-from .edm import edm_sigmas, euler, heun
+from .edm import edm_sigmas, euler, heun, sampler_nfe
 from .langevin import ScoreField, langevin, mala
 from .schedules import ANNEALING, anneal
 
@@ -16,4 +16,4 @@ DIFFUSION_SAMPLERS.register("heun")(heun)
 DIFFUSION_SAMPLERS.register("euler")(euler)
 
 __all__ = ["SAMPLERS", "DIFFUSION_SAMPLERS", "ANNEALING", "ScoreField", "anneal", "edm_sigmas", "euler", "heun",
-           "langevin", "mala"]
+           "langevin", "mala", "sampler_nfe"]

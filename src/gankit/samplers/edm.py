@@ -86,3 +86,11 @@ def euler(denoiser: Denoiser, noise: torch.Tensor, steps: int, *, sigma_min: flo
     evaluations."""
     return integrate(denoiser, noise, steps, False, sigma_min, sigma_max, rho, churn, s_tmin, s_tmax, s_noise,
                      generator, trace)
+
+
+def sampler_nfe(solver: str, steps: int) -> int:
+    """Denoiser evaluations per sample of `solver` on `steps` levels, as its info["nfe"] counts them: Heun 2N - 1
+    (its last step, to sigma = 0, is Euler's), Euler N."""
+    if solver not in ("heun", "euler"):
+        raise ConfigError(f"sampler {solver!r}: expected heun or euler")
+    return 2 * steps - 1 if solver == "heun" else steps

@@ -13,7 +13,7 @@ from ...data import DataSpec
 from ...data.decode import notice
 from ...domains import AT_LEAST_0, POSITIVE, Domain, integers
 from ...errors import ConfigError
-from ...samplers import DIFFUSION_SAMPLERS
+from ...samplers import DIFFUSION_SAMPLERS, sampler_nfe
 from ..base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, evaluating, with_total
 from .preconditioning import denoising_loss, measured_sigma_data, preconditioned
 
@@ -90,6 +90,9 @@ class EDM(Objective):
     def describe_sampling(self) -> str:
         churn = f", churn {self.churn}" if self.churn else ""
         return f"{self.solver}, {self.sample_steps} steps, {self.last_nfe} NFE{churn}"
+
+    def sampling_nfe(self) -> int:
+        return sampler_nfe(self.solver, self.sample_steps)
 
     def extra_state(self) -> dict[str, torch.Tensor]:
         return {"sigma_data": torch.tensor(self.sigma_data, dtype=torch.float64)}

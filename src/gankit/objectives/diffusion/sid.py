@@ -101,6 +101,9 @@ class SiD(Objective):
     def describe_sampling(self) -> str:
         return f"one step of G at sigma_init {self.sigma_init}, 1 NFE"
 
+    def sampling_nfe(self) -> int:
+        return 1
+
     @torch.no_grad()
     def critic_value(self, x: torch.Tensor) -> torch.Tensor:
         """-|f_phi(x; sigma_data / 10) - x|^2 / 2, the teacher's landscape (2-D plots)."""
