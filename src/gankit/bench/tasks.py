@@ -99,3 +99,11 @@ TASKS["t2"]["digits-sid"] = deep_merge(load_preset("digits-sid"), T2_EVAL)
 TEACHERS.update({("t1-ring", "ring8-sid"): ("t1-ring", "ring8-edm"), ("t2", "digits-sid"): ("t2", "digits-edm")})
 # issue 26: Deep InfoMax's codes (k-NN on the held-out digits) beside the quantizers' in t5-codes
 TASKS["t5-codes"]["digits-infomax"] = deep_merge(load_preset("digits-infomax"), T2_EVAL)
+
+# issue 25: T3 (docs/benchmarks.md section 10), every family on the 32x32 RGB emoji, trained on `emoji` (both vendors).
+# Training-time curves are SWD on 2,000 samples (the presets' log.eval_samples); the final evaluation adds the
+# Inception features on the same 2,000 samples (FINAL_FEATURES), and the emoji category accuracy of conditional runs.
+T3_FAMILIES = ("dcgan", "cgan", "vae", "sngan-resnet", "vq-vae", "ebm", "ign", "dae", "bigan-qp")
+TASKS["t3"] = {f"emoji-{n}": load_preset(f"emoji-{n}") for n in T3_FAMILIES}
+HEADLINE["t3"] = "swd/avg"
+FINAL_FEATURES = {"t3": "inception"}  # task -> the feature network of its final evaluation, beside the dataset's metrics
