@@ -14,9 +14,9 @@ from ..files import write_atomic
 from .final import final_metrics
 from .tasks import HEADLINE, REFINE, TASKS, task_config
 
-# Not averaged into the table: names (evaluator) and the conventions each record carries (sample counts,
+# Not averaged into the table: names (evaluator, Inception's extractor and resize) and the conventions each record carries (sample counts,
 # k's, IS splits, KID subsets), which are the same in every seed; and the IS spread over splits.
-SKIP = ("evaluator", "extractor", "n", "n_real", "n_fake", "pr_k", "dc_k", "is_splits", "is_std",
+SKIP = ("evaluator", "extractor", "resize", "n", "n_real", "n_fake", "pr_k", "dc_k", "is_splits", "is_std",
         "kid_subset_size", "kid_subsets")
 
 

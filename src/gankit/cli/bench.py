@@ -37,10 +37,17 @@ def cmd_quality(args: argparse.Namespace) -> int:
     print(text)
     print(f"wrote {out / 'quality.md'}, {out / 'summary.json'}, " + ", ".join(str(p) for p in plots))
     if args.readme:
-        final = f" --final-samples {args.final_samples}" if args.final_samples else ""
-        write_readme(Path(args.readme), summary,  # each section's command regenerates it (and resumes)
-                     lambda done: f"gankit bench quality --tasks {','.join(done)} --seeds {args.seeds} --out {args.out}{final}")
+        write_readme(Path(args.readme), summary, lambda done: regenerating_command(args, done))
     return 0
+
+
+def regenerating_command(args: argparse.Namespace, tasks: list[str]) -> str:
+    """The command that regenerates (and resumes) a README section of these tasks' records."""
+    from ..bench.tasks import FINAL_FEATURES
+
+    final = args.final_samples and any(task in FINAL_FEATURES for task in tasks)
+    return (f"gankit bench quality --tasks {','.join(tasks)} --seeds {args.seeds} --out {args.out}"
+            + (f" --final-samples {args.final_samples}" if final else ""))
 
 
 def quality_selection(args: argparse.Namespace) -> tuple[list[str], list[str] | None]:
