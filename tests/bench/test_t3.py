@@ -104,3 +104,16 @@ def test_the_gallery_command_refuses_an_output_folder_without_records(tmp_path, 
     assert main(["bench", "gallery", "--out", str(tmp_path), "--figures", str(tmp_path / "f")]) == 2
     assert "no records of task t3 seed 0" in capsys.readouterr().err
     assert not (tmp_path / "f").exists()
+
+
+def test_a_smaller_final_evaluation_keeps_every_requested_class(trained):
+    from gankit.bench.final import first_draws
+
+    trainers, _, _, _ = trained
+    exp = trainers["emoji-cgan"].exp
+    z = exp.objective.sample_z(200)  # classes in blocks of 20
+    kept = exp.objective.requested_classes(first_draws(exp, z, 60))
+    assert torch.bincount(kept, minlength=10).tolist() == [6] * 10
+    plain = trainers["emoji-dcgan"].exp
+    z = plain.objective.sample_z(50)
+    assert torch.equal(first_draws(plain, z, 20), z[:20]) and torch.equal(first_draws(plain, z, None), z)

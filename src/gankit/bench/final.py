@@ -25,11 +25,22 @@ def final_plans(task: str, exp, spec) -> list[EvalPlan]:
     return plans
 
 
+def first_draws(exp, z, samples: int | None):
+    """The first `samples` of the noise z (all of it for None); class-conditional noise, whose classes come in
+    blocks, is interleaved by class first, so that the draws kept ask for every class alike."""
+    from ..metrics.conditional import interleave_by_class
+
+    classes = exp.objective.requested_classes(z)
+    if classes is not None:
+        z = z[interleave_by_class(classes)]
+    return z if samples is None else z[:samples]
+
+
 def final_metrics(task: str, trainer, samples: int | None = None) -> dict[str, float]:
     """The measures of `final_plans` on the trained run's evaluation noise (EMA generator where there is one), its
     first `samples` draws when given (all log.eval_samples otherwise; Inception features against as many real
     images, so a smaller n scores comparably with the T3 ladder at that n)."""
-    z = trainer.eval_z if samples is None else trainer.eval_z[:samples]
+    z = first_draws(trainer.exp, trainer.eval_z, samples)
     results: dict[str, float] = {}
     for plan in final_plans(task, trainer.exp, trainer.dataset.spec):
         results.update(evaluate_run(trainer.exp, trainer.dataset, plan, z))
