@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config_checks import DATA_FITS, LR_SCHEDULES, MAX_SEED, MAX_SIZE, MIN_EVAL_SAMPLES, PRECISIONS, validate  # noqa: F401
+from .config_checks import ADA_GROUPS, DATA_FITS, LR_SCHEDULES, MAX_SEED, MAX_SIZE, MIN_EVAL_SAMPLES, PRECISIONS, validate  # noqa: F401
 from .config_layers import deep_merge, network_names, objective_changes, parse_override, read_yaml  # noqa: F401
 from .errors import ConfigError
 from .registry import did_you_mean
@@ -27,6 +27,7 @@ class DataConfig:
     workers: int = 0       # DataLoader worker processes decoding a streamed dataset (0: in the training process)
     channels: int = 0      # folder / zip / emoji images: 0 keeps the files' layout; 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
     max_classes: int = 10000  # labels making more classes than this are refused (raise it for more classes)
+    mirror: bool = False   # images: the dataset doubled with each image's horizontal mirror (StyleGAN2-ADA's --mirror)
 
 
 @dataclass
@@ -134,6 +135,18 @@ class TrainConfig:
 
 
 @dataclass
+class AdaConfig:
+    """Adaptive discriminator augmentation (docs/algorithms.md section 24): the critic's inputs augmented with
+    probability p, p steered so that E[sign(D(x_real))] stays near the target."""
+    target: float = 0.0        # r_t that p is steered to; 0 = ADA off, the paper's 0.6 when on; in [0, 1)
+    interval: int = 4          # iterations between adjustments of p (the paper's 4)
+    speed_images: int = 100000  # real images D scores while p can move from 0 to 1 (the paper's 500k; 100k so
+                                # p can react within a CPU run of a few thousand steps of 64 images)
+    pipeline: str = ",".join(ADA_GROUPS)  # groups, any subset (all 12 by default), run in the paper's order
+    p_init: float = 0.0        # p at the first step
+
+
+@dataclass
 class LogConfig:
     log_every: int = 50        # steps between metrics.jsonl loss lines
     sample_every: int = 500    # steps between sample pictures; 0 = only at the end
@@ -160,6 +173,7 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     log: LogConfig = field(default_factory=LogConfig)
     augment: str = ""          # DiffAugment of the critic's inputs, e.g. color,translation,cutout ('' = none)
+    ada: AdaConfig = field(default_factory=AdaConfig)
 
     # not config fields: what a preset set for another objective than the run's (build_config): networks the
     # objective does not declare, penalties it does not take and constraints on networks it does not build are dropped

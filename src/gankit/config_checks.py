@@ -14,6 +14,8 @@ MAX_SEED = 2**63 - 1 - 16  # torch seeds are 64-bit; side streams add small offs
 MAX_SIZE = 1 << 20       # bound on counts a config (or an untrusted checkpoint's metadata) can ask for
 MIN_EVAL_SAMPLES = 10    # FD needs a covariance, density / coverage 5 neighbours per sample
 ON_DIVERGENCE = ("stop", "rollback")
+ADA_GROUPS = ("xflip", "rotate90", "xint", "scale", "rotate", "aniso", "xfrac",  # the paper's order
+              "brightness", "contrast", "lumaflip", "hue", "saturation")
 
 
 def _check(ok: bool, name: str, expected: str, value: Any) -> None:
@@ -29,6 +31,7 @@ def validate(cfg):
     for key, opt in cfg.optim.items():
         check_optimizer(key, opt)
     check_data(cfg)
+    check_ada(cfg)
     return cfg
 
 
@@ -113,3 +116,19 @@ def check_data(cfg) -> None:
     _check(0 <= cfg.data.channels <= 4, "data.channels", "0 (the files' layout), 1, 2, 3 or 4", cfg.data.channels)
     _check(1 <= cfg.data.max_classes <= MAX_SIZE, "data.max_classes", f"an integer from 1 to {MAX_SIZE}",
            cfg.data.max_classes)
+
+
+def check_ada(cfg) -> None:
+    """The ada section: target, interval, speed, starting p and the pipeline's group names."""
+    ada = cfg.ada
+    _check(0 <= ada.target < 1, "ada.target", "a value in [0, 1) (0 = off; the paper's 0.6)", ada.target)
+    _check(ada.interval >= 1, "ada.interval", "a positive number of iterations", ada.interval)
+    _check(ada.speed_images >= 1, "ada.speed_images", "a positive number of images", ada.speed_images)
+    _check(0 <= ada.p_init <= 1, "ada.p_init", "a probability in [0, 1]", ada.p_init)
+    names = [part.strip() for part in ada.pipeline.split(",") if part.strip()]
+    _check(bool(names) or ada.target == 0, "ada.pipeline", "at least one group when ada.target is on", ada.pipeline)
+    for name in names:
+        if name not in ADA_GROUPS:
+            hint = did_you_mean(name, list(ADA_GROUPS))
+            raise ConfigError(f"config field ada.pipeline: unknown group {name!r}{hint}; "
+                              f"choose from {', '.join(ADA_GROUPS)}")

@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 from gankit.cli import main
-from gankit.cli.plot import constant_counts, split_series
+from gankit.cli.plot import constant_counts, loss_panels, split_series
 
 
 def test_split_series_puts_loss_lines_and_evaluations_apart():
@@ -79,3 +79,13 @@ def test_plot_of_a_run_with_an_inception_score_writes_its_png(tmp_path):
     (run / "metrics.jsonl").write_text("\n".join(lines) + "\n")
     assert main(["plot", str(run)]) == 0
     assert Image.open(run / "curves.png").width > 300
+
+
+def test_adas_p_and_r_t_get_a_panel_of_their_own():
+    records = [{"step": s, "D/total": 1.0, "d_real": 0.5, "ada/p": s / 100, "ada/r_t": 0.6} for s in (10, 20)]
+    losses, _ = split_series(records)
+    titles = {title: set(series) for title, series, _ in loss_panels(losses)}
+    assert titles["adaptive augmentation: p and r_t"] == {"ada/p", "ada/r_t"}
+    assert titles["loss terms and diagnostics"] == {"d_real"}
+    assert all("ada" not in title for title, _, _ in loss_panels(split_series(records[:0] + [
+        {"step": 1, "D/total": 1.0}])[0]))  # a run without ADA draws no such panel

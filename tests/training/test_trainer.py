@@ -4,7 +4,7 @@ import signal
 import pytest
 import torch
 
-from gankit.data import load_dataset
+from gankit.data import dataset_for
 from gankit.errors import TrainingDiverged
 from gankit.training.experiment import build_experiment
 from gankit.training.checkpoint import list_checkpoints, load_checkpoint
@@ -15,7 +15,7 @@ from ..conftest import TINY_BIGAN, TINY_DIGITS, TINY_TOY, tiny
 
 
 def make_trainer(cfg, run_dir):
-    dataset = load_dataset(cfg.data.name, cfg.data.resolution)
+    dataset = dataset_for(cfg.data)  # as a run reads it (data.mirror included)
     exp = build_experiment(cfg, dataset.spec)
     run_dir.mkdir(parents=True, exist_ok=True)
     return Trainer(exp, dataset, run_dir)

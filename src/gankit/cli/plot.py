@@ -29,6 +29,7 @@ def constant_counts(metrics: dict[str, list]) -> dict[str, float]:
             if len(points) > 1 and all(isinstance(v, int) and v == points[0][1] for _, v in points)}
 
 
+ADA_PREFIX = "ada/"     # adaptive augmentation's p and r_t (objectives/ada.py): a panel of their own
 SPREAD_SUFFIX = "_std"  # KEY_std is the spread of KEY (is_std over the IS splits): drawn around KEY, not apart
 
 
@@ -85,16 +86,24 @@ def draw_panels(panels: list[tuple[str, dict, dict]], title: str):
     return fig
 
 
+def loss_panels(losses: dict[str, list]) -> list[tuple[str, dict, dict]]:
+    """The loss lines' panels that have lines: phase totals, the other terms, and ADA's p and r_t."""
+    totals = {k: v for k, v in losses.items() if k.endswith("/total")}
+    ada = {k: v for k, v in losses.items() if k.startswith(ADA_PREFIX)}  # p and r_t share a [0, 1] scale
+    terms = {k: v for k, v in losses.items() if k not in totals and k not in ada}
+    panels = [("phase losses", totals, {}), ("loss terms and diagnostics", terms, {}),
+              ("adaptive augmentation: p and r_t", ada, {})]
+    return [panel for panel in panels if panel[1]]
+
+
 def plot_curves(losses: dict[str, list], metrics: dict[str, list], path: Path, title: str) -> None:
-    """Phase totals in one panel, the other loss terms in a second, each metric in a panel of its own with
-    its spread around it (those constant_counts finds under the title instead)."""
+    """Phase totals in one panel, the other loss terms in a second, ADA's p and r_t (when logged) in a third,
+    each metric in a panel of its own with its spread around it (those constant_counts finds under the title
+    instead)."""
     from ..files import write_atomic
 
-    totals = {k: v for k, v in losses.items() if k.endswith("/total")}
-    terms = {k: v for k, v in losses.items() if k not in totals}
-    panels = [("phase losses", totals, {}), ("loss terms and diagnostics", terms, {})] * bool(losses)
     constant = constant_counts(metrics)
-    panels = [p for p in panels if p[1]] + metric_panels(metrics, constant)
+    panels = loss_panels(losses) + metric_panels(metrics, constant)
     if constant:
         title += "\nthe same at every evaluation: " + ", ".join(f"{k} {v:g}" for k, v in constant.items())
     fig = draw_panels(panels, title)

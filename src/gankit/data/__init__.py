@@ -43,9 +43,15 @@ def load_dataset(name: str, resolution: int = 0, stream: bool = False, workers: 
 
 
 def dataset_for(data_cfg) -> Dataset:
-    """The dataset a DataConfig names (name, resolution, stream, workers, channels, max_classes, fit)."""
-    return load_dataset(data_cfg.name, data_cfg.resolution, data_cfg.stream, data_cfg.workers, data_cfg.channels,
-                        data_cfg.max_classes, data_cfg.fit)
+    """The dataset a DataConfig names (name, resolution, stream, workers, channels, max_classes, fit), doubled
+    with its mirrors when data.mirror."""
+    dataset = load_dataset(data_cfg.name, data_cfg.resolution, data_cfg.stream, data_cfg.workers, data_cfg.channels,
+                           data_cfg.max_classes, data_cfg.fit)
+    if data_cfg.mirror:
+        from .mirror import mirrored
+
+        dataset = mirrored(dataset)
+    return dataset
 
 
 def padded(dataset: Dataset, side: int) -> TensorDataset:

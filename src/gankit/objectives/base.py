@@ -16,6 +16,7 @@ from ..registry import Registry
 OBJECTIVES: Registry = Registry("objectives")
 
 Losses = dict[str, torch.Tensor]  # always holds "total", the scalar the trainer differentiates
+REAL_SIGN = "d_real_sign"  # the critic phase's diagnostic E[sign(D(x_real))]: ADA's overfitting heuristic r_t
 
 
 @dataclass
@@ -61,6 +62,8 @@ class Capabilities:
     refine: str | None = None   # where gankit refine moves samples: latent (z under the critic), data (chains in x)
     sampling_options: tuple[str, ...] = ()  # attributes the sampling commands may set (sample_from, applications)
     single_loss: bool = False   # has single_loss_phase: every network in one stop-gradient loss (simultaneous)
+    real_sign: bool = False     # its critic phases report REAL_SIGN, E[sign(D(x_real))], D's score being a logit
+                                # whose sign says real or fake (ADA adapts p from it)
 
 
 class Objective(nn.Module, ABC):

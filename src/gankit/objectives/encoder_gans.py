@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from ..domains import AT_LEAST_0, POSITIVE, PROBABILITY
 from ..nn.activations import constant_slopes
 from ..numerics import normalize, pearson
-from .base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, evaluating, with_total
+from .base import OBJECTIVES, REAL_SIGN, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, evaluating, with_total
 from .qp import qp_critic_loss
 
 
@@ -53,6 +53,7 @@ class BiGAN(JointObjective):
     """BiGAN (Donahue et al. 2016): D tells (x, E(x)) from (G(z), z) with the GAN loss; G and E take the
     non-saturating label swap. At the optimum E = G^-1. `r1` > 0 adds R1 on the real pairs,
     (r1 / 2) E ||grad_(x, z) D(x, E(x))||^2 (Mescheder et al. 2018's eq. 9 over both inputs of the joint critic)."""
+    capabilities = Capabilities(encoder="E", critic="D", real_sign=True)  # D's score is a logit
     option_domains = {"r1": AT_LEAST_0}  # read by registry.check_options
 
     def __init__(self, networks, z_dim, r1: float = 0.0):
@@ -64,7 +65,7 @@ class BiGAN(JointObjective):
         terms = {"d_loss": (F.softplus(-real) + F.softplus(fake)).mean()}
         if self.r1 > 0:
             terms["r1"] = 0.5 * self.r1 * joint_gradient_norm2(self.nets["D"], batch.x, z_real).mean()
-        return with_total(terms, d_real=real.mean(), d_fake=fake.mean())
+        return with_total(terms, d_real=real.mean(), d_fake=fake.mean(), **{REAL_SIGN: real.sign().mean()})
 
     def generator_loss(self, batch: Batch) -> Losses:
         real, fake, _, _ = self.pairs(batch, grad=True)

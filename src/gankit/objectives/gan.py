@@ -2,6 +2,7 @@
 Formulas: docs/algorithms.md sections 1, 3, 4 (critic convention: D is high on real data)."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import torch
@@ -12,7 +13,7 @@ from ..domains import AT_LEAST_0
 from ..errors import ConfigError, DataError
 from ..nn.conditional import WithLabels, append_class, split_class
 from ..nn.spectral import one_forward_is_exact
-from .base import OBJECTIVES, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, frozen, with_total
+from .base import OBJECTIVES, REAL_SIGN, Batch, Capabilities, Losses, NetworkSlot, Objective, Phase, frozen, with_total
 from .penalties import GradientPenalty
 
 
@@ -62,8 +63,9 @@ class AdversarialObjective(Objective):
     conditional GAN: z carries the class (nn/conditional.py), D reads it, ACGAN adds class_weight x cross-entropy."""
 
     networks = {"G": NetworkSlot("generator"), "D": NetworkSlot("discriminator")}
-    capabilities = Capabilities(critic="D", penalties=True, refine="latent", single_loss=True)
+    capabilities = Capabilities(critic="D", penalties=True, refine="latent", single_loss=True, real_sign=True)
     option_domains = {"class_weight": AT_LEAST_0}  # read by registry.check_options
+    boundary = 0.0  # the score between "real" and "fake" (the logit's 0); REAL_SIGN counts real scores above it
 
     def __init__(self, networks, z_dim, penalties=(), class_weight: float = 1.0):
         super().__init__(networks, z_dim, penalties)
@@ -89,7 +91,12 @@ class AdversarialObjective(Objective):
 
     def critic_terms(self, batch: Batch, x_fake: torch.Tensor, real: torch.Tensor, fake: torch.Tensor):
         """The critic's loss terms from its scores [N] on real and (stopped) fake samples, and diagnostics."""
-        return {"d_loss": self.d_loss(real, fake).mean()}, {"d_real": real.mean(), "d_fake": fake.mean()}
+        return {"d_loss": self.d_loss(real, fake).mean()}, {"d_real": real.mean(), "d_fake": fake.mean(),
+                                                            **self.real_sign(real)}
+
+    def real_sign(self, real: torch.Tensor) -> dict[str, torch.Tensor]:
+        """{REAL_SIGN: E[sign(D(x_real) - boundary)]} where the scores have a boundary (capabilities.real_sign)."""
+        return {REAL_SIGN: (real - self.boundary).sign().mean()} if self.capabilities.real_sign else {}
 
     def critic_loss(self, batch: Batch) -> Losses:
         G, D = self.nets["G"], self.nets["D"]
@@ -220,6 +227,8 @@ class WGAN(AdversarialObjective):
 
     d_loss = staticmethod(wgan_d_loss)
     g_loss = staticmethod(wgan_g_loss)
+    # a critic's scores are defined up to a constant: their sign says nothing of real or fake
+    capabilities = dataclasses.replace(AdversarialObjective.capabilities, real_sign=False)
 
 
 @OBJECTIVES.register("wgan-gp")
@@ -245,3 +254,4 @@ class LeastSquaresGAN(AdversarialObjective):
 
     d_loss = staticmethod(lsgan_d_loss)
     g_loss = staticmethod(lsgan_g_loss)
+    boundary = 0.5  # halfway between the targets 0 (fake) and 1 (real)

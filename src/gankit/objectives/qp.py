@@ -2,6 +2,8 @@
 docs/algorithms.md section 6). Critic convention: T is high on real data."""
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 from ..domains import POSITIVE
@@ -35,6 +37,8 @@ class GANQP(AdversarialObjective):
     G shrink the pixel distance). The author trains 2 D-steps per G-step with Adam 2e-4 (0.5, 0.999)."""
 
     g_loss = staticmethod(wgan_g_loss)
+    # T's scores are defined up to a constant (only dT enters): their sign says nothing of real or fake
+    capabilities = dataclasses.replace(AdversarialObjective.capabilities, real_sign=False)
     option_domains = {"lam": POSITIVE, "eps": POSITIVE}  # read by registry.check_options
 
     def __init__(self, networks, z_dim, penalties=(), distance: str = "l1", lam: float = 10.0, eps: float = 1e-8):

@@ -12,6 +12,7 @@ from ..config import Config, from_dict, validate
 from ..data import DataSpec
 from ..errors import CheckpointError, ConfigError
 from ..objectives import Objective, build_constraints, build_objective, names_with
+from ..objectives.ada import AdaptiveAugment, attach_ada
 from ..objectives.augment import attach_diffaugment
 from ..objectives.base import evaluating
 from .checkpoint import find_checkpoint, flatten_optimizer, load_checkpoint, restore_optimizer
@@ -30,6 +31,7 @@ class Experiment:
     updates: dict[str, NetworkUpdate] = field(default_factory=dict)  # network name -> its step (owns optimizers[name])
     schedule: object = None      # how the phases run (train.schedule), built once here
     phases: list = field(default_factory=list)  # the phases it runs: the objective's, or one combined phase
+    ada: AdaptiveAugment | None = None  # adaptive augmentation of the critic's inputs (ada.target > 0)
 
     @property
     def device(self) -> torch.device:
@@ -98,6 +100,7 @@ class Experiment:
             tensors.update({f"{prefix}{k}": v for k, v in ema.module.state_dict().items()})
             tensors[counter] = torch.tensor(ema.num_updates)
         tensors.update({f"objective.{k}": v for k, v in self.objective.extra_state().items()})
+        tensors.update(self.ada.state() if self.ada is not None else {})
         optim_meta = {}
         for name, opt in self.optimizers.items():
             t, optim_meta[name] = flatten_optimizer(opt, f"optim.{name}")
@@ -117,6 +120,8 @@ class Experiment:
             ema.num_updates = int(tensors[counter])
         self.objective.load_extra_state({k[len("objective."):]: v for k, v in tensors.items()
                                          if k.startswith("objective.")})
+        if self.ada is not None:
+            self.ada.load_state(tensors)
         for name, opt in self.optimizers.items():
             if not isinstance(meta["optim"].get(name), dict):
                 raise CheckpointError(f"{source}: metadata optim.{name} is missing or not a mapping")
@@ -164,6 +169,7 @@ def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     objective = build_objective(cfg, spec)
     critic = objective.capabilities.critic  # the network whose first input is the data (a joint D's too)
     attach_diffaugment(objective.nets[critic] if critic in objective.nets else None, cfg.augment, spec.is_image)
+    ada = attach_ada(objective, cfg, spec.shape)
     constraints = build_constraints(cfg, objective)  # spectral norm changes the parameters: before optimizers
     objective.to(cfg.train.device)
     schedule = SCHEDULES.get(cfg.train.schedule)(cfg.train)
@@ -175,7 +181,7 @@ def build_experiment(cfg: Config, spec: DataSpec) -> Experiment:
     optimizers = {name: update.optimizer for name, update in updates.items()}
     ema = {name: EMA(objective.nets[name], cfg.train.ema_decay) for name in objective.ema_networks
            if name in objective.nets and cfg.train.ema_decay > 0}
-    return Experiment(cfg, spec, objective, optimizers, constraints, ema, updates, schedule, phases)
+    return Experiment(cfg, spec, objective, optimizers, constraints, ema, updates, schedule, phases, ada)
 
 
 def optimizer_steps(cfg: Config, objective: Objective, plan: list) -> dict[str, int]:

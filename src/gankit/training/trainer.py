@@ -93,6 +93,8 @@ class Trainer(RunOutputs, CheckpointState):
         self.precision.update()
         self.phase_steps[phase.name] += 1
         self.accumulate(phase, losses)
+        if self.exp.ada is not None:  # adaptive augmentation: the critic phases' E[sign(D(x_real))]
+            self.exp.ada.observe(losses, batch)
 
     def next_batch(self, phase: Phase) -> Batch:
         """This process's share of the next global batch: real data from the stream (left where it is for a
@@ -226,6 +228,10 @@ class Trainer(RunOutputs, CheckpointState):
             for _ in range(repeats):
                 self.run_phase(phase)
         self.step += 1
+        if self.exp.ada is not None:
+            self.exp.ada.adjust(self.step, distributed.world_size(), distributed.mean_across_ranks)
+            for name, value in self.exp.ada.scalars().items():
+                self.loss_meter.add(name, value)
 
     def finish(self) -> dict:
         """Final samples, metrics and checkpoint (unless this very step already wrote them)."""
