@@ -107,3 +107,6 @@ T3_FAMILIES = ("dcgan", "cgan", "vae", "sngan-resnet", "vq-vae", "ebm", "ign", "
 TASKS["t3"] = {f"emoji-{n}": load_preset(f"emoji-{n}") for n in T3_FAMILIES}
 HEADLINE["t3"] = "swd/avg"
 FINAL_FEATURES = {"t3": "inception"}  # task -> the feature network of its final evaluation, beside the dataset's metrics
+# the GAN recipes with adaptive discriminator augmentation (docs/algorithms.md section 24) at the paper's target 0.6
+T3_ADA = {"ada": {"target": 0.6}}
+TASKS["t3"].update({f"emoji-{n}-ada": deep_merge(load_preset(f"emoji-{n}"), T3_ADA) for n in ("dcgan", "sngan-resnet", "cgan")})
