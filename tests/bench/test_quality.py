@@ -33,3 +33,18 @@ def test_run_summarise_report(tmp_path, monkeypatch):
     quality.write_readme_section(readme, table, "gankit bench quality --tasks tiny")
     text = readme.read_text()
     assert "old" not in text and "| a |" in text and text.startswith("top") and text.endswith("bottom\n")
+
+
+def test_a_task_with_its_own_readme_markers_gets_its_table_there(tmp_path):
+    summary = {"t2": {"x": {"digits/fd": (2.0, 0.1, 3), "seconds": (5.0, 1.0, 3)}},
+               "t3": {"y": {"swd/avg": (40.0, 0.0, 1), "inception/fd": (80.0, 0.0, 1), "seconds": (9.0, 0.0, 1),
+                            "eval seconds": (3.0, 0.0, 1)}}}
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- bench quality: begin -->\nold\n<!-- bench quality: end -->\nladder\n"
+                      "<!-- bench quality t3: begin -->\nold t3\n<!-- bench quality t3: end -->\nend\n")
+    quality.write_readme(readme, summary, lambda tasks: f"gankit bench quality --tasks {','.join(tasks)}")
+    general, t3 = readme.read_text().split("ladder")
+    assert "--tasks t2`" in general and "| x | 3 |" in general and "| y |" not in general
+    assert "--tasks t3`" in t3 and "| y | 1 |" in t3 and "| x |" not in t3 and "old" not in t3
+    header = next(line for line in t3.splitlines() if line.startswith("| entry"))
+    assert header == "| entry | seeds | swd avg | fd | seconds | eval seconds |"  # times last

@@ -3,11 +3,13 @@ import pytest
 
 from gankit import cli
 
-QUALITY = ("--tasks", "--seeds", "--workers", "--out", "--entries", "--rerun", "--report-only", "--readme")
+QUALITY = ("--tasks", "--seeds", "--workers", "--out", "--entries", "--rerun", "--final-samples", "--report-only",
+           "--readme")
 SPEED = ("--repeats", "--iterations", "--threads", "--presets", "--ttq-presets", "--ttq-threshold",
          "--ttq-eval-every", "--ttq-max-steps", "--roofline-presets", "--roofline-repeats", "--inception-images",
          "--roofline-only", "--out")
 THREADS = ("--repeats", "--iterations")
+GALLERY = ("--tasks", "--out", "--seed", "--figures")
 
 
 def outcome(capsys, *argv):
@@ -19,18 +21,19 @@ def outcome(capsys, *argv):
     return code, out, err
 
 
-@pytest.mark.parametrize("suite, own", [("quality", QUALITY), ("speed", SPEED), ("threads", THREADS)])
+@pytest.mark.parametrize("suite, own", [("quality", QUALITY), ("speed", SPEED), ("threads", THREADS),
+                                              ("gallery", GALLERY)])
 def test_each_bench_help_lists_its_own_options_only(capsys, suite, own):
     code, out, _ = outcome(capsys, suite, "--help")
     assert code == 0 and out.startswith(f"usage: gankit bench {suite}")
     listed = {word.rstrip(",") for word in out.split() if word.startswith("--") and word != "--help"}
     assert listed == set(own)
-    assert "quality:" not in out and "speed:" not in out and "threads:" not in out  # no prefixes saying whose it is
+    assert not any(f"{name}:" in out for name in ("quality", "speed", "threads", "gallery"))  # no prefixes saying whose it is
 
 
-def test_bench_help_lists_the_three_subcommands(capsys):
+def test_bench_help_lists_the_subcommands(capsys):
     code, out, _ = outcome(capsys, "--help")
-    assert code == 0 and all(suite in out for suite in ("quality", "speed", "threads")) and "--seeds" not in out
+    assert code == 0 and all(suite in out for suite in ("quality", "speed", "threads", "gallery")) and "--seeds" not in out
 
 
 @pytest.mark.parametrize("argv, line", [

@@ -7,20 +7,23 @@ import multiprocessing
 import statistics
 import time
 from pathlib import Path
+from typing import Callable
 
 from ..errors import ConfigError
 from ..files import write_atomic
+from .final import final_metrics
 from .nfe import complete_record, fill_in, needs_nfe, sweep_rows, write_record
 from .tasks import HEADLINE, REFINE, TASKS, task_config
 
-# Not averaged into the table: names (evaluator) and the conventions each record carries (sample counts,
+# Not averaged into the table: names (evaluator, Inception's extractor and resize) and the conventions each record carries (sample counts,
 # k's, IS splits, KID subsets), which are the same in every seed; and the IS spread over splits.
-SKIP = ("evaluator", "extractor", "n", "n_real", "n_fake", "pr_k", "dc_k", "is_splits", "is_std",
+SKIP = ("evaluator", "extractor", "resize", "n", "n_real", "n_fake", "pr_k", "dc_k", "is_splits", "is_std",
         "kid_subset_size", "kid_subsets")
 
 
-def run_one(job: tuple[str, str, int, str]) -> dict:
-    """Trains one (task, entry, seed) in this process and returns its metric history."""
+def run_one(job: tuple[str, str, int, str], final_samples: int | None = None) -> dict:
+    """Trains one (task, entry, seed) in this process and returns its metric history; final_samples caps the
+    samples of the task's final feature evaluation (None: all log.eval_samples)."""
     import torch
 
     from ..api import trainer_for
@@ -38,8 +41,10 @@ def run_one(job: tuple[str, str, int, str]) -> dict:
                and not any(k.endswith("_loss") for k in r)]
     record = {"task": task, "entry": entry, "seed": seed, "seconds": time.perf_counter() - start,
               "final": result["metrics"], "history": history, "run_dir": str(trainer.run_dir)}
+    record["final"] = {**result["metrics"], **final_metrics(task, trainer, final_samples)}
+    record["seconds_final_eval"] = time.perf_counter() - start - record["seconds"]
     if (task, entry) in REFINE:
-        record["final"] = {**result["metrics"], **refined_metrics(trainer, REFINE[task, entry])}
+        record["final"] = {**record["final"], **refined_metrics(trainer, REFINE[task, entry])}
         record["refine"] = REFINE[task, entry]
     if needs_nfe(task, entry):  # the sampling cost, and the teacher at the sweep's other step counts
         record = complete_record(record)
@@ -75,14 +80,17 @@ def pending_jobs(tasks: list[str], seeds: int, out: Path, entries: list[str] | N
 
 
 def run_quality(tasks: list[str], seeds: int, out: Path, workers: int = 2, entries: list[str] | None = None,
-                rerun: bool = False) -> list[dict]:
+                rerun: bool = False, final_samples: int | None = None) -> list[dict]:
+    from functools import partial
+
     from tqdm import tqdm
 
     jobs = pending_jobs(tasks, seeds, out, entries, rerun)
     records = []
     if jobs:
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            records = list(tqdm(pool.imap_unordered(run_one, jobs), total=len(jobs), desc="bench quality"))
+            records = list(tqdm(pool.imap_unordered(partial(run_one, final_samples=final_samples), jobs),
+                                total=len(jobs), desc="bench quality"))
     kept = [record_path(out, t, e, s) for s in range(seeds) for t in tasks for e in TASKS[t] if entries is None or e in entries]
     fill_in([p for p in kept if p.exists()])  # records from before a sweep was added get it from their kept runs
     return records
@@ -102,6 +110,8 @@ def summarise(records: list[dict]) -> dict[str, dict[str, dict[str, tuple[float,
             if key.split("/")[-1] not in SKIP:
                 entry.setdefault(key, []).append(float(value))
         entry.setdefault("seconds", []).append(r["seconds"])
+        if "seconds_final_eval" in r:  # tasks with a final feature evaluation time it apart from training
+            entry.setdefault("eval seconds", []).append(r["seconds_final_eval"])
         for label, metrics in sweep_rows(r).items():  # the same run at other sampler settings: no training time
             row = out[r["task"]].setdefault(label, {})
             for key, value in metrics.items():
@@ -112,8 +122,9 @@ def summarise(records: list[dict]) -> dict[str, dict[str, dict[str, tuple[float,
 
 
 def column_name(metric: str) -> str:
-    """'toy/hq' -> 'hq'; refinement entries' 'refined/toy/hq' -> 'refined hq'."""
-    return ("refined " if metric.startswith("refined/") else "") + metric.split("/")[-1]
+    """'toy/hq' -> 'hq'; refinement entries' 'refined/toy/hq' -> 'refined hq'; SWD's levels 'swd/avg' -> 'swd avg'."""
+    prefix = "swd " if metric.startswith("swd/") else ""
+    return ("refined " if metric.startswith("refined/") else "") + prefix + metric.split("/")[-1]
 
 
 def cell(mean: float, std: float, n: int) -> str:
@@ -123,8 +134,9 @@ def cell(mean: float, std: float, n: int) -> str:
 def markdown(summary: dict) -> str:
     lines = []
     for task, entries in summary.items():
-        metrics = [m for m in dict.fromkeys(m for values in entries.values() for m in values) if m != "seconds"]
-        metrics.append("seconds")  # every entry's metrics in order of appearance, then the time per run
+        last = [m for m in ("seconds", "eval seconds") if any(m in values for values in entries.values())]
+        metrics = [m for m in dict.fromkeys(m for values in entries.values() for m in values) if m not in last]
+        metrics += last  # every entry's metrics in order of appearance, then the time per run
         swept = "; ENTRY @ N steps: the same runs sampled with N steps after training" \
             if any(" @ " in entry for entry in entries) else ""
         lines += [f"**{task}** (mean ± std over seeds of the final evaluation; EMA generator unless the entry "
@@ -184,9 +196,26 @@ def check_readme(readme: Path) -> None:
                           f"{README_MARKERS[0]} and {README_MARKERS[1]}")
 
 
-def write_readme_section(readme: Path, text: str, command: str) -> None:
-    """Replaces what stands between the bench markers of the README."""
-    begin, end = README_MARKERS
+def task_markers(task: str) -> tuple[str, str]:
+    """The README markers of a task whose table stands apart from the others (T3's beside its ladder)."""
+    return f"<!-- bench quality {task}: begin -->", f"<!-- bench quality {task}: end -->"
+
+
+def write_readme(readme: Path, summary: dict, command_for: Callable[[list[str]], str]) -> None:
+    """Each task with its own markers in the README gets its table there; the others go between the general bench
+    markers. command_for(tasks) is the command that regenerates a section, written above its table."""
+    content = Path(readme).read_text()
+    apart = [t for t in summary if all(m in content for m in task_markers(t))]
+    together = {t: v for t, v in summary.items() if t not in apart}
+    if together:
+        write_readme_section(readme, markdown(together), command_for(sorted(together)))
+    for task in apart:
+        write_readme_section(readme, markdown({task: summary[task]}), command_for([task]), task_markers(task))
+
+
+def write_readme_section(readme: Path, text: str, command: str, markers: tuple[str, str] = README_MARKERS) -> None:
+    """Replaces what stands between the bench markers (or a task's own) of the README."""
+    begin, end = markers
     content = readme.read_text()
     if begin not in content or end not in content:
         return

@@ -1,6 +1,6 @@
 """gankit command line: one module per command group, each parser beside its handler.
 
-train | sample | eval | encode | reconstruct | interpolate | refine | inspect | plot | evaluator | bench | data | score | ladder | list
+train | sample | eval | encode | reconstruct | interpolate | refine | inspect | plot | evaluator | emoji-classifier | bench | data | score | ladder | list
 """
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import sys
 
 from .. import __version__
 from ..errors import GankitError
-from . import bench, data, digits_classifier, encoding, evaluate, inspect, ladder, listing, plot, refine, sample, score, train
+from . import bench, data, digits_classifier, emoji_classifier, encoding, evaluate, inspect, ladder, listing, plot, refine, sample, score, train
 
-COMMANDS = (train, sample, evaluate, score, encoding, refine, inspect, plot, digits_classifier, bench, data, ladder, listing)  # in --help order
+COMMANDS = (train, sample, evaluate, score, encoding, refine, inspect, plot, digits_classifier, emoji_classifier, bench, data, ladder, listing)  # in --help order
 
 
 class OneLineParser(argparse.ArgumentParser):

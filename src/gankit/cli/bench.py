@@ -20,7 +20,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
     import json
 
     from ..bench.nfe import plot_nfe
-    from ..bench.quality import check_readme, load_records, markdown, plot, run_quality, summarise, write_readme_section
+    from ..bench.quality import check_readme, load_records, markdown, plot, run_quality, summarise, write_readme
 
     tasks, entries = quality_selection(args)
     if args.readme:
@@ -28,7 +28,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     if not args.report_only:
-        run_quality(tasks, args.seeds, out, args.workers, entries, args.rerun)
+        run_quality(tasks, args.seeds, out, args.workers, entries, args.rerun, args.final_samples)
     records = [r for r in load_records(out) if r["seed"] < args.seeds]  # earlier tasks' runs are reported too
     summary = summarise(records)
     summary_text, text = json.dumps(summary, indent=1) + "\n", markdown(summary)
@@ -38,10 +38,17 @@ def cmd_quality(args: argparse.Namespace) -> int:
     print(text)
     print(f"wrote {out / 'quality.md'}, {out / 'summary.json'}, " + ", ".join(str(p) for p in plots))
     if args.readme:
-        done = sorted({r["task"] for r in records})
-        command = f"gankit bench quality --tasks {','.join(done)} --seeds {args.seeds} --out {args.out}"  # resumable
-        write_readme_section(Path(args.readme), text, command)
+        write_readme(Path(args.readme), summary, lambda done: regenerating_command(args, done))
     return 0
+
+
+def regenerating_command(args: argparse.Namespace, tasks: list[str]) -> str:
+    """The command that regenerates (and resumes) a README section of these tasks' records."""
+    from ..bench.tasks import FINAL_FEATURES
+
+    final = args.final_samples and any(task in FINAL_FEATURES for task in tasks)
+    return (f"gankit bench quality --tasks {','.join(tasks)} --seeds {args.seeds} --out {args.out}"
+            + (f" --final-samples {args.final_samples}" if final else ""))
 
 
 def quality_selection(args: argparse.Namespace) -> tuple[list[str], list[str] | None]:
@@ -61,6 +68,26 @@ def quality_selection(args: argparse.Namespace) -> tuple[list[str], list[str] | 
             raise ConfigError(f"bench quality --entries: unknown entry {entry!r} in tasks {', '.join(tasks)}"
                               f"{did_you_mean(entry, sorted(known))}; entries: {', '.join(sorted(known))}")
     return tasks, entries
+
+
+def cmd_gallery(args: argparse.Namespace) -> int:
+    from ..bench.gallery import write_gallery
+    from ..bench.quality import load_records
+    from ..bench.tasks import TASKS
+    from ..config import build_config
+    from ..data import dataset_for
+
+    tasks, _ = quality_selection(argparse.Namespace(tasks=args.tasks, entries=None))
+    records = load_records(Path(args.out))
+    for task in tasks:
+        if not any(r["task"] == task and r["seed"] == args.seed for r in records):
+            raise ConfigError(f"bench gallery: no records of task {task} seed {args.seed} in {args.out}; run "
+                              f"`gankit bench quality --tasks {task} --out {args.out}` first")
+    for task in tasks:
+        dataset = dataset_for(build_config(next(iter(TASKS[task].values()))).data)  # a task's entries share their data
+        for path in write_gallery(records, task, Path(args.figures), dataset, args.seed):
+            print(f"wrote {path}")
+    return 0
 
 
 def names(text: str) -> tuple[str, ...]:
@@ -125,12 +152,29 @@ def ratios_and_time_to_quality(args: argparse.Namespace, speed_presets: tuple[st
 
 
 def add_parser(sub) -> None:
-    b = sub.add_parser("bench", help="benchmarks: quality (tasks x objectives x seeds), speed, threads",
+    b = sub.add_parser("bench", help="benchmarks: quality (tasks x objectives x seeds), speed, threads, gallery",
                        description="Benchmarks, one subcommand each; 'gankit bench SUITE --help' lists its options.")
     suites = b.add_subparsers(dest="suite", metavar="SUITE", required=True)
     add_quality_parser(suites)
     add_speed_parser(suites)
     add_threads_parser(suites)
+    add_gallery_parser(suites)
+
+
+def add_gallery_parser(suites) -> None:
+    g = suites.add_parser("gallery", help="a sample grid per benchmarked entry and one of real images, as PNGs",
+                          description="From the records of `bench quality` in its output folder: for each entry of the tasks "
+                                      "(the runs of one seed), an 8x8 grid of samples of its final checkpoint (EMA "
+                                      "generator) on the same fixed noise, one row per class for a class-conditional "
+                                      "run, reconstructions for a run that cannot sample (and a second grid of them "
+                                      "for one with an encoder); and an 8x8 grid of real images. Written to "
+                                      "FIGURES/<task>-<entry>.png and FIGURES/<task>-real.png.")
+    g.add_argument("--tasks", default="t3", help="comma-separated tasks with image data (default t3)")
+    g.add_argument("--out", default="results", help="the bench quality output folder holding the records "
+                                                    "(default results)")
+    g.add_argument("--seed", type=int, default=0, help="whose runs to draw: the seed of the records (default 0)")
+    g.add_argument("--figures", default="docs/figures", help="folder for the PNGs (default docs/figures)")
+    g.set_defaults(func=cmd_gallery)
 
 
 def add_quality_parser(suites) -> None:
@@ -140,7 +184,7 @@ def add_quality_parser(suites) -> None:
                                       "evaluated again at other sampler step counts after training (rows 'ENTRY @ N "
                                       "steps (M NFE)', and TASK-nfe.png: the metric against NFE with the distilled "
                                       "students); a record kept from before gets them from its run directory.")
-    q.add_argument("--tasks", help="comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2, t5-codes, precision); "
+    q.add_argument("--tasks", help="comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2, t3, t5-codes, precision); "
                                    "default all")
     q.add_argument("--seeds", type=positive_int, default=3, help="seeds per entry (default 3)")
     q.add_argument("--workers", type=positive_int, default=2, help="runs in parallel, one thread each (default 2)")
@@ -149,6 +193,10 @@ def add_quality_parser(suites) -> None:
     q.add_argument("--rerun", action="store_true",
                    help="train again runs whose record is already in the output folder (default: skip them, so an "
                         "interrupted bench resumes where it stopped)")
+    q.add_argument("--final-samples", type=positive_int, default=None, metavar="N",
+                   help="score only the first N evaluation samples in the final feature evaluation of tasks that have "
+                        "one (t3: Inception features, default all 2,000; 600 matches the README's T3 ladder at n = 600 "
+                        "and costs a third of the time)")
     q.add_argument("--report-only", action="store_true",
                    help="train and evaluate nothing; rewrite the table, plots and README section from the records "
                         "in --out")

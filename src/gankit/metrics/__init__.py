@@ -89,6 +89,18 @@ def swd(samples: torch.Tensor, dataset: Dataset) -> dict:
     return swd_of_images(real, samples)
 
 
+@metric("emoji-classes", needs="class-conditional samples of the 32x32 RGB emoji (10 categories)",
+        applies=lambda spec: spec.shape == (3, 32, 32) and spec.num_classes == 10)
+def emoji_classes(samples: torch.Tensor, dataset: Dataset, classes: torch.Tensor | None = None) -> dict:
+    """The emoji category classifier's share of samples in their requested category (and the worst category's)."""
+    from .emoji_classifier import class_accuracy
+
+    if classes is None:
+        raise ConfigError("metric emoji-classes measures class-conditional samples; this run's sampling asks for no "
+                          "classes")
+    return class_accuracy(samples, classes)
+
+
 def evaluate(samples: torch.Tensor, dataset: Dataset, classes: torch.Tensor | None = None,
              names: list[str] | None = None, is_splits: int | None = None) -> dict[str, float]:
     """Every metric the dataset lists (or those named), prefixed by the metric's name. Class-conditional
