@@ -89,7 +89,7 @@ def test_the_readme_invocations_reach_their_benches_with_their_defaults(capsys, 
     assert outcome(capsys, "threads", "--repeats", "2", "--iterations", "5")[0] == 0
     assert outcome(capsys, "speed", "--ttq-presets", "none")[0] == 0
     assert outcome(capsys, "speed", "--roofline-only")[0] == 0
-    roofline_defaults = ("roofline", (("ring8-wgan-gp", "digits-wgan-gp", "digits-sngan"), 5, 20, 1, 32))
+    roofline_defaults = ("roofline", (("ring8-wgan-gp", "digits-wgan-gp", "digits-sngan", "emoji-dcgan", "emoji-cgan"), 5, 20, 1, 32))
     assert calls == [("threads", (3, 10)), ("threads", (2, 5)), roofline_defaults,
                      ("speed", (15, 20, 1, ("ring8-wgan-gp", "digits-wgan-gp"))), roofline_defaults]
 

@@ -11,7 +11,7 @@ import torch
 
 from .flops import Peak, count_flops, flops_per_iteration, measure_peak, median_seconds
 
-ROOFLINE_PRESETS = ("ring8-wgan-gp", "digits-wgan-gp", "digits-sngan")  # T3 recipes join this list
+ROOFLINE_PRESETS = ("ring8-wgan-gp", "digits-wgan-gp", "digits-sngan", "emoji-dcgan", "emoji-cgan")  # + T3's GANs
 EVALUATOR_IMAGES = 797  # one digits evaluation's samples (docs/benchmarks.md section 3)
 INCEPTION_IMAGES = 32  # one batch of the Inception extractor
 INCEPTION_IMAGE_SIZE = 32  # the emoji benchmark's images; the network resizes them to 299
