@@ -140,6 +140,12 @@ def check_ada(cfg) -> None:
     _check(ada.interval >= 1, "ada.interval", "a positive number of iterations", ada.interval)
     _check(ada.speed_images >= 1, "ada.speed_images", "a positive number of images", ada.speed_images)
     _check(0 <= ada.p_init <= 1, "ada.p_init", "a probability in [0, 1]", ada.p_init)
+    # a compiled network runs its forward pre-hooks (where the augmentations draw) inside Inductor, whose random
+    # generator is not torch's: neither eager's numbers nor exact resume would hold
+    augmented = "ada.target" if ada.target > 0 else "augment" if cfg.augment.strip() else ""
+    if augmented and cfg.train.compile:
+        raise ConfigError(f"config field train.compile: not with {augmented} (augmentations would draw inside compiled "
+                          f"code, from Inductor's random generator: resume would not be exact); set train.compile=false")
     names = [part.strip() for part in ada.pipeline.split(",") if part.strip()]
     _check(bool(names) or ada.target == 0, "ada.pipeline", "at least one group when ada.target is on", ada.pipeline)
     for name in names:

@@ -70,12 +70,17 @@ def choose_features(exp, spec, metrics: list[str] | None, weights: str | None) -
     """(features, note) for gankit eval's default: 'inception' (FD / KID as papers report them) for a generator of
     colour images (3 or 4 channels) when no --metrics are named and the weights are found; else 'dataset', with a
     one-line note where only the missing weights stood in the way."""
+    import os
+
     from .errors import GankitError
-    from .metrics.inception import resolve_weights
+    from .metrics.inception import WEIGHTS_ENV, resolve_weights
 
     colour = spec.is_image and spec.channels in (3, 4)
     if metrics is not None or not colour or not exp.objective.capabilities.samples:
         return "dataset", ""
+    if weights or os.environ.get(WEIGHTS_ENV):  # weights the user named: a wrong path is an error, not a fallback
+        resolve_weights(weights)
+        return "inception", ""
     try:
         resolve_weights(weights)
     except GankitError:

@@ -48,3 +48,22 @@ def test_a_task_with_its_own_readme_markers_gets_its_table_there(tmp_path):
     assert "--tasks t3`" in t3 and "| y | 1 |" in t3 and "| x |" not in t3 and "old" not in t3
     header = next(line for line in t3.splitlines() if line.startswith("| entry"))
     assert header == "| entry | seeds | swd avg | fd | seconds | eval seconds |"  # times last
+
+
+def test_records_of_a_final_feature_evaluation_keep_their_n_and_names_stay_out_of_the_means():
+    """A record's network dtype (a name) is not averaged, a task without a final evaluation gets no 'eval seconds',
+    and seeds of one entry scored at different n are refused rather than averaged."""
+    def record(seed, n, **extra):
+        return {"task": "t3", "entry": "e", "seed": seed, "seconds": 1.0, "final_samples": n, "seconds_final_eval": 2.0,
+                "final": {"inception/fd": 80.0 + seed, "inception/network_dtype": "fp32"}, **extra}
+
+    summary = quality.summarise([record(0, 600), record(1, 600)])
+    assert summary["t3"]["e"]["inception/fd"][0] == 80.5 and "inception/network_dtype" not in summary["t3"]["e"]
+    assert summary["t3"]["e"]["eval seconds"][0] == 2.0
+    plain = {"task": "t2", "entry": "x", "seed": 0, "seconds": 1.0, "final": {"digits/fd": 3.0}}
+    assert "eval seconds" not in quality.summarise([plain])["t2"]["x"]
+    import pytest
+
+    from gankit.errors import ConfigError
+    with pytest.raises(ConfigError, match="t3/e has seeds scored at 600 and at 2000 final samples"):
+        quality.summarise([record(0, 600), record(1, 2000)])

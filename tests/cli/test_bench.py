@@ -89,7 +89,7 @@ def test_the_readme_invocations_reach_their_benches_with_their_defaults(capsys, 
     assert outcome(capsys, "threads", "--repeats", "2", "--iterations", "5")[0] == 0
     assert outcome(capsys, "speed", "--ttq-presets", "none")[0] == 0
     assert outcome(capsys, "speed", "--roofline-only")[0] == 0
-    roofline_defaults = ("roofline", (("ring8-wgan-gp", "digits-wgan-gp", "digits-sngan", "emoji-dcgan", "emoji-cgan"), 5, 20, 1, 32))
+    roofline_defaults = ("roofline", (("ring8-wgan-gp", "digits-wgan-gp", "digits-sngan", "emoji-dcgan", "emoji-cgan"), 5, 20, 1, 64))
     assert calls == [("threads", (3, 10)), ("threads", (2, 5)), roofline_defaults,
                      ("speed", (15, 20, 1, ("ring8-wgan-gp", "digits-wgan-gp"))), roofline_defaults]
 
@@ -105,7 +105,7 @@ def test_the_roofline_prints_its_table_and_writes_its_json(capsys, monkeypatch, 
     out = tmp_path / "speed.json"
     code, text, _ = outcome(capsys, "speed", "--roofline-only", "--roofline-presets", "digits-wgan-gp", "--threads",
                             "2", "--out", str(out))
-    assert code == 0 and calls == [("roofline", (("digits-wgan-gp",), 5, 20, 2, 32))]
+    assert code == 0 and calls == [("roofline", (("digits-wgan-gp",), 5, 20, 2, 64))]
     assert "| digits-wgan-gp | fp32 | 10.00 ms/iter | 0.2 | 20.00 | 50.0% of fp32 |" in text
     assert "| Inception-v3 features | - | weights not installed |" in text and f"wrote {out}" in text
     record = json.loads(out.read_text())

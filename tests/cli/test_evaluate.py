@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch.testing import assert_close
 
+from gankit.metrics.inception import resolve_weights as real_resolve_weights  # before the stand-in fixture
 from gankit.training.experiment import experiment_from_checkpoint
 from gankit.metrics import DIGITS_SAMPLES
 from gankit.metrics.digits import features_and_logits
@@ -144,3 +145,33 @@ def test_eval_of_grey_digits_keeps_the_dataset_metrics_even_with_weights(digits_
     exp, _ = experiment_from_checkpoint(digits_run)
     plan = plan_evaluation(exp, exp.spec, features="auto")
     assert not plan.inception and "digits" in plan.metrics and plan.note == ""  # 1 channel: not colour
+
+
+def test_eval_with_a_wrong_weights_path_is_an_error_not_a_quiet_fallback(colour_run, tmp_path, capsys, monkeypatch):
+    """A path the user named (option or environment) that is missing stops eval in one line; only weights nobody
+    named fall back to the dataset's metrics."""
+    from gankit.metrics import inception
+
+    monkeypatch.setattr(inception, "resolve_weights", real_resolve_weights)
+    missing = str(tmp_path / "nowhere.pth")
+    code, _, err = run(capsys, "eval", colour_run, "--inception-weights", missing)
+    assert code == 2 and "nowhere.pth" in err and len(err.strip().splitlines()) == 1
+    monkeypatch.setenv("GANKIT_INCEPTION_WEIGHTS", missing)
+    code, _, err = run(capsys, "eval", colour_run)
+    assert code == 2 and "GANKIT_INCEPTION_WEIGHTS" in err
+
+
+def test_reading_a_compiled_runs_checkpoint_needs_no_compiler(colour_run, monkeypatch):
+    """Sampling and evaluation run eager, so a run trained with train.compile is read on a machine without g++."""
+    from gankit.errors import ConfigError
+    from gankit.training import experiment
+
+    def no_compiler(device):
+        raise ConfigError("config field train.compile: no compiler")
+
+    monkeypatch.setattr(experiment, "check_compile_available", no_compiler)
+    tensors, meta = experiment.load_checkpoint(experiment.find_checkpoint(Path(colour_run)))
+    meta["config"]["train"]["compile"] = True
+    monkeypatch.setattr(experiment, "load_checkpoint", lambda p: (tensors, meta))
+    exp, _ = experiment.experiment_from_checkpoint(Path(colour_run))
+    assert exp.cfg.train.compile is False  # without the fix, no_compiler's error stops the read

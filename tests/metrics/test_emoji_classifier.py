@@ -65,3 +65,7 @@ def test_the_metric_refuses_unconditional_samples_and_other_data():
     digits = TensorDataset(DataSpec("digits", (1, 8, 8), 10, True, ("digits",)), torch.zeros(4, 1, 8, 8))
     with pytest.raises(ConfigError, match="metric emoji-classes needs"):
         evaluate(torch.zeros(4, 1, 8, 8), digits, torch.zeros(4, dtype=torch.long), names=["emoji-classes"])
+    # 10-class 32x32 RGB data that is not the emoji (a CIFAR-10-like folder) is not scored by the emoji classifier
+    other = TensorDataset(DataSpec("folder:cifar", (3, 32, 32), 10, True, ("swd",)), torch.zeros(4, 3, 32, 32))
+    with pytest.raises(ConfigError, match="metric emoji-classes needs"):
+        evaluate(torch.zeros(4, 3, 32, 32), other, torch.zeros(4, dtype=torch.long), names=["emoji-classes"])

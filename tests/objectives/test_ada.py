@@ -137,6 +137,9 @@ def test_ada_on_vectors_on_a_critic_without_a_sign_or_with_diffaugment_is_refuse
         build_experiment(tiny(TINY_DIGITS, tmp_path, "augment=color", "ada.target=0.6"), spec)
     with pytest.raises(ConfigError, match="ada.pipeline: expected at least one group"):
         build_config(TINY_DIGITS, overrides=["ada.target=0.6", "ada.pipeline="])
+    for augmented in ("ada.target=0.6", "augment=color"):  # hooks would draw inside compiled code
+        with pytest.raises(ConfigError, match="train.compile: not with (ada.target|augment)"):
+            build_config(TINY_DIGITS, overrides=[augmented, "train.compile=true"])
     assert parse_pipeline(" xflip, hue ,") == ["xflip", "hue"]
 
 

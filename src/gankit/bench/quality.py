@@ -13,7 +13,7 @@ from ..errors import ConfigError
 from ..files import write_atomic
 from .final import final_metrics
 from .nfe import complete_record, fill_in, needs_nfe, sweep_rows, write_record
-from .tasks import HEADLINE, REFINE, TASKS, task_config
+from .tasks import FINAL_FEATURES, HEADLINE, REFINE, TASKS, task_config
 
 # Not averaged into the table: names (evaluator, Inception's extractor and resize) and the conventions each record carries (sample counts,
 # k's, IS splits, KID subsets), which are the same in every seed; and the IS spread over splits.
@@ -41,8 +41,10 @@ def run_one(job: tuple[str, str, int, str], final_samples: int | None = None) ->
                and not any(k.endswith("_loss") for k in r)]
     record = {"task": task, "entry": entry, "seed": seed, "seconds": time.perf_counter() - start,
               "final": result["metrics"], "history": history, "run_dir": str(trainer.run_dir)}
-    record["final"] = {**result["metrics"], **final_metrics(task, trainer, final_samples)}
-    record["seconds_final_eval"] = time.perf_counter() - start - record["seconds"]
+    if task in FINAL_FEATURES:  # timed apart from training; n recorded: seeds scored at another n do not average
+        record["final"] = {**result["metrics"], **final_metrics(task, trainer, final_samples)}
+        record["seconds_final_eval"] = time.perf_counter() - start - record["seconds"]
+        record["final_samples"] = final_samples or trainer.cfg.log.eval_samples
     if (task, entry) in REFINE:
         record["final"] = {**record["final"], **refined_metrics(trainer, REFINE[task, entry])}
         record["refine"] = REFINE[task, entry]
@@ -103,11 +105,12 @@ def load_records(out: Path) -> list[dict]:
 
 def summarise(records: list[dict]) -> dict[str, dict[str, dict[str, tuple[float, float]]]]:
     """task -> entry -> metric -> (mean, std over seeds) of the final evaluation."""
+    check_same_final_samples(records)
     out: dict = {}
     for r in records:
         entry = out.setdefault(r["task"], {}).setdefault(r["entry"], {})
         for key, value in r["final"].items():
-            if key.split("/")[-1] not in SKIP:
+            if key.split("/")[-1] not in SKIP and is_number(value):  # names (a network's dtype) are not averaged
                 entry.setdefault(key, []).append(float(value))
         entry.setdefault("seconds", []).append(r["seconds"])
         if "seconds_final_eval" in r:  # tasks with a final feature evaluation time it apart from training
@@ -119,6 +122,20 @@ def summarise(records: list[dict]) -> dict[str, dict[str, dict[str, tuple[float,
                     row.setdefault(key, []).append(float(value))
     return {t: {e: {k: (statistics.mean(v), statistics.stdev(v) if len(v) > 1 else 0.0, len(v)) for k, v in m.items()}
                 for e, m in entries.items()} for t, entries in out.items()}
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_same_final_samples(records: list[dict]) -> None:
+    """Seeds of one entry scored at different n would average FDs of different bias: refused in one line."""
+    seen: dict[tuple[str, str], int] = {}
+    for r in records:
+        n = r.get("final_samples")
+        if n is not None and seen.setdefault((r["task"], r["entry"]), n) != n:
+            raise ConfigError(f"bench quality: {r['task']}/{r['entry']} has seeds scored at {seen[r['task'], r['entry']]} "
+                              f"and at {n} final samples; rerun one of them with --final-samples {n} or {seen[r['task'], r['entry']]}")
 
 
 def column_name(metric: str) -> str:

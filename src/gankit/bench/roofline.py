@@ -13,7 +13,7 @@ from .flops import Peak, count_flops, flops_per_iteration, measure_peak, median_
 
 ROOFLINE_PRESETS = ("ring8-wgan-gp", "digits-wgan-gp", "digits-sngan", "emoji-dcgan", "emoji-cgan")  # + T3's GANs
 EVALUATOR_IMAGES = 797  # one digits evaluation's samples (docs/benchmarks.md section 3)
-INCEPTION_IMAGES = 32  # one batch of the Inception extractor
+INCEPTION_IMAGES = 64  # one batch of the Inception extractor (metrics/inception.py BATCH)
 INCEPTION_IMAGE_SIZE = 32  # the emoji benchmark's images; the network resizes them to 299
 NOT_INSTALLED = "weights not installed"
 

@@ -38,17 +38,19 @@ def cmd_quality(args: argparse.Namespace) -> int:
     print(text)
     print(f"wrote {out / 'quality.md'}, {out / 'summary.json'}, " + ", ".join(str(p) for p in plots))
     if args.readme:
-        write_readme(Path(args.readme), summary, lambda done: regenerating_command(args, done))
+        scored_at = args.final_samples or max((r.get("final_samples", 0) for r in records), default=0)
+        write_readme(Path(args.readme), summary, lambda done: regenerating_command(args, done, scored_at))
     return 0
 
 
-def regenerating_command(args: argparse.Namespace, tasks: list[str]) -> str:
-    """The command that regenerates (and resumes) a README section of these tasks' records."""
+def regenerating_command(args: argparse.Namespace, tasks: list[str], final_samples: int = 0) -> str:
+    """The command that regenerates (and resumes) a README section of these tasks' records; final_samples: the n
+    their final feature evaluation was scored at (recorded), so more seeds are scored alike."""
     from ..bench.tasks import FINAL_FEATURES
 
-    final = args.final_samples and any(task in FINAL_FEATURES for task in tasks)
+    final = final_samples and any(task in FINAL_FEATURES for task in tasks)
     return (f"gankit bench quality --tasks {','.join(tasks)} --seeds {args.seeds} --out {args.out}"
-            + (f" --final-samples {args.final_samples}" if final else ""))
+            + (f" --final-samples {final_samples}" if final else ""))
 
 
 def quality_selection(args: argparse.Namespace) -> tuple[list[str], list[str] | None]:

@@ -90,7 +90,7 @@ def swd(samples: torch.Tensor, dataset: Dataset) -> dict:
 
 
 @metric("emoji-classes", needs="class-conditional samples of the 32x32 RGB emoji (10 categories)",
-        applies=lambda spec: spec.shape == (3, 32, 32) and spec.num_classes == 10)
+        applies=lambda spec: spec.name.startswith("emoji") and spec.shape == (3, 32, 32) and spec.num_classes == 10)
 def emoji_classes(samples: torch.Tensor, dataset: Dataset, classes: torch.Tensor | None = None) -> dict:
     """The emoji category classifier's share of samples in their requested category (and the worst category's)."""
     from .emoji_classifier import class_accuracy

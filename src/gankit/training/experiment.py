@@ -212,6 +212,7 @@ def experiment_from_checkpoint(run_or_file: Path, device: str | None = None) -> 
         raise CheckpointError(f"{path}: its config is not valid for this gankit ({err})") from None
     if device:
         cfg.train.device = device
+    cfg.train.compile = False  # what reads a checkpoint samples and evaluates, which run eager (no compiler needed)
     spec = spec_from_meta(meta["spec"], path)
     check_shapes_before_building(cfg, spec, tensors, path)
     exp = build_experiment(cfg, spec)
