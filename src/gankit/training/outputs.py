@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+from tqdm import tqdm
 
 from ..evaluation import EVAL_SEED_OFFSET, evaluate_run, evaluated_at
 from ..metrics import HEADLINE
@@ -18,6 +19,20 @@ __all__ = ["RunOutputs", "SAMPLE_SEED_OFFSET", "EVAL_SEED_OFFSET", "REAL_SEED_OF
 
 
 class RunOutputs:
+    def note(self, text: str) -> None:
+        """A line on how this run computes (train.precision auto's choice, compile times): on the console, and in
+        metrics.jsonl as an event where the run directory exists (rank 0 alone)."""
+        if distributed.is_main():
+            tqdm.write(f"gankit: {text}")
+            if self.run_dir.is_dir():
+                self.log.write({"step": self.step, "event": "note", "note": text})
+
+    def accumulate(self, phase, losses: dict[str, torch.Tensor]) -> None:
+        """Adds a phase's losses to the means of the next loss line (its total under the phase's name)."""
+        for key, value in losses.items():
+            name = f"{phase.name}/{key}" if key == "total" else key
+            self.loss_meter.add(name, value)
+
     def write_losses(self) -> dict[str, float]:
         """Mean losses since the last line (averaged over the processes too); every process calls it, rank 0 writes."""
         means = distributed.mean_across_ranks(self.loss_meter.take_means())

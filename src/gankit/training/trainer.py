@@ -135,19 +135,6 @@ class Trainer(RunOutputs, CheckpointState):
         rank, (quantity, value) = distributed.first_report(mine)
         raise NonFinite(quantity, self.step + 1, value, rank)
 
-    def note(self, text: str) -> None:
-        """A line on how this run computes (train.precision auto's choice, compile times): on the console, and in
-        metrics.jsonl as an event where the run directory exists (rank 0 alone)."""
-        if distributed.is_main():
-            tqdm.write(f"gankit: {text}")
-            if self.run_dir.is_dir():
-                self.log.write({"step": self.step, "event": "note", "note": text})
-
-    def accumulate(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
-        for key, value in losses.items():
-            name = f"{phase.name}/{key}" if key == "total" else key
-            self.loss_meter.add(name, value)
-
     # --- the loop -----------------------------------------------------------------------------
 
     def periodic(self, every: int) -> bool:
