@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import ConfigError
-from ..files import check_markers, replace_between_markers, write_atomic
+from ..files import write_atomic
+from ..readme_tables import check_markers, replace_between_markers
 from .final import final_metrics
 from .nfe import complete_record, fill_in, needs_nfe, sweep_rows, write_record
 from .tasks import FINAL_FEATURES, HEADLINE, REFINE, TASKS, task_config

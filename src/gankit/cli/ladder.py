@@ -30,14 +30,14 @@ README_MARKERS = ("<!-- ladder emoji: begin -->", "<!-- ladder emoji: end -->")
 
 def check_readme(readme: Path) -> None:
     """Before the ladder runs: --readme names a readable file holding both markers."""
-    from ..files import check_markers
+    from ..readme_tables import check_markers
 
     check_markers(readme, README_MARKERS, "ladder --readme")
 
 
 def write_readme(readme: Path, text: str, command: str) -> None:
     """Replaces what stands between the markers with the command and its table, atomically."""
-    from ..files import replace_between_markers
+    from ..readme_tables import replace_between_markers
 
     replace_between_markers(Path(readme), README_MARKERS, text, command)
 
