@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..files import write_atomic
-from .common import positive_int
+from .common import positive_int, seed_int
 
 
 def cmd_threads(args: argparse.Namespace) -> int:
@@ -174,7 +174,7 @@ def add_gallery_parser(suites) -> None:
     g.add_argument("--tasks", default="t3", help="comma-separated tasks with image data (default t3)")
     g.add_argument("--out", default="results", help="the bench quality output folder holding the records "
                                                     "(default results)")
-    g.add_argument("--seed", type=int, default=0, help="whose runs to draw: the seed of the records (default 0)")
+    g.add_argument("--seed", type=seed_int, default=0, help="whose runs to draw: the seed of the records (default 0)")
     g.add_argument("--figures", default="docs/figures", help="folder for the PNGs (default docs/figures)")
     g.set_defaults(func=cmd_gallery)
 

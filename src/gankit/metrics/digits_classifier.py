@@ -3,17 +3,14 @@ recipe and seed (docs/benchmarks.md section 3); its penultimate layer is the fea
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from functools import lru_cache
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save
 from torch import nn
 
-from ..errors import CheckpointError
-from ..files import write_atomic, write_bytes
+from .shipped_weights import load_weights, save_weights, weights_version
 
 RECIPE = "digits-mlp-v1"  # bump when the recipe or architecture changes
 WEIGHTS = Path(__file__).with_name("digits_evaluator.safetensors")
@@ -74,25 +71,18 @@ def accuracy(model: DigitsClassifier, x: torch.Tensor, y: torch.Tensor) -> float
 
 
 def save_evaluator(model: DigitsClassifier, path: Path = WEIGHTS) -> str:
-    tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
-    data = save(tensors, metadata={"recipe": RECIPE})  # in memory, then open(): the umask's file mode
-    write_atomic(Path(path), lambda tmp: write_bytes(tmp, data))
-    return version_of(path)
+    return save_weights(model, path, RECIPE)
 
 
 def version_of(path: Path) -> str:
     """The recipe name and the first 8 hex digits of the weights file's SHA-256."""
-    return f"{RECIPE}-{hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8]}"
+    return weights_version(path, RECIPE)
 
 
 @lru_cache(maxsize=4)
 def load_evaluator(path: Path = WEIGHTS) -> tuple[DigitsClassifier, str]:
     """The shipped classifier (eval mode, no gradients) and its version name."""
-    if not Path(path).exists():
-        raise CheckpointError(f"digits evaluator weights {path} are missing; regenerate with: gankit evaluator")
-    model = DigitsClassifier()
-    model.load_state_dict(load_file(str(path)))
-    return model.eval().requires_grad_(False), version_of(path)
+    return load_weights(DigitsClassifier(), path, RECIPE, f"digits evaluator weights {path} are missing; regenerate with: gankit evaluator")
 
 
 # What a retrained evaluator must match on any CPU. Bit-for-bit only holds on the same CPU kernels: retrained

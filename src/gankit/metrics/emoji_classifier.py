@@ -3,17 +3,14 @@ split (docs/benchmarks.md section 10), the judge of a class-conditional run's re
 weights ship beside this file (about 0.4 MB); `gankit emoji-classifier` retrains them from the built dataset."""
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save
 from torch import nn
 
-from ..errors import CheckpointError
-from ..files import write_atomic, write_bytes
+from .shipped_weights import load_weights, save_weights, weights_version
 from .digits_classifier import single_thread
 
 RECIPE = "emoji-cnn-v2"  # bump when the recipe, the split or the architecture changes
@@ -87,25 +84,18 @@ def accuracies(model: EmojiClassifier, x: torch.Tensor, y: torch.Tensor, classes
 
 
 def save_classifier(model: EmojiClassifier, path: Path = WEIGHTS) -> str:
-    tensors = {k: v.contiguous() for k, v in model.state_dict().items()}
-    data = save(tensors, metadata={"recipe": RECIPE})
-    write_atomic(Path(path), lambda tmp: write_bytes(tmp, data))
-    return version_of(path)
+    return save_weights(model, path, RECIPE)
 
 
 def version_of(path: Path) -> str:
     """The recipe name and the first 8 hex digits of the weights file's SHA-256."""
-    return f"{RECIPE}-{hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8]}"
+    return weights_version(path, RECIPE)
 
 
 @lru_cache(maxsize=2)
 def load_classifier(path: Path = WEIGHTS) -> tuple[EmojiClassifier, str]:
     """The shipped classifier (eval mode, no gradients) and its version name."""
-    if not Path(path).exists():
-        raise CheckpointError(f"emoji classifier weights {path} are missing; retrain them with: gankit emoji-classifier")
-    model = EmojiClassifier()
-    model.load_state_dict(load_file(str(path)))
-    return model.eval().requires_grad_(False), version_of(path)
+    return load_weights(EmojiClassifier(), path, RECIPE, f"emoji classifier weights {path} are missing; retrain them with: gankit emoji-classifier")
 
 
 def class_accuracy(samples: torch.Tensor, classes: torch.Tensor, path: Path = WEIGHTS) -> dict[str, float]:
