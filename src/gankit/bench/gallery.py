@@ -11,17 +11,15 @@ from pathlib import Path
 
 import torch
 
-from ..files import write_atomic
 
 COLUMNS, ROWS, Z_SEED, REAL_SEED = 8, 8, 0, 0
 
 
 def grid_picture(images: torch.Tensor, path: Path) -> Path:
     """Writes images [N, C, H, W] in [-1, 1] as rows of COLUMNS with no border, at their own size."""
-    from ..viz import image_grid
+    from ..viz import image_grid, save_picture
 
-    picture = image_grid(images, nrow=COLUMNS, pad=0)
-    write_atomic(path, lambda tmp: picture.save(tmp, format="png"))
+    save_picture(image_grid(images, nrow=COLUMNS, pad=0), path)  # atomically, as every picture gankit writes
     return path
 
 
