@@ -101,14 +101,16 @@ class Trainer(RunOutputs, CheckpointState):
             self.exp.optimizers[name].zero_grad(set_to_none=True)
         k = self.cfg.train.accumulate
         counter = sum(self.phase_steps.values()) * k  # randomness under torchrun: one seed per micro-batch
-        means = MicroLosses(k)
+        means = MicroLosses(k) if k > 1 else None  # the default k = 1 adds no work to the step
         for i, part in enumerate(micro_batches(batch, k)):
             with self.precision.autocast(), distributed.rank_rng(self.cfg.seed, counter + i, self.exp.device):
                 losses = phase.loss(part)
             self.check_finite(phase, losses)
-            self.precision.backward(losses["total"] / k if k > 1 else losses["total"], self.updated_parameters(phase))
-            means.add(losses)
-        return losses if k == 1 else means.means()
+            total = losses["total"] / k if k > 1 else losses["total"]
+            self.precision.backward(total, self.updated_parameters(phase))
+            if means is not None:
+                means.add(losses)
+        return means.means() if means is not None else losses
 
     def next_batch(self, phase: Phase) -> Batch:
         """This process's share of the next global batch: real data from the stream (left where it is for a
