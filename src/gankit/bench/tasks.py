@@ -97,8 +97,9 @@ TASKS["t2"]["digits-edm"] = deep_merge(load_preset("digits-edm"), T2_EVAL)
 TASKS["t1-ring"]["ring8-sid"] = load_preset("ring8-sid")
 TASKS["t2"]["digits-sid"] = deep_merge(load_preset("digits-sid"), T2_EVAL)
 TEACHERS.update({("t1-ring", "ring8-sid"): ("t1-ring", "ring8-edm"), ("t2", "digits-sid"): ("t2", "digits-edm")})
-# issue 26: Deep InfoMax's codes (k-NN on the held-out digits) beside the quantizers' in t5-codes
-TASKS["t5-codes"]["digits-infomax"] = deep_merge(load_preset("digits-infomax"), T2_EVAL)
+# issue 26: Deep InfoMax's codes, their k-NN on the held-out digits in t2's knn column beside the VAE's, ALI's,
+# BiGAN-QP's and O-GAN's (it draws no samples, so its other cells stay empty)
+TASKS["t2"]["digits-infomax"] = deep_merge(load_preset("digits-infomax"), T2_EVAL)
 # and on the ring, its 2-D codes by the 5-NN accuracy of the mode index (encoder/knn; chance 1/8), no samples
 TASKS["t1-ring"]["ring8-infomax"] = load_preset("ring8-infomax")
 
