@@ -27,6 +27,8 @@ class DataConfig:
     workers: int = 0       # DataLoader worker processes decoding a streamed dataset (0: in the training process)
     channels: int = 0      # folder / zip / emoji images: 0 keeps the files' layout; 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
     max_classes: int = 10000  # labels making more classes than this are refused (raise it for more classes)
+    subset: int = 0        # train on this many items, a fixed random choice (the same in every seed); metrics still
+                           # compare with the whole set (0: all)
     mirror: bool = False   # images: the dataset doubled with each image's horizontal mirror (StyleGAN2-ADA's --mirror)
 
 

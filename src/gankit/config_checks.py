@@ -120,7 +120,7 @@ def check_optimizer(key: str, opt) -> None:
 
 
 def check_data(cfg) -> None:
-    """The data section's resolution, fit, workers, channels and class bound."""
+    """The data section's resolution, fit, workers, channels, class bound and subset size."""
     if cfg.data.resolution < 0 or cfg.data.resolution > 4096:
         raise ConfigError(f"config field data.resolution: expected 0 or a power of two up to 4096, got {cfg.data.resolution}")
     if cfg.data.fit not in DATA_FITS:
@@ -131,6 +131,8 @@ def check_data(cfg) -> None:
     _check(0 <= cfg.data.channels <= 4, "data.channels", "0 (the files' layout), 1, 2, 3 or 4", cfg.data.channels)
     _check(1 <= cfg.data.max_classes <= MAX_SIZE, "data.max_classes", f"an integer from 1 to {MAX_SIZE}",
            cfg.data.max_classes)
+    _check(0 <= cfg.data.subset <= MAX_SIZE, "data.subset", "0 (all items) or a positive number of items",
+           cfg.data.subset)
 
 
 def check_ada(cfg) -> None:

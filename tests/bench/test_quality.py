@@ -26,8 +26,11 @@ def test_run_summarise_report(tmp_path, monkeypatch):
     assert quality.pending_jobs(["tiny"], 3, tmp_path, entries=["b"]) == [("tiny", "b", 2, str(tmp_path))]
     assert [(e, s) for _, e, s, _ in quality.pending_jobs(["tiny"], 2, tmp_path, rerun=True)] == [
         ("a", 0), ("b", 0), ("a", 1), ("b", 1)]  # seed-major: a stopped bench has every entry's first seed
-    (path,) = quality.plot(records, tmp_path)
+    path, curves = quality.plot(records, tmp_path)
     assert path.name == "tiny.png" and path.stat().st_size > 1000
+    # the ns entry's critic reports r_t = E[sign D(x_real)] in its loss lines: kept per record and drawn
+    signs = [c["d_real_sign"] for r in records if r["entry"] == "b" for c in r["curves"]]
+    assert signs and all(-1.0 <= v <= 1.0 for v in signs) and curves.name == "tiny-curves.png"
     readme = tmp_path / "README.md"
     readme.write_text("top\n<!-- bench quality: begin -->\nold\n<!-- bench quality: end -->\nbottom\n")
     quality.write_readme_section(readme, table, "gankit bench quality --tasks tiny")

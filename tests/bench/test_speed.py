@@ -140,3 +140,45 @@ def test_trainers_keep_the_thread_count_the_bench_runs_with(tmp_path):
         assert torch.get_num_threads() == 2 and trainer.cfg.train.threads == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_plain_hinge_loop_matches_gankit_on_conv_nets_in_channels_last_and_bf16(tmp_path):
+    """The T3 comparison's settings: the plain loop runs the same hinge update under the same autocast and layout."""
+    nets = ["model.G={name: dcgan, options: {width: 16, norm: batch}}", "model.D={name: dcgan, options: {width: 16}}"]
+    trainer, plain = make_pair("hinge", tmp_path, *nets, "train.channels_last=true", "train.precision=bf16")
+    assert plain.loss == "hinge" and plain.layout == torch.channels_last
+    assert plain.D.head.weight.dim() < 4 or plain.D.head.weight.is_contiguous(memory_format=torch.channels_last)
+    trainer.exp.objective.one_critic_forward = False
+    plain.batches.load_state_dict(trainer.batches.state_dict())
+    rng = torch.get_rng_state()
+    trainer.train_iteration()
+    torch.set_rng_state(rng)
+    plain()
+    nets = trainer.exp.objective.nets
+    for mine, theirs in [(nets["G"], plain.G), (nets["D"], plain.D)]:
+        for a, b in zip(mine.parameters(), theirs.parameters()):
+            assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_the_plain_loop_refuses_losses_it_does_not_write(tmp_path):
+    from gankit.errors import ConfigError
+
+    _, plain = make_pair("lsgan", tmp_path)
+    with pytest.raises(ConfigError, match="no plain loop is written for this objective"):
+        plain()
+
+
+def test_a_race_scores_with_the_measure_it_is_given(tmp_path):
+    """T3's races score by SWD, not the digits FD: config_race calls measure(trainer) at each check."""
+    from gankit.bench.ttq import config_race, take_turns
+    from gankit.presets import load_preset
+
+    seen = []
+
+    def measure(trainer):
+        seen.append(trainer.step)
+        return 10.0 - len(seen)
+
+    race = config_race(load_preset("digits-wgan-gp"), "r", tmp_path, 8.0, 2, 10, measure=measure)
+    result = take_turns({"r": race})["r"]
+    assert seen == [2, 4] and result["step"] == 4 and result["fd"] == 8.0

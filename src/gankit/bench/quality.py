@@ -12,6 +12,7 @@ from typing import Callable
 from ..errors import ConfigError
 from ..files import write_atomic
 from ..readme_tables import check_markers, replace_between_markers
+from .curves import plot_curves, sign_curves
 from .final import final_metrics
 from .nfe import complete_record, fill_in, needs_nfe, sweep_rows, write_record
 from .tasks import FINAL_FEATURES, HEADLINE, REFINE, TASKS, task_config
@@ -41,7 +42,8 @@ def run_one(job: tuple[str, str, int, str], final_samples: int | None = None) ->
     history = [r for r in trainer.log.read() if any("/" in k and not k.endswith("/total") for k in r if k != "step")
                and not any(k.endswith("_loss") for k in r)]
     record = {"task": task, "entry": entry, "seed": seed, "seconds": time.perf_counter() - start,
-              "final": result["metrics"], "history": history, "run_dir": str(trainer.run_dir)}
+              "final": result["metrics"], "history": history, "run_dir": str(trainer.run_dir),
+              "curves": sign_curves(trainer.log.read())}
     if task in FINAL_FEATURES:  # timed apart from training; n recorded: seeds scored at another n do not average
         record["final"] = {**result["metrics"], **final_metrics(task, trainer, final_samples)}
         record["seconds_final_eval"] = time.perf_counter() - start - record["seconds"]
@@ -170,7 +172,8 @@ def markdown(summary: dict) -> str:
 
 
 def plot(records: list[dict], out: Path) -> list[Path]:
-    """One PNG per task: the headline metric against step, mean over seeds, one line per entry."""
+    """One PNG per task: the headline metric against step, mean over seeds, one line per entry; and TASK-curves.png
+    where the records keep the critic's sign curves."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -196,6 +199,8 @@ def plot(records: list[dict], out: Path) -> list[Path]:
         write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", bbox_inches="tight"))
         plt.close(fig)
         paths.append(path)
+        curves = plot_curves([r for r in records if r["task"] == task], out / f"{task}-curves.png")
+        paths += [curves] if curves else []
     return paths
 
 

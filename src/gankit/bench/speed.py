@@ -4,6 +4,7 @@ T2 networks with EMA off, and on shipped presets as users run them (EMA, periodi
 checkpoints, amortized over their intervals)."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import statistics
 import tempfile
@@ -15,6 +16,7 @@ import torch.nn.functional as F
 
 from ..api import trainer_for
 from ..config import build_config, deep_merge
+from ..errors import ConfigError
 from ..presets import load_preset
 from .tasks import T2_BASE, T2_OBJECTIVES
 
@@ -29,11 +31,13 @@ CRITIC_VARIANTS = {
 
 class PlainLoop:
     """The loop a user would write by hand on copies of the networks: n_critic D steps then one G step,
-    a fresh batch each, the same losses written inline."""
+    a fresh batch each, the same losses written inline (LOSSES), under the same autocast and memory layout."""
 
-    def __init__(self, G, D, opt_g, opt_d, batches, z_dim: int, n_critic: int, penalty: bool):
+    def __init__(self, G, D, opt_g, opt_d, batches, z_dim: int, n_critic: int, loss: str | None = "ns",
+                 autocast=contextlib.nullcontext, channels_last: bool = False):
         self.G, self.D, self.opt_g, self.opt_d, self.batches = G, D, opt_g, opt_d, batches
-        self.z_dim, self.n_critic, self.penalty = z_dim, n_critic, penalty
+        self.z_dim, self.n_critic, self.loss, self.autocast = z_dim, n_critic, loss, autocast
+        self.layout = torch.channels_last if channels_last else torch.contiguous_format
 
     def gradient_penalty(self, x_real: torch.Tensor, x_fake: torch.Tensor) -> torch.Tensor:
         """Gulrajani et al.'s penalty as the authors and most users write it."""
@@ -42,22 +46,32 @@ class PlainLoop:
         (grad,) = torch.autograd.grad(self.D(x_hat).sum(), x_hat, create_graph=True)
         return ((grad.flatten(1).norm(dim=1) - 1.0) ** 2).mean()
 
+    def d_loss(self, x_real: torch.Tensor, x_fake: torch.Tensor) -> torch.Tensor:
+        real, fake = self.D(x_real), self.D(x_fake)
+        if self.loss == "wgan-gp":
+            return (fake - real).mean() + 10.0 * self.gradient_penalty(x_real, x_fake)
+        if self.loss == "hinge":
+            return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
+        return (F.softplus(-real) + F.softplus(fake)).mean()
+
     def __call__(self) -> None:
-        G, D = self.G, self.D
+        if self.loss is None:
+            raise ConfigError("bench speed: no plain loop is written for this objective and its penalties; the plain "
+                              "loops are WGAN-GP, hinge and non-saturating")
+        G = self.G
         for _ in range(self.n_critic):
-            x_real, _ = self.batches.next()
-            with torch.no_grad():
-                x_fake = G(torch.randn(len(x_real), self.z_dim))
-            real, fake = D(x_real), D(x_fake)
-            if self.penalty:
-                loss = (fake - real).mean() + 10.0 * self.gradient_penalty(x_real, x_fake)
-            else:
-                loss = (F.softplus(-real) + F.softplus(fake)).mean()
+            x_real = self.batches.next()[0]
+            x_real = x_real.contiguous(memory_format=self.layout) if x_real.dim() == 4 else x_real
+            with self.autocast():
+                with torch.no_grad():
+                    x_fake = G(torch.randn(len(x_real), self.z_dim))
+                loss = self.d_loss(x_real, x_fake)
             self.opt_d.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_d.step()
-        fake = D(G(torch.randn(self.batches.batch_size, self.z_dim)))  # no real batch for G
-        loss = -fake.mean() if self.penalty else F.softplus(-fake).mean()
+        with self.autocast():
+            fake = self.D(G(torch.randn(self.batches.batch_size, self.z_dim)))  # no real batch for G
+            loss = F.softplus(-fake).mean() if self.loss == "ns" else -fake.mean()  # WGAN's and hinge's G loss
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
@@ -85,10 +99,19 @@ def pair_for(cfg, run_dir: Path) -> tuple:
     plain_options = lambda opt: {k: v for k, v in opt.defaults.items() if k not in ("fused", "foreach")}  # noqa: E731
     opt_g, opt_d = (type(exp.optimizers[name])(net.parameters(), **plain_options(exp.optimizers[name]))
                     for name, net in zip(gan_networks(exp.objective), (G, D)))
-    wgan_gp = any(p.name == "gp" for p in exp.objective.penalties)  # the plain loop writes WGAN-GP or NS by hand
     plain = PlainLoop(G, D, opt_g, opt_d, dataset.batches(cfg.data.batch_size), cfg.model.z_dim,
-                      cfg.train.n_critic, penalty=wgan_gp)
+                      cfg.train.n_critic, plain_loss(cfg), trainer.precision.autocast, cfg.train.channels_last)
     return trainer, plain
+
+
+def plain_loss(cfg) -> str | None:
+    """The loss the plain loop writes for cfg: WGAN-GP where the gradient penalty runs, hinge, non-saturating;
+    None for any other (such a plain loop refuses to run rather than be timed against another update)."""
+    return PLAIN_LOSSES.get((cfg.objective.name, tuple(p.name for p in cfg.penalties)))
+
+
+# (objective, its config's penalties) -> the loss the plain loop writes for it
+PLAIN_LOSSES = {("wgan-gp", ()): "wgan-gp", ("wgan", ("gp",)): "wgan-gp", ("hinge", ()): "hinge", ("ns", ()): "ns"}
 
 
 def gan_networks(objective) -> tuple[str, str]:
@@ -215,7 +238,7 @@ def precision_ratio(workdir: Path, repeats: int, iterations: int) -> dict[str, f
         bf16.train_iteration, fp32.train_iteration, repeats, iterations)}
 
 
-SPEED_PRESETS = ("ring8-wgan-gp", "digits-wgan-gp")  # the issue's targets: <= 0.95x on ring8, <= 1.0x on digits
+SPEED_PRESETS = ("ring8-wgan-gp", "digits-wgan-gp", "emoji-dcgan")  # emoji-dcgan: channels-last, bf16 where native
 
 
 def run_speed(repeats: int = 15, iterations: int = 20, threads: int = 1,

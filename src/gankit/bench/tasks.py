@@ -119,3 +119,18 @@ FINAL_FEATURES = {"t3": "inception"}  # task -> the feature network of its final
 # the GAN recipes with adaptive discriminator augmentation (docs/algorithms.md section 24) at the paper's target 0.6
 T3_ADA = {"ada": {"target": 0.6}}
 TASKS["t3"].update({f"emoji-{n}-ada": deep_merge(load_preset(f"emoji-{n}"), T3_ADA) for n in ("dcgan", "sngan-resnet", "cgan")})
+
+# issue 25: small data (docs/benchmarks.md section 10), the DCGAN recipe on a fixed 1,000 of the emoji (data.subset;
+# scored against all of them) plain, with ADA and with DiffAugment, and on all images with DiffAugment; the
+# all-image rows plain and with ADA are t3's emoji-dcgan and emoji-dcgan-ada. Same steps as t3, so 1,000 images
+# are seen 768 times each. The records keep the critic's sign curves (r_t, p) for TASK-curves.png.
+T3_SMALL = {"data": {"subset": 1000}}
+T3_DIFFAUGMENT = {"augment": "color,translation,cutout"}  # Zhao et al. 2020's policy for their low-data runs
+TASKS["t3-small"] = {
+    "emoji-dcgan-1k": deep_merge(load_preset("emoji-dcgan"), T3_SMALL),
+    "emoji-dcgan-ada-1k": deep_merge(deep_merge(load_preset("emoji-dcgan"), T3_SMALL), T3_ADA),
+    "emoji-dcgan-diffaugment-1k": deep_merge(deep_merge(load_preset("emoji-dcgan"), T3_SMALL), T3_DIFFAUGMENT),
+    "emoji-dcgan-diffaugment": deep_merge(load_preset("emoji-dcgan"), T3_DIFFAUGMENT),
+}
+HEADLINE["t3-small"] = "swd/avg"
+FINAL_FEATURES["t3-small"] = "inception"

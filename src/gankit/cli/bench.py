@@ -150,6 +150,12 @@ def ratios_and_time_to_quality(args: argparse.Namespace, speed_presets: tuple[st
         rows = run_time_to_quality(ttq_presets, args.ttq_threshold, args.ttq_eval_every, args.ttq_max_steps, args.threads)
         print_time_to_quality(rows, args.ttq_threshold, args.ttq_eval_every)
         record["time_to_quality"] = rows
+    if args.t3_ttq:
+        from ..bench.ttq import T3_EVAL_EVERY, T3_THRESHOLD, run_time_to_quality_t3
+
+        rows = run_time_to_quality_t3(threads=args.threads)
+        print_time_to_quality(rows, T3_THRESHOLD, T3_EVAL_EVERY, "T3 SWD", "the defaults")
+        record["time_to_quality_t3"] = rows
     return record
 
 
@@ -209,6 +215,7 @@ def add_quality_parser(suites) -> None:
 
 def add_speed_parser(suites) -> None:
     from ..bench.roofline import INCEPTION_IMAGES, ROOFLINE_PRESETS
+    from ..bench.speed import SPEED_PRESETS
 
     s = suites.add_parser("speed", help="roofline (fraction of the matmul peak), gankit's iteration against a plain "
                                         "PyTorch loop, then time to quality",
@@ -223,9 +230,10 @@ def add_speed_parser(suites) -> None:
     s.add_argument("--iterations", type=positive_int, default=20,
                    help="iterations per timing, also the roofline's (default 20)")
     s.add_argument("--threads", type=positive_int, default=1, help="torch threads, the peak's too (default 1)")
-    s.add_argument("--presets", default="ring8-wgan-gp,digits-wgan-gp",
-                   help="presets timed as shipped (EMA, periodic work) against the plain loop; 'none' skips "
-                        "(default ring8-wgan-gp,digits-wgan-gp)")
+    s.add_argument("--presets", default=",".join(SPEED_PRESETS),
+                   help="presets timed as shipped (EMA, periodic work) against the plain loop written with the same "
+                        "loss, autocast and memory layout; 'none' skips (default "
+                        f"{','.join(SPEED_PRESETS)}; emoji-dcgan needs `make emoji`)")
     s.add_argument("--roofline-presets", default=",".join(ROOFLINE_PRESETS),
                    help="presets whose training iteration the roofline times and counts; 'none' leaves only the "
                         f"evaluation networks (default {','.join(ROOFLINE_PRESETS)})")
@@ -243,6 +251,10 @@ def add_speed_parser(suites) -> None:
     s.add_argument("--ttq-eval-every", type=positive_int, default=250, help="steps between FD checks (default 250)")
     s.add_argument("--ttq-max-steps", type=positive_int, default=6000,
                    help="give up on a run after this many steps (default 6000)")
+    s.add_argument("--t3-ttq", action="store_true",
+                   help="also race emoji-dcgan at the defaults (fp32, contiguous) against as shipped (channels-last, "
+                        "precision auto) to T3's SWD <= 40, checked every 500 steps off the clock (needs `make emoji`; "
+                        "about 15 minutes on one core)")
     s.set_defaults(func=cmd_speed)
 
 

@@ -43,10 +43,14 @@ def load_dataset(name: str, resolution: int = 0, stream: bool = False, workers: 
 
 
 def dataset_for(data_cfg) -> Dataset:
-    """The dataset a DataConfig names (name, resolution, stream, workers, channels, max_classes, fit), doubled
-    with its mirrors when data.mirror."""
+    """The dataset a DataConfig names (name, resolution, stream, workers, channels, max_classes, fit), cut to
+    data.subset images when set, then doubled with its mirrors when data.mirror."""
     dataset = load_dataset(data_cfg.name, data_cfg.resolution, data_cfg.stream, data_cfg.workers, data_cfg.channels,
                            data_cfg.max_classes, data_cfg.fit)
+    if data_cfg.subset:
+        from .subset import subset
+
+        dataset = subset(dataset, data_cfg.subset)
     if data_cfg.mirror:
         from .mirror import mirrored
 
