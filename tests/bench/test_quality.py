@@ -70,3 +70,17 @@ def test_records_of_a_final_feature_evaluation_keep_their_n_and_names_stay_out_o
     from gankit.errors import ConfigError
     with pytest.raises(ConfigError, match="t3/e has seeds scored at 600 and at 2000 final samples"):
         quality.summarise([record(0, 600), record(1, 2000)])
+
+
+def test_a_task_shows_the_entries_it_shares_from_another_tasks_records(tmp_path, monkeypatch):
+    """t3-small's all-image rows are t3's runs: reported in both tables, trained once."""
+    for entry in ("a", "b"):
+        (tmp_path / "src").mkdir(exist_ok=True)
+        record = {"task": "src", "entry": entry, "seed": 0, "seconds": 1.0, "final": {"m": 1.0}, "history": []}
+        (tmp_path / "src" / f"{entry}-s0.json").write_text(json.dumps(record))
+    monkeypatch.setitem(tasks.TASKS, "small", {"c": {}})
+    monkeypatch.setitem(quality.SHARED_ENTRIES, "small", ("src", ("a",)))
+    records = quality.load_records(tmp_path)
+    assert sorted((r["task"], r["entry"]) for r in records) == [("small", "a"), ("src", "a"), ("src", "b")]
+    assert quality.pending_jobs(["small"], 1, tmp_path) == [("small", "c", 0, str(tmp_path))]  # never trained twice
+    assert set(quality.summarise(records)["small"]) == {"a"}

@@ -15,7 +15,7 @@ from ..readme_tables import check_markers, replace_between_markers
 from .curves import plot_curves, sign_curves
 from .final import final_metrics
 from .nfe import complete_record, fill_in, needs_nfe, sweep_rows, write_record
-from .tasks import FINAL_FEATURES, HEADLINE, REFINE, TASKS, task_config
+from .tasks import FINAL_FEATURES, HEADLINE, REFINE, SHARED_ENTRIES, TASKS, task_config
 
 # Not averaged into the table: names (evaluator, Inception's extractor and resize) and the conventions each record carries (sample counts,
 # k's, IS splits, KID subsets), which are the same in every seed; and the IS spread over splits.
@@ -102,8 +102,11 @@ def run_quality(tasks: list[str], seeds: int, out: Path, workers: int = 2, entri
 
 
 def load_records(out: Path) -> list[dict]:
-    """Every run record under `out` (this invocation's and earlier ones'), so reports cover all tasks run."""
-    return [json.loads(p.read_text()) for p in sorted(Path(out).glob("*/*-s*.json"))]
+    """Every run record under `out` (this invocation's and earlier ones'), so reports cover all tasks run, and
+    the rows tasks share (SHARED_ENTRIES) as records of each task that shows them."""
+    records = [json.loads(p.read_text()) for p in sorted(Path(out).glob("*/*-s*.json"))]
+    return records + [{**r, "task": task} for task, (source, entries) in SHARED_ENTRIES.items() for r in records
+                      if r["task"] == source and r["entry"] in entries]
 
 
 def summarise(records: list[dict]) -> dict[str, dict[str, dict[str, tuple[float, float]]]]:

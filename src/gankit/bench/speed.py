@@ -31,7 +31,7 @@ CRITIC_VARIANTS = {
 
 class PlainLoop:
     """The loop a user would write by hand on copies of the networks: n_critic D steps then one G step,
-    a fresh batch each, the same losses written inline (LOSSES), under the same autocast and memory layout."""
+    a fresh batch each, the same losses written inline (d_loss), under the same autocast and memory layout."""
 
     def __init__(self, G, D, opt_g, opt_d, batches, z_dim: int, n_critic: int, loss: str | None = "ns",
                  autocast=contextlib.nullcontext, channels_last: bool = False):

@@ -121,9 +121,9 @@ T3_ADA = {"ada": {"target": 0.6}}
 TASKS["t3"].update({f"emoji-{n}-ada": deep_merge(load_preset(f"emoji-{n}"), T3_ADA) for n in ("dcgan", "sngan-resnet", "cgan")})
 
 # issue 25: small data (docs/benchmarks.md section 10), the DCGAN recipe on a fixed 1,000 of the emoji (data.subset;
-# scored against all of them) plain, with ADA and with DiffAugment, and on all images with DiffAugment; the
-# all-image rows plain and with ADA are t3's emoji-dcgan and emoji-dcgan-ada. Same steps as t3, so 1,000 images
-# are seen 768 times each. The records keep the critic's sign curves (r_t, p) for TASK-curves.png.
+# scored against all of them) and on all of them, each plain, with ADA and with DiffAugment. The all-image plain
+# and ADA rows are t3's entries of those names (SHARED_ENTRIES). Same steps as t3, so 1,000 images are seen 768
+# times each. The records keep the critic's sign curves (r_t, p) for TASK-curves.png.
 T3_SMALL = {"data": {"subset": 1000}}
 T3_DIFFAUGMENT = {"augment": "color,translation,cutout"}  # Zhao et al. 2020's policy for their low-data runs
 TASKS["t3-small"] = {
@@ -132,5 +132,7 @@ TASKS["t3-small"] = {
     "emoji-dcgan-diffaugment-1k": deep_merge(deep_merge(load_preset("emoji-dcgan"), T3_SMALL), T3_DIFFAUGMENT),
     "emoji-dcgan-diffaugment": deep_merge(load_preset("emoji-dcgan"), T3_DIFFAUGMENT),
 }
+# rows a task's table and plots show from another task's records, the same configs run once: task -> (source, entries)
+SHARED_ENTRIES = {"t3-small": ("t3", ("emoji-dcgan", "emoji-dcgan-ada"))}
 HEADLINE["t3-small"] = "swd/avg"
 FINAL_FEATURES["t3-small"] = "inception"
