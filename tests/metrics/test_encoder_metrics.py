@@ -98,3 +98,15 @@ def test_toy_codes_knn_is_the_mode_index_accuracy_from_perfect_to_chance():
 
 def test_objectives_without_an_encoder_say_so():
     assert Objective.capabilities.encoder is None
+
+
+def test_held_out_kind_names_what_the_likelihood_is_scored_on(tmp_path):
+    """Only the digits have a held-out split; a folder of images gives its training images, a toy fresh draws."""
+    from gankit.metrics.encoder import held_out_kind
+    from PIL import Image
+
+    for i in range(3):
+        Image.new("RGB", (8, 8), (i * 80, 0, 0)).save(tmp_path / f"{i}.png")
+    assert held_out_kind(load_dataset("digits")) == "held-out"
+    assert held_out_kind(load_dataset(f"folder:{tmp_path}")).startswith("training")
+    assert held_out_kind(load_dataset("ring8")) == "freshly drawn"

@@ -93,21 +93,23 @@ def eval_plan(args: argparse.Namespace, exp, n: int, features: str):
 def eval_likelihood(args: argparse.Namespace, exp, meta: dict) -> int:
     """Importance-sampled log-likelihood of held-out data (the 797 benchmark digits for digits runs)."""
     from ..objectives.autoencoders.likelihood import check_likelihood_applies, likelihood_report
-    from ..metrics.encoder import held_out
+    from ..metrics.encoder import held_out, held_out_kind
 
     check_likelihood_applies(exp)  # before the held-out data is read
     out = check_output(Path(args.output) if args.output else
                        run_dir_of(meta) / f"likelihood-step-{meta['step']:07d}.json", (".json",))
-    x = held_out(dataset_of_run(exp, args.data, run_dir_of(meta)))[0]
+    dataset = dataset_of_run(exp, args.data, run_dir_of(meta))
+    x, kind = held_out(dataset)[0], held_out_kind(dataset)
     use_ema = exp.has_ema and not args.no_ema
     seed = 0 if args.seed is None else args.seed  # the dequantization and posterior draws
     report = likelihood_report(exp, x, args.likelihood, seed, use_ema)
-    print(f"log-likelihood of {report['items']} held-out items by importance sampling, K = {report['samples']} "
+    print(f"log-likelihood of {report['items']} {kind} items by importance sampling, K = {report['samples']} "
           f"posterior samples each ({'EMA networks' if use_ema else 'no EMA'}, step {meta['step']}; {meta['path']})")
     print(f"units: {report['units']}")
     print(f"NLL {report['nll_nats']:.2f} nats per sample, {report['bits_per_dim']:.4f} bits per dim "
           f"(negative ELBO {report['neg_elbo_nats']:.2f} nats)")
-    record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "seed": seed, **report}
+    record = {"checkpoint": meta["path"], "step": meta["step"], "ema": use_ema, "seed": seed, "items_are": kind,
+              **report}
     write_atomic(out, lambda tmp: Path(tmp).write_text(json.dumps(record, indent=2) + "\n"))
     print(f"wrote {out}")
     return 0

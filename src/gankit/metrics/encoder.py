@@ -1,6 +1,8 @@
 """Metrics of a learned encoder E (issue 5): reconstruction error and class, latent correlation, code k-NN."""
 from __future__ import annotations
 
+from collections.abc import Sized
+
 import torch
 from sklearn.neighbors import KNeighborsClassifier
 
@@ -25,6 +27,16 @@ def held_out(dataset: Dataset) -> tuple[torch.Tensor, torch.Tensor | None, torch
         return x_test, None, None, None
     x_train = dataset.sample(HELD_OUT_TOY, torch.Generator().manual_seed(1))
     return x_test, mode_index(x_test, dataset.modes.means), x_train, mode_index(x_train, dataset.modes.means)
+
+
+def held_out_kind(dataset: Dataset) -> str:
+    """What `held_out` returns, in words for a report: the digits' held-out split, draws of a distribution that
+    is sampled afresh, or images of a finite dataset without a split (its training images, so not held out)."""
+    if "digits" in dataset.spec.metrics:
+        return "held-out"
+    if isinstance(dataset, Sized):  # a finite set of items
+        return "training (the dataset has no held-out split)"
+    return "freshly drawn"
 
 
 def mode_index(x: torch.Tensor, means: torch.Tensor) -> torch.Tensor:
