@@ -131,6 +131,9 @@ TASKS["t3-small"] = {
     "emoji-dcgan-ada-1k": deep_merge(deep_merge(load_preset("emoji-dcgan"), T3_SMALL), T3_ADA),
     "emoji-dcgan-diffaugment-1k": deep_merge(deep_merge(load_preset("emoji-dcgan"), T3_SMALL), T3_DIFFAUGMENT),
     "emoji-dcgan-diffaugment": deep_merge(load_preset("emoji-dcgan"), T3_DIFFAUGMENT),
+    # 200 images (each seen 3,840 times): where the critic on 1,000 stayed below ADA's target (r_t 0.4 at the end)
+    "emoji-dcgan-200": deep_merge(load_preset("emoji-dcgan"), {"data": {"subset": 200}}),
+    "emoji-dcgan-ada-200": deep_merge(deep_merge(load_preset("emoji-dcgan"), {"data": {"subset": 200}}), T3_ADA),
 }
 # rows a task's table and plots show from another task's records, the same configs run once: task -> (source, entries)
 SHARED_ENTRIES = {"t3-small": ("t3", ("emoji-dcgan", "emoji-dcgan-ada"))}
