@@ -178,3 +178,12 @@ def test_a_race_scores_with_the_measure_it_is_given(tmp_path):
     race = config_race(load_preset("digits-wgan-gp"), "r", tmp_path, 8.0, 2, 10, measure=measure)
     result = take_turns({"r": race})["r"]
     assert seen == [2, 4] and result["step"] == 4 and result["fd"] == 8.0
+
+
+def test_t3_races_score_by_the_swd_of_the_runs_eval_samples(tmp_path):
+    from gankit.bench.ttq import t3_swd
+    from gankit.metrics import swd
+
+    trainer, _ = make_pair("hinge", tmp_path, *CONV_NETS, "log.eval_samples=64")
+    value = t3_swd(trainer)
+    assert value > 0 and value == float(swd(trainer.exp.generate(trainer.eval_z), trainer.dataset)["avg"])

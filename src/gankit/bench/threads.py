@@ -66,6 +66,6 @@ def run_threads(repeats: int = 3, iterations: int = 10, preset: str | None = Non
 
 def print_threads(results: dict[str, dict[str, float]]) -> None:
     settings = list(next(iter(results.values())))
-    print(f"{'ms per digits iteration':28s}" + "".join(f"{s:>22s}" for s in settings))
+    print(f"{'ms per iteration':28s}" + "".join(f"{s:>22s}" for s in settings))
     for condition, row in results.items():
         print(f"{condition:28s}" + "".join(f"{row[s]:22.1f}" for s in settings))
