@@ -131,6 +131,8 @@ def speed_selection(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[st
     ttq_presets = () if args.roofline_only else TTQ_PRESETS if args.ttq_presets is None else names(args.ttq_presets)
     for preset in roofline_presets + speed_presets + ttq_presets:
         load_preset(preset)  # an unknown name fails now, with did-you-mean, not after minutes of timing
+    if args.roofline_only and args.t3_ttq:
+        raise ConfigError("bench speed: --t3-ttq races after the iteration ratios, which --roofline-only skips; drop one")
     for preset in ttq_presets:
         if not load_preset(preset).get("data", {}).get("name", "").startswith("digits"):
             raise ConfigError(f"bench speed --ttq-presets {preset}: time to quality races to a digits FD; name digits presets")
@@ -254,7 +256,7 @@ def add_speed_parser(suites) -> None:
     s.add_argument("--t3-ttq", action="store_true",
                    help="also race emoji-dcgan at the defaults (fp32, contiguous) against as shipped (channels-last, "
                         "precision auto) to T3's SWD <= 40, checked every 500 steps off the clock (needs `make emoji`; "
-                        "about 15 minutes on one core)")
+                        "about 10 minutes on one core)")
     s.set_defaults(func=cmd_speed)
 
 
