@@ -25,6 +25,15 @@ def curves_from_run(run_dir: str | Path) -> list[dict]:
     return sign_curves([json.loads(line) for line in lines if line.strip()])
 
 
+def mean_by_step(curve_points: list[dict], key: str) -> dict[int, float]:
+    """step -> the mean of `key` over the points (of an entry's seeds) that have it, in step order."""
+    values: dict[int, list[float]] = {}
+    for c in curve_points:
+        if key in c:
+            values.setdefault(c["step"], []).append(c[key])
+    return {step: statistics.mean(values[step]) for step in sorted(values)}
+
+
 def plot_curves(records: list[dict], path: Path) -> Path | None:
     """One panel per curve key, one line per entry (mean over its seeds at each step); None without curves."""
     runs = [r for r in records if r.get("curves")]
@@ -39,15 +48,9 @@ def plot_curves(records: list[dict], path: Path) -> Path | None:
     fig, axes = plt.subplots(1, len(keys), figsize=(6 * len(keys), 4.5), dpi=100, squeeze=False)
     for ax, key in zip(axes[0], keys):
         for entry in sorted({r["entry"] for r in runs}):
-            points: dict[int, list[float]] = {}
-            for r in runs:
-                if r["entry"] == entry:
-                    for c in r["curves"]:
-                        if key in c:
-                            points.setdefault(c["step"], []).append(c[key])
+            points = mean_by_step([c for r in runs if r["entry"] == entry for c in r["curves"]], key)
             if points:
-                steps = sorted(points)
-                ax.plot(steps, [statistics.mean(points[s]) for s in steps], label=entry, linewidth=1)
+                ax.plot(list(points), list(points.values()), label=entry, linewidth=1)
         ax.set_xlabel("step")
         ax.set_title(LABELS[key])
         ax.legend(fontsize="small")

@@ -39,11 +39,12 @@ def run_one(job: tuple[str, str, int, str], final_samples: int | None = None) ->
     start = time.perf_counter()
     trainer = trainer_for(cfg, dataset=dataset)
     result = trainer.fit()
-    history = [r for r in trainer.log.read() if any("/" in k and not k.endswith("/total") for k in r if k != "step")
+    rows = trainer.log.read()
+    history = [r for r in rows if any("/" in k and not k.endswith("/total") for k in r if k != "step")
                and not any(k.endswith("_loss") for k in r)]
     record = {"task": task, "entry": entry, "seed": seed, "seconds": time.perf_counter() - start,
               "final": result["metrics"], "history": history, "run_dir": str(trainer.run_dir),
-              "curves": sign_curves(trainer.log.read())}
+              "curves": sign_curves(rows)}
     if task in FINAL_FEATURES:  # timed apart from training; n recorded: seeds scored at another n do not average
         record["final"] = {**result["metrics"], **final_metrics(task, trainer, final_samples)}
         record["seconds_final_eval"] = time.perf_counter() - start - record["seconds"]

@@ -104,14 +104,15 @@ def pair_for(cfg, run_dir: Path) -> tuple:
     return trainer, plain
 
 
+# (objective, its config's penalties) -> the loss the plain loop writes for it
+PLAIN_LOSSES = {("wgan-gp", ()): "wgan-gp", ("wgan", ("gp",)): "wgan-gp", ("hinge", ()): "hinge", ("ns", ()): "ns"}
+
+
 def plain_loss(cfg) -> str | None:
     """The loss the plain loop writes for cfg: WGAN-GP where the gradient penalty runs, hinge, non-saturating;
     None for any other (such a plain loop refuses to run rather than be timed against another update)."""
     return PLAIN_LOSSES.get((cfg.objective.name, tuple(p.name for p in cfg.penalties)))
 
-
-# (objective, its config's penalties) -> the loss the plain loop writes for it
-PLAIN_LOSSES = {("wgan-gp", ()): "wgan-gp", ("wgan", ("gp",)): "wgan-gp", ("hinge", ()): "hinge", ("ns", ()): "ns"}
 
 
 def gan_networks(objective) -> tuple[str, str]:
