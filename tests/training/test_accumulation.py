@@ -88,3 +88,15 @@ def test_resume_with_accumulation_is_bit_identical(tmp_path):
     assert tiny_base["train"]["accumulate"] == 2
     assert_bit_identical(full_state(straight), full_state(resumed))
     assert loss_lines(tmp_path / "straight") == loss_lines(tmp_path / "resumed")
+
+
+def test_the_benchmark_pair_differs_only_in_accumulation():
+    """bench quality's `accumulate` task compares like with like: the same T2-WGAN-GP config, the same effective
+    batch of 64, and 4 micro-batches of 16 in one of the two."""
+    from gankit.bench.tasks import TASKS
+
+    one_pass, micro = (build_config(TASKS["accumulate"][name]) for name in ("t2-wgan-gp-batch64", "t2-wgan-gp-16x4"))
+    assert (one_pass.train.accumulate, micro.train.accumulate) == (1, 4)
+    assert one_pass.data.batch_size == micro.data.batch_size == 64
+    micro.train.accumulate = 1
+    assert micro == one_pass

@@ -76,6 +76,13 @@ TASKS["precision"] = {f"digits-wgan-gp-{p}": deep_merge(load_preset("digits-wgan
                       for p in ("fp32", "bf16")}
 HEADLINE["precision"] = "digits/fd"
 
+# issue 27: gradient accumulation on T2-WGAN-GP: batch 64 in one pass against 4 micro-batches of 16 (the same
+# effective batch), the full 6,000 steps; the FDs should agree within the seeds' spread
+T2_WGAN_GP = deep_merge(T2_BASE, T2_OBJECTIVES["wgan-gp"])
+TASKS["accumulate"] = {"t2-wgan-gp-batch64": T2_WGAN_GP,
+                       "t2-wgan-gp-16x4": deep_merge(T2_WGAN_GP, {"train": {"accumulate": 4}})}
+HEADLINE["accumulate"] = "digits/fd"
+
 # T3 (docs/benchmarks.md section 8): energy models, MEG, and refinement of a trained GAN by `gankit refine`.
 # REFINE names the entries whose trained run is refined after training (the same eval z); their records keep
 # the metrics before ("final") and after ("refined"), with the sampler settings.
@@ -83,7 +90,7 @@ TASKS["t3-ring"] = {n: load_preset(n) for n in ("ring8-ebm", "ring8-meg")}
 TASKS["t3-grid"] = {f"grid25-{n}": deep_merge(load_preset(f"ring8-{n}"), {"data": {"name": "grid25"}}) for n in ("ebm", "meg")}
 TASKS["t3-digits"] = {n: deep_merge(load_preset(n), T2_EVAL) for n in ("digits-ebm", "digits-meg")}
 TASKS["t3-refine-ring"] = {"ring8-wgan-gp": deep_merge(load_preset("ring8-wgan-gp"), {"train": {"steps": 1000}})}
-TASKS["t3-refine-digits"] = {"t2-wgan-gp": deep_merge(deep_merge(T2_BASE, T2_OBJECTIVES["wgan-gp"]), {"train": {"steps": 3000}})}
+TASKS["t3-refine-digits"] = {"t2-wgan-gp": deep_merge(T2_WGAN_GP, {"train": {"steps": 3000}})}
 HEADLINE.update({"t3-ring": "toy/hq", "t3-grid": "toy/hq", "t3-digits": "digits/fd", "t3-refine-ring": "toy/hq",
                  "t3-refine-digits": "digits/fd"})
 REFINE = {("t3-refine-ring", "ring8-wgan-gp"): {"sampler": "langevin", "steps": 50, "step_size": 0.01, "beta": 5.0},

@@ -194,7 +194,7 @@ def add_quality_parser(suites) -> None:
                                       "evaluated again at other sampler step counts after training (rows 'ENTRY @ N "
                                       "steps (M NFE)', and TASK-nfe.png: the metric against NFE with the distilled "
                                       "students); a record kept from before gets them from its run directory.")
-    q.add_argument("--tasks", help="comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2, t3, t3-small, t5-codes, precision); "
+    q.add_argument("--tasks", help="comma-separated tasks (t1-ring, t1-grid, t1-collapse, t2, t3, t3-small, t5-codes, precision, accumulate); "
                                    "default all")
     q.add_argument("--seeds", type=positive_int, default=3, help="seeds per entry (default 3)")
     q.add_argument("--workers", type=positive_int, default=2, help="runs in parallel, one thread each (default 2)")
