@@ -54,6 +54,16 @@ def test_bench_mistakes_name_the_subcommand(capsys, argv, line):
     assert code == 2 and line in err and err.count("\n") == 1
 
 
+def test_missing_emoji_data_stops_bench_speed_before_anything_is_timed(tmp_path, capsys, monkeypatch):
+    import gankit.bench.roofline as roofline
+
+    monkeypatch.setenv("GANKIT_DATA", str(tmp_path))  # an empty data folder: no emoji ZIP in it
+    monkeypatch.setattr(roofline, "run_roofline", lambda *a: pytest.fail("timed before refusing the missing data"))
+    code, _, err = outcome(capsys, "speed", "--roofline-presets", "ring8-wgan-gp", "--presets", "ring8-wgan-gp",
+                           "--t3-ttq")
+    assert code == 2 and "dataset emoji: no " in err and "make emoji" in err and err.count("\n") == 1
+
+
 def test_the_readme_is_checked_before_the_bench_trains(tmp_path, capsys, monkeypatch):
     import gankit.bench.quality as quality
 

@@ -123,7 +123,7 @@ def cmd_speed(args: argparse.Namespace) -> int:
 def speed_selection(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(roofline presets, presets timed against the plain loop, time-to-quality presets) of `bench speed`,
     every name checked before anything runs (the last two empty with --roofline-only)."""
-    from ..bench.ttq import TTQ_PRESETS
+    from ..bench.ttq import T3_PRESET, TTQ_PRESETS
     from ..presets import load_preset
 
     roofline_presets = names(args.roofline_presets)
@@ -136,7 +136,18 @@ def speed_selection(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[st
     for preset in ttq_presets:
         if not load_preset(preset).get("data", {}).get("name", "").startswith("digits"):
             raise ConfigError(f"bench speed --ttq-presets {preset}: time to quality races to a digits FD; name digits presets")
+    open_datasets(roofline_presets + speed_presets + ttq_presets + ((T3_PRESET,) if args.t3_ttq else ()))
     return roofline_presets, speed_presets, ttq_presets
+
+
+def open_datasets(presets: tuple[str, ...]) -> None:
+    """Each preset's dataset opened before anything is timed (image archives lazily, nothing decoded), so missing
+    data (the emoji before `make emoji`) fails now with how to build it, not after minutes of roofline."""
+    from ..data import STREAMABLE, load_dataset
+    from ..presets import load_preset
+
+    for name in sorted({load_preset(p).get("data", {}).get("name", "") for p in presets} - {""}):
+        load_dataset(name, stream=name.partition(":")[0] in STREAMABLE)
 
 
 def ratios_and_time_to_quality(args: argparse.Namespace, speed_presets: tuple[str, ...],
