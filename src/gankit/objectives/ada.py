@@ -58,8 +58,9 @@ class AdaptiveAugment:
 
     def observe(self, losses: dict[str, torch.Tensor], batch: Batch) -> None:
         """A phase's losses: those holding d_real_sign (critic phases) add its batch of real images to r_t."""
-        if REAL_SIGN in losses and batch.x is not None:
-            self.sign_sum = self.sign_sum + losses[REAL_SIGN].detach().double().cpu() * len(batch.x)
+        if REAL_SIGN in losses and batch.x is not None:  # summed where the loss lives: one sync per ada.interval
+            sign = losses[REAL_SIGN].detach().double()
+            self.sign_sum = self.sign_sum.to(sign.device) + sign * len(batch.x)
             self.count += len(batch.x)
 
     def adjust(self, step: int, world_size: int = 1, mean_across_ranks=None) -> None:
@@ -67,7 +68,7 @@ class AdaptiveAugment:
         the processes, which score equal shares), p moved toward keeping r_t at the target."""
         if step % self.interval or not self.count:
             return
-        r_t = self.sign_sum / self.count
+        r_t = self.sign_sum.cpu() / self.count
         if mean_across_ranks is not None:
             r_t = mean_across_ranks({"r_t": r_t})["r_t"]
         self.r_t = float(r_t)
@@ -86,7 +87,7 @@ class AdaptiveAugment:
     def state(self) -> dict[str, torch.Tensor]:
         return {"ada.p": torch.tensor(self.p, dtype=torch.float64),
                 "ada.r_t": torch.tensor(self.r_t, dtype=torch.float64),
-                "ada.sign_sum": self.sign_sum.clone(), "ada.count": torch.tensor(self.count)}
+                "ada.sign_sum": self.sign_sum.cpu().clone(), "ada.count": torch.tensor(self.count)}
 
     def load_state(self, tensors: dict[str, torch.Tensor]) -> None:
         """Restores what `state` gave; a checkpoint without it (ADA turned on at resume) starts from p_init."""
