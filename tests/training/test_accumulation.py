@@ -100,3 +100,4 @@ def test_the_benchmark_pair_differs_only_in_accumulation():
     assert one_pass.data.batch_size == micro.data.batch_size == 64
     micro.train.accumulate = 1
     assert micro == one_pass
+    assert one_pass == build_config(TASKS["t2"]["wgan-gp"])  # the README sets its FDs beside T2's own records

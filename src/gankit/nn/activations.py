@@ -51,7 +51,7 @@ class _ConstantSlopeReLU(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: torch.Tensor) -> torch.Tensor:
         out = torch.relu(x)
-        ctx.save_for_backward(out)  # the mask out > 0 is x > 0, as relu's own backward reads it
+        ctx.save_for_backward(out)  # relu's own backward reads its output too: zero where out <= 0 (NaN passes)
         ctx.set_materialize_grads(False)
         return out
 
@@ -60,11 +60,12 @@ class _ConstantSlopeReLU(torch.autograd.Function):
         if grad is None:
             return None
         (out,) = ctx.saved_tensors
-        return mask_times(grad, out.detach())  # detached: no edge back to the forward pass
+        return _mask_times(grad, out.detach())  # detached: no edge back to the forward pass
 
 
 class _MaskTimes(torch.autograd.Function):
-    """grad where out > 0, else 0: linear in grad; out is only read for its sign, so no gradient flows to it."""
+    """grad, zeroed where out <= 0 (NaN passes, as in relu's backward): linear in grad; out is only read for its
+    sign, so no gradient flows to it."""
 
     @staticmethod
     def forward(ctx, grad: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
@@ -77,10 +78,10 @@ class _MaskTimes(torch.autograd.Function):
         if grad_grad is None:
             return None, None
         (out,) = ctx.saved_tensors
-        return mask_times(grad_grad, out), None
+        return _mask_times(grad_grad, out), None
 
 
-def mask_times(grad: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+def _mask_times(grad: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     """_MaskTimes where a graph is being recorded (a backward with create_graph), else its kernel alone: the
     Function's bookkeeping costs as much as the kernel on a ring8 critic's layers."""
     if torch.is_grad_enabled():
@@ -112,7 +113,7 @@ class _ConstantSlopeLeakyReLU(torch.autograd.Function):
         if grad is None:
             return None, None
         (x,) = ctx.saved_tensors
-        return slope_times(grad, x.detach(), ctx.slope), None  # detached: no edge back to the forward pass
+        return _slope_times(grad, x.detach(), ctx.slope), None  # detached: no edge back to the forward pass
 
 
 class _SlopeTimes(torch.autograd.Function):
@@ -130,10 +131,10 @@ class _SlopeTimes(torch.autograd.Function):
         if grad_grad is None:
             return None, None, None
         (x,) = ctx.saved_tensors
-        return slope_times(grad_grad, x, ctx.slope), None, None
+        return _slope_times(grad_grad, x, ctx.slope), None, None
 
 
-def slope_times(grad: torch.Tensor, x: torch.Tensor, slope: float) -> torch.Tensor:
+def _slope_times(grad: torch.Tensor, x: torch.Tensor, slope: float) -> torch.Tensor:
     """_SlopeTimes where a graph is being recorded, else its kernel alone (as mask_times)."""
     if torch.is_grad_enabled():
         return _SlopeTimes.apply(grad, x, slope)

@@ -58,9 +58,8 @@ class AdaptiveAugment:
 
     def observe(self, losses: dict[str, torch.Tensor], batch: Batch) -> None:
         """A phase's losses: those holding d_real_sign (critic phases) add its batch of real images to r_t."""
-        if REAL_SIGN in losses and batch.x is not None:  # summed where the loss lives: one sync per ada.interval
-            sign = losses[REAL_SIGN].detach().double()
-            self.sign_sum = self.sign_sum.to(sign.device) + sign * len(batch.x)
+        if REAL_SIGN in losses and batch.x is not None:  # summed where the loss lives, read once per ada.interval
+            self.sign_sum = losses[REAL_SIGN].detach().double() * len(batch.x) + self.sign_sum  # a 0-d CPU sum: no copy
             self.count += len(batch.x)
 
     def adjust(self, step: int, world_size: int = 1, mean_across_ranks=None) -> None:
