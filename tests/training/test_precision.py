@@ -137,3 +137,30 @@ def test_auto_precision_trains_as_detected_and_says_so(tmp_path, monkeypatch, na
     notes = [r["note"] for r in MetricsLog(tmp_path / "run" / "metrics.jsonl").read() if r.get("event") == "note"]
     assert notes == [f"train.precision auto: {chosen} (the cpu device {'has' if native else 'has no'} native bf16)"]
     assert trainer.cfg.train.precision == "auto"  # the config (and every checkpoint's copy) keeps the choice open
+
+
+def test_auto_precision_resumes_in_the_precision_it_was_trained_in(tmp_path, monkeypatch):
+    """A run started where bf16 is native and resumed where it is not goes on in bf16 (and says why), the same
+    update as a run never moved, rather than switching its numerics at the resume."""
+    from gankit.training import precision
+
+    monkeypatch.setattr(precision, "native_bf16", lambda device: True)
+    straight = make_trainer(tiny(TINY_TOY, tmp_path, "train.precision=auto"), tmp_path / "straight")
+    straight.fit()
+    make_trainer(tiny(TINY_TOY, tmp_path, "train.precision=auto", "train.steps=3"), tmp_path / "moved").fit()
+    monkeypatch.setattr(precision, "native_bf16", lambda device: False)  # the "other machine"
+    moved = make_trainer(tiny(TINY_TOY, tmp_path, "train.precision=auto"), tmp_path / "moved")
+    assert moved.precision.name == "fp32"  # what this machine alone would choose
+    moved.resume()
+    assert moved.precision.name == "bf16" and moved.precision.dtype == torch.bfloat16
+    moved.fit()
+    assert_bit_identical(full_state(straight), full_state(moved))
+    notes = [r["note"] for r in MetricsLog(tmp_path / "moved" / "metrics.jsonl").read() if r.get("event") == "note"]
+    assert notes[-1] == "train.precision auto: bf16, as the checkpoint was trained (this cpu device alone would choose fp32)"
+
+
+def test_a_precision_named_outright_is_not_overridden_by_the_checkpoint(tmp_path):
+    make_trainer(tiny(TINY_TOY, tmp_path, "train.precision=bf16", "train.steps=3"), tmp_path / "run").fit()
+    resumed = make_trainer(tiny(TINY_TOY, tmp_path, "train.precision=fp32"), tmp_path / "run")
+    resumed.resume()
+    assert resumed.precision.name == "fp32"

@@ -63,6 +63,7 @@ class Precision:
 
     def __init__(self, name: str, device: torch.device):
         self.requested = name  # what the config asked for (auto, perhaps); name is what runs
+        self.device, self.kept = torch.device(device), False  # kept: auto's choice taken from a checkpoint
         name = resolve_precision(name, device)
         self.name, self.dtype, self.device_type = name, PRECISIONS[name], torch.device(device).type
         self.scaler = torch.amp.GradScaler(self.device_type) if name == "fp16" else None
@@ -71,8 +72,22 @@ class Precision:
         """What train.precision auto chose and why, for the run's log (nothing for a precision named outright)."""
         if self.requested != "auto":
             return []
+        if self.kept:
+            return [f"train.precision auto: {self.name}, as the checkpoint was trained (this {self.device_type} "
+                    f"device alone would choose {resolve_precision('auto', self.device)})"]
         why = "has" if self.name == "bf16" else "has no"
         return [f"train.precision auto: {self.name} (the {self.device_type} device {why} native bf16)"]
+
+    def resumed(self, trained: str | None) -> "Precision":
+        """The precision a resumed run goes on in: under auto, the one its checkpoint was trained in (a run
+        started where bf16 is native and resumed where it is not goes on in bf16, emulated and slower, rather
+        than switching its numerics mid-run); a precision named outright, or a checkpoint that does not say
+        (written before this was recorded), keeps this one."""
+        if self.requested != "auto" or trained in (None, self.name):
+            return self
+        kept = Precision(trained, self.device)
+        kept.requested, kept.kept = "auto", True
+        return kept
 
     def autocast(self):
         if self.dtype is None:

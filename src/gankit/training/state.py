@@ -25,7 +25,8 @@ class CheckpointState:
         meter = self.loss_meter  # the open loss window
         tensors.update({f"loss_sums.{k}": torch.as_tensor(v) for k, v in meter.sums.items()})
         return tensors, {**meta, "step": self.step, "phase_steps": dict(self.phase_steps), "rollbacks": self.rollbacks,
-                         "loss_counts": dict(meter.counts), "world_size": distributed.world_size()}
+                         "loss_counts": dict(meter.counts), "world_size": distributed.world_size(),
+                         "precision": self.precision.name}
 
     def save(self) -> Path:
         """A checkpoint of everything exact resume needs; written by rank 0 alone."""
@@ -42,6 +43,7 @@ class CheckpointState:
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict, path: Path | str) -> None:
         distributed.check_world_size(int(meta.get("world_size", 1)), Path(path))
         self.exp.load_state(tensors, meta, path)
+        self.precision = self.precision.resumed(meta.get("precision"))
         self.precision.load_state_dict(tensors)
         torch.set_rng_state(tensors["rng.cpu"])
         if "rng.cuda" in tensors and self.exp.device.type == "cuda":
