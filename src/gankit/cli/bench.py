@@ -101,11 +101,13 @@ def cmd_speed(args: argparse.Namespace) -> int:
     import json
 
     from ..bench.roofline import roofline_record, roofline_table, run_roofline
+    from ..bench.ttq import T3_PRESET
 
     roofline_presets, speed_presets, ttq_presets = speed_selection(args)
     out = Path(args.out) if args.out else None
     if out is not None and not out.parent.is_dir():
         raise ConfigError(f"bench speed --out {out}: folder {out.parent} does not exist")
+    open_datasets(roofline_presets + speed_presets + ttq_presets + ((T3_PRESET,) if args.t3_ttq else ()))
     peak, rows = run_roofline(roofline_presets, args.roofline_repeats, args.iterations, args.threads,
                               args.inception_images)
     print(roofline_table(peak, rows))
@@ -123,7 +125,7 @@ def cmd_speed(args: argparse.Namespace) -> int:
 def speed_selection(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """(roofline presets, presets timed against the plain loop, time-to-quality presets) of `bench speed`,
     every name checked before anything runs (the last two empty with --roofline-only)."""
-    from ..bench.ttq import T3_PRESET, TTQ_PRESETS
+    from ..bench.ttq import TTQ_PRESETS
     from ..presets import load_preset
 
     roofline_presets = names(args.roofline_presets)
@@ -136,7 +138,6 @@ def speed_selection(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[st
     for preset in ttq_presets:
         if not load_preset(preset).get("data", {}).get("name", "").startswith("digits"):
             raise ConfigError(f"bench speed --ttq-presets {preset}: time to quality races to a digits FD; name digits presets")
-    open_datasets(roofline_presets + speed_presets + ttq_presets + ((T3_PRESET,) if args.t3_ttq else ()))
     return roofline_presets, speed_presets, ttq_presets
 
 
