@@ -7,7 +7,7 @@ QUALITY = ("--tasks", "--seeds", "--workers", "--out", "--entries", "--rerun", "
            "--readme")
 SPEED = ("--repeats", "--iterations", "--threads", "--presets", "--ttq-presets", "--ttq-threshold",
          "--ttq-eval-every", "--ttq-max-steps", "--roofline-presets", "--roofline-repeats", "--inception-images",
-         "--roofline-only", "--out", "--t3-ttq")
+         "--roofline-only", "--out", "--t3-ttq", "--presets-only")
 THREADS = ("--repeats", "--iterations")
 GALLERY = ("--tasks", "--out", "--seed", "--figures")
 
@@ -103,9 +103,11 @@ def test_the_readme_invocations_reach_their_benches_with_their_defaults(capsys, 
     assert outcome(capsys, "threads", "--repeats", "2", "--iterations", "5")[0] == 0
     assert outcome(capsys, "speed", "--ttq-presets", "none")[0] == 0
     assert outcome(capsys, "speed", "--roofline-only")[0] == 0
+    assert outcome(capsys, "speed", "--ttq-presets", "none", "--presets", "ring8-wgan-gp", "--presets-only")[0] == 0
     roofline_defaults = ("roofline", (("ring8-wgan-gp", "digits-wgan-gp", "digits-sngan", "emoji-dcgan", "emoji-cgan"), 5, 20, 1, 64))
     assert calls == [("threads", (3, 10)), ("threads", (2, 5)), roofline_defaults,
-                     ("speed", (15, 20, 1, ("ring8-wgan-gp", "digits-wgan-gp", "emoji-dcgan"))), roofline_defaults]
+                     ("speed", (15, 20, 1, ("ring8-wgan-gp", "digits-wgan-gp", "emoji-dcgan"), True)), roofline_defaults,
+                     roofline_defaults, ("speed", (15, 20, 1, ("ring8-wgan-gp",), False))]
 
 
 def test_the_roofline_prints_its_table_and_writes_its_json(capsys, monkeypatch, tmp_path):

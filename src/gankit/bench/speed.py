@@ -243,7 +243,9 @@ SPEED_PRESETS = ("ring8-wgan-gp", "digits-wgan-gp", "emoji-dcgan")  # emoji-dcga
 
 
 def run_speed(repeats: int = 15, iterations: int = 20, threads: int = 1,
-              presets: tuple[str, ...] = SPEED_PRESETS) -> dict[str, float]:
+              presets: tuple[str, ...] = SPEED_PRESETS, components: bool = True) -> dict[str, float]:
+    """The presets as shipped against the plain loop, then (components) T2's pairs, the penalty's and each
+    critic variant's overhead, the single-loss schedule and bf16 against fp32."""
     torch.set_num_threads(threads)
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -251,17 +253,25 @@ def run_speed(repeats: int = 15, iterations: int = 20, threads: int = 1,
             loop_only, with_periodic = preset_ratio(preset, Path(tmp), repeats, iterations)
             out[f"{preset} as shipped (EMA on): gankit / plain loop"] = loop_only
             out[f"{preset} as shipped, samples + eval + checkpoints amortized: gankit / plain loop"] = with_periodic
-        for objective in ("ns", "wgan-gp"):
-            trainer, plain = make_pair(objective, Path(tmp))
-            out[f"{objective}: gankit / plain loop"] = interleaved_ratio(trainer.train_iteration, plain,
-                                                                         repeats, iterations)
-        with_gp, _ = make_pair("wgan-gp", Path(tmp))
-        without_gp, _ = make_pair("wgan-gp", Path(tmp), "objective.name=wgan")  # same everything but the penalty
-        out["wgan-gp: penalty overhead (gp / no penalty)"] = interleaved_ratio(
-            with_gp.train_iteration, without_gp.train_iteration, repeats, iterations)
-        out.update(critic_overheads(Path(tmp), repeats, iterations))
-        out.update(single_loss_ratio(Path(tmp), repeats, iterations))
-        out.update(precision_ratio(Path(tmp), repeats, iterations))
+        if components:
+            out.update(component_ratios(Path(tmp), repeats, iterations))
+    return out
+
+
+def component_ratios(tmp: Path, repeats: int, iterations: int) -> dict[str, float]:
+    """T2's gankit / plain pairs and the overheads of the pieces gankit adds or offers."""
+    out = {}
+    for objective in ("ns", "wgan-gp"):
+        trainer, plain = make_pair(objective, tmp)
+        out[f"{objective}: gankit / plain loop"] = interleaved_ratio(trainer.train_iteration, plain,
+                                                                     repeats, iterations)
+    with_gp, _ = make_pair("wgan-gp", tmp)
+    without_gp, _ = make_pair("wgan-gp", tmp, "objective.name=wgan")  # same everything but the penalty
+    out["wgan-gp: penalty overhead (gp / no penalty)"] = interleaved_ratio(
+        with_gp.train_iteration, without_gp.train_iteration, repeats, iterations)
+    out.update(critic_overheads(tmp, repeats, iterations))
+    out.update(single_loss_ratio(tmp, repeats, iterations))
+    out.update(precision_ratio(tmp, repeats, iterations))
     return out
 
 

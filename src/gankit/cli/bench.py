@@ -157,7 +157,7 @@ def ratios_and_time_to_quality(args: argparse.Namespace, speed_presets: tuple[st
     from ..bench.speed import print_speed, run_speed
     from ..bench.ttq import print_time_to_quality, run_time_to_quality
 
-    ratios = run_speed(args.repeats, args.iterations, args.threads, speed_presets)
+    ratios = run_speed(args.repeats, args.iterations, args.threads, speed_presets, not args.presets_only)
     print_speed(ratios)
     record = {"ratios": ratios}
     if ttq_presets:
@@ -248,6 +248,9 @@ def add_speed_parser(suites) -> None:
                    help="presets timed as shipped (EMA, periodic work) against the plain loop written with the same "
                         "loss, autocast and memory layout; 'none' skips (default "
                         f"{','.join(SPEED_PRESETS)}; emoji-dcgan needs `make emoji`)")
+    s.add_argument("--presets-only", action="store_true",
+                   help="time only --presets against the plain loop: leave out the T2 pairs, the penalty and critic "
+                        "overheads, the single-loss schedule and bf16 against fp32")
     s.add_argument("--roofline-presets", default=",".join(ROOFLINE_PRESETS),
                    help="presets whose training iteration the roofline times and counts; 'none' leaves only the "
                         f"evaluation networks (default {','.join(ROOFLINE_PRESETS)})")
