@@ -83,3 +83,14 @@ def test_padding_is_centred_black_and_never_crops(tmp_path):
         load_dataset(f"mnist:{tmp_path / 'm'}", 12, fit="pad")
     with pytest.raises(ConfigError, match="config field data.fit: 'crop'; choose from resize, pad"):
         gankit.resolve_config("digits-wgan-gp", {"data.fit": "crop"})
+
+
+def test_the_benchmarks_trainer_fits_the_data_as_gankit_train_does(tmp_path):
+    """api.trainer_for (the benchmarks' entry) pads 28 x 28 digits for the DCGAN networks too; it refused them."""
+    from gankit.api import build_run_config, trainer_for
+
+    write_idx(tmp_path / "mnist")
+    sets = [f"data.name=mnist:{tmp_path / 'mnist'}", *(s for s in SMALL if s != "--set"), f"out_dir={tmp_path}"]
+    trainer = trainer_for(build_run_config("digits-wgan-gp", sets=sets), tmp_path / "run")
+    assert trainer.dataset.spec.shape == (1, 32, 32) and trainer.cfg.data.fit == "pad"
+    trainer.train_iteration()

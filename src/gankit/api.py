@@ -139,13 +139,16 @@ def open_run(cfg: Config, run_dir: str | Path | None = None, resume=None, data_n
 
 def trainer_for(cfg: Config, run_dir: str | Path | None = None, dataset=None):
     """A Trainer of cfg on freshly built networks, for code that drives training itself (the benchmarks): its
-    dataset (read from cfg unless given) and run directory (a new runs/<date>-<name>/ unless given)."""
-    from .data import dataset_for
+    dataset (read from cfg unless given, and fitted to the networks' sizes as `gankit train` fits it) and run
+    directory (a new runs/<date>-<name>/ unless given)."""
+    from .data import check_batch_size, dataset_for
     from .rundir import make_run_dir
+    from .sizing import fit_data_to_networks
     from .training.experiment import build_experiment
     from .training.trainer import Trainer
 
-    dataset = dataset if dataset is not None else dataset_for(cfg.data)
+    dataset = fit_data_to_networks(cfg, dataset if dataset is not None else dataset_for(cfg.data))
+    check_batch_size(dataset, cfg.data.batch_size)
     exp = build_experiment(cfg, dataset.spec)
     return Trainer(exp, dataset, Path(run_dir) if run_dir is not None else make_run_dir(cfg))
 
