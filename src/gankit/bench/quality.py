@@ -46,7 +46,8 @@ def run_one(job: tuple[str, str, int, str], final_samples: int | None = None) ->
               "final": result["metrics"], "history": history, "run_dir": str(trainer.run_dir),
               "curves": sign_curves(rows)}
     final = final_metrics(task, trainer, final_samples) if task in FINAL_FEATURES else {}
-    if final:  # timed apart from training (a model without samples has none); n recorded: seeds scored at another n do not average
+    if final:  # none for a model without samples; timed apart from training; n recorded: seeds scored at another
+        # n do not average
         record["final"] = {**result["metrics"], **final}
         record["seconds_final_eval"] = time.perf_counter() - start - record["seconds"]
         record["final_samples"] = final_samples or trainer.cfg.log.eval_samples

@@ -135,7 +135,7 @@ class _SlopeTimes(torch.autograd.Function):
 
 
 def _slope_times(grad: torch.Tensor, x: torch.Tensor, slope: float) -> torch.Tensor:
-    """_SlopeTimes where a graph is being recorded, else its kernel alone (as mask_times)."""
+    """_SlopeTimes where a graph is being recorded, else its kernel alone (as _mask_times)."""
     if torch.is_grad_enabled():
         return _SlopeTimes.apply(grad, x, slope)
     return torch.ops.aten.leaky_relu_backward(grad, x, slope, False)

@@ -65,7 +65,7 @@ class Precision:
         self.requested = name  # what the config asked for (auto, perhaps); name is what runs
         self.device, self.kept = torch.device(device), False  # kept: auto's choice taken from a checkpoint
         name = resolve_precision(name, device)
-        self.name, self.dtype, self.device_type = name, PRECISIONS[name], torch.device(device).type
+        self.name, self.dtype, self.device_type = name, PRECISIONS[name], self.device.type
         self.scaler = torch.amp.GradScaler(self.device_type) if name == "fp16" else None
 
     def notes(self) -> list[str]:
