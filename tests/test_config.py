@@ -70,6 +70,16 @@ def test_changing_a_component_drops_its_old_options():
     assert cfg.objective.options == {"gp_weight": 1}
 
 
+def test_another_dataset_keeps_the_other_data_settings():
+    """data.name picks a dataset, not a component with options: the batch size (ring8's 256, not the default 64)
+    and every other data field outlive it, whatever the order of the overrides."""
+    for overrides in (["data.name=grid25"], ["data.mirror=true", "data.name=grid25"]):
+        cfg = build_config(load_preset("ring8-wgan-gp"), overrides=overrides)
+        assert (cfg.data.name, cfg.data.batch_size, cfg.data.mirror) == ("grid25", 256, "data.mirror=true" in overrides)
+    cfg = build_config(load_preset("ring8-wgan-gp"), overrides=["optim.D.name=sgd"])
+    assert cfg.optim["D"].betas != [0.5, 0.9]  # an optimizer is a component: adam's betas do not follow to sgd
+
+
 def test_override_reaches_into_a_list_item():
     base = {"penalties": [{"name": "r1", "weight": 10.0}, {"name": "gp", "weight": 1.0}]}
     cfg = build_config(base, overrides=["penalties.1.weight=0.5", "penalties.0.options={}"])

@@ -8,14 +8,20 @@ import yaml
 from .errors import ConfigError
 
 
+# Sections whose `name` picks a dataset, not a component with options of its own: their other fields (batch size,
+# resolution, ...) are the loader's and outlive a new name.
+MERGED_ON_RENAME = ("data",)
+
+
 def deep_merge(base: dict, update: dict) -> dict:
     """`update` over `base`; mappings merge key by key, everything else is replaced. A mapping that
     names another component (a new `name`) or is empty replaces the old one, so options of the old
-    component do not leak into the new one."""
+    component do not leak into the new one; the data section merges whatever its name (MERGED_ON_RENAME)."""
     out = dict(base)
     for key, value in update.items():
         old = out.get(key)
-        renamed = isinstance(value, dict) and isinstance(old, dict) and value.get("name", old.get("name")) != old.get("name")
+        renamed = isinstance(value, dict) and isinstance(old, dict) and value.get("name", old.get("name")) != old.get("name") \
+            and key not in MERGED_ON_RENAME
         if isinstance(value, dict) and isinstance(old, dict) and value and not renamed:
             out[key] = deep_merge(old, value)
         elif isinstance(old, list) and isinstance(value, dict) and value and all(str(k).isdigit() for k in value):

@@ -15,7 +15,7 @@ def test_the_grid_tasks_derive_their_entries_from_ring8_presets():
 @pytest.mark.parametrize("task, entry", DERIVED)
 def test_a_grid_entry_is_its_ring8_preset_on_the_grid(task, entry):
     """Only the dataset changes: the preset's batch size (256 for most, 128 for the EBM) and everything else
-    stay. A bare data {name: grid25} replaced the preset's data mapping and trained at the default batch of 64."""
+    stay (a new data name used to replace the whole data mapping: these entries trained at the default 64)."""
     grid = build_config(TASKS[task][entry])
     ring = build_config(load_preset(entry.replace("grid25-", "ring8-")))
     assert grid.data.name == "grid25"
