@@ -42,6 +42,9 @@ def test_bench_help_lists_the_subcommands(capsys):
     (["threads", "--presets", "none"], "gankit bench threads: error: unrecognized arguments: --presets none"),
     (["speed", "--repeats", "0"], "gankit bench speed: error: argument --repeats: expected a number >= 1, got 0"),
     (["speed", "--roofline-only", "--t3-ttq"], "--t3-ttq races after the iteration ratios, which --roofline-only skips"),
+    (["speed", "--presets", "none", "--presets-only"], "--presets-only times the --presets against the plain loop; "
+                                                        "with --presets none it would time nothing"),
+    (["speed", "--roofline-only", "--presets-only"], "with --roofline-only it would time nothing"),
     (["speed", "--roofline-presets", "digits-sngn"], "did you mean 'digits-sngan'?"),
     (["speed", "--roofline-only", "--out", "/nonexistent-folder/r.json"],
      "gankit: error: bench speed --out /nonexistent-folder/r.json: folder /nonexistent-folder does not exist"),

@@ -159,6 +159,14 @@ def test_auto_precision_resumes_in_the_precision_it_was_trained_in(tmp_path, mon
     assert notes[-1] == "train.precision auto: bf16, as the checkpoint was trained (this cpu device alone would choose fp32)"
 
 
+def test_a_checkpoint_naming_an_unknown_precision_is_refused_in_one_line():
+    from gankit.errors import CheckpointError
+    from gankit.training.precision import Precision
+
+    with pytest.raises(CheckpointError, match="trained in precision 'fp8'; gankit knows fp32, bf16, fp16"):
+        Precision("auto", "cpu").resumed("fp8")
+
+
 def test_a_precision_named_outright_is_not_overridden_by_the_checkpoint(tmp_path):
     make_trainer(tiny(TINY_TOY, tmp_path, "train.precision=bf16", "train.steps=3"), tmp_path / "run").fit()
     resumed = make_trainer(tiny(TINY_TOY, tmp_path, "train.precision=fp32"), tmp_path / "run")

@@ -114,7 +114,6 @@ def plain_loss(cfg) -> str | None:
     return PLAIN_LOSSES.get((cfg.objective.name, tuple(p.name for p in cfg.penalties)))
 
 
-
 def gan_networks(objective) -> tuple[str, str]:
     """(generator, critic) names of a GAN objective: what its generator phase updates, and its declared critic."""
     generator = next(p for p in objective.phases() if p.role == "generator").networks[0]

@@ -135,6 +135,9 @@ def speed_selection(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[st
         load_preset(preset)  # an unknown name fails now, with did-you-mean, not after minutes of timing
     if args.roofline_only and args.t3_ttq:
         raise ConfigError("bench speed: --t3-ttq races after the iteration ratios, which --roofline-only skips; drop one")
+    if args.presets_only and (args.roofline_only or not speed_presets):
+        raise ConfigError("bench speed: --presets-only times the --presets against the plain loop; with "
+                          f"{'--roofline-only' if args.roofline_only else '--presets none'} it would time nothing")
     for preset in ttq_presets:
         if not load_preset(preset).get("data", {}).get("name", "").startswith("digits"):
             raise ConfigError(f"bench speed --ttq-presets {preset}: time to quality races to a digits FD; name digits presets")
@@ -142,13 +145,17 @@ def speed_selection(args: argparse.Namespace) -> tuple[tuple[str, ...], tuple[st
 
 
 def open_datasets(presets: tuple[str, ...]) -> None:
-    """Each preset's dataset opened before anything is timed (image archives lazily, nothing decoded), so missing
-    data (the emoji before `make emoji`) fails now with how to build it, not after minutes of roofline."""
+    """Each preset's dataset opened as the preset reads it (resolution, channels, ...; image archives lazily,
+    nothing decoded) before anything is timed, so missing data (the emoji before `make emoji`) fails now with how
+    to build it, not after minutes of roofline."""
+    from ..config import build_config
     from ..data import STREAMABLE, load_dataset
     from ..presets import load_preset
 
-    for name in sorted({load_preset(p).get("data", {}).get("name", "") for p in presets} - {""}):
-        load_dataset(name, stream=name.partition(":")[0] in STREAMABLE)
+    reads = {(d.name, d.resolution, d.channels, d.max_classes, d.fit) for d in (build_config(load_preset(p)).data
+                                                                              for p in presets)}
+    for name, resolution, channels, max_classes, fit in sorted(reads):
+        load_dataset(name, resolution, name.partition(":")[0] in STREAMABLE, 0, channels, max_classes, fit)
 
 
 def ratios_and_time_to_quality(args: argparse.Namespace, speed_presets: tuple[str, ...],

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import ConfigError
+from ..errors import CheckpointError, ConfigError
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -85,6 +85,9 @@ class Precision:
         (written before this was recorded), keeps this one."""
         if self.requested != "auto" or trained in (None, self.name):
             return self
+        if trained not in PRECISIONS:
+            raise CheckpointError(f"the checkpoint says it was trained in precision {trained!r}; gankit knows "
+                                  f"{', '.join(PRECISIONS)}")
         kept = Precision(trained, self.device)
         kept.requested, kept.kept = "auto", True
         return kept
