@@ -10,7 +10,8 @@ from tqdm import tqdm
 
 from gankit.errors import TrainingDiverged
 from gankit.training.checkpoint import list_checkpoints, load_checkpoint
-from gankit.training.logging import MetricsLog
+from gankit.training.divergence import phase_health
+from gankit.training.logging import LossMeter, MetricsLog
 
 from ..conftest import TINY_TOY, tiny
 from .test_trainer import InterruptingBatches, assert_bit_identical, full_state, make_trainer
@@ -73,6 +74,22 @@ class ExplodingBatches(InterruptingBatches):
         self.calls += 1
         x, y = self.inner.next()
         return (x * 1e8, y) if self.calls == self.at else (x, y)
+
+
+def test_phase_health_reads_the_total_and_each_networks_global_norms():
+    """Each network's gradient and weight norm is the norm over all its tensors (as clip_grad_norm_ takes it);
+    a parameter without a gradient counts for the weights only."""
+    torch.manual_seed(0)
+    a, b = torch.nn.Linear(3, 4), torch.nn.Linear(4, 2)
+    b.bias.requires_grad_(False)
+    (a.weight.sum() * 3 + b(torch.randn(5, 4)).square().sum()).backward()
+    health = phase_health("D", {"total": torch.tensor(2.5)}, {"a": list(a.parameters()), "b": list(b.parameters())})
+    assert health["D/total"] == 2.5
+    assert health["grad_norm/a"] == pytest.approx(3 * 12 ** 0.5)  # only a.weight has a gradient: 3 everywhere
+    assert health["grad_norm/b"] == pytest.approx(float(b.weight.grad.norm()), rel=1e-6)
+    for name, net in (("a", a), ("b", b)):
+        everything = torch.cat([p.detach().flatten() for p in net.parameters()])
+        assert health[f"weight_norm/{name}"] == pytest.approx(float(everything.norm()), rel=1e-6)
 
 
 def test_divergence_stops_naming_quantity_and_step(tmp_path):
@@ -169,6 +186,31 @@ def test_a_resume_between_two_loss_lines_logs_them_as_a_run_never_stopped(tmp_pa
     resumed.fit()
     lines = [[r for r in MetricsLog(d / "metrics.jsonl").read() if "D/total" in r] for d in (tmp_path / "straight", tmp_path / "resumed")]
     assert lines[0] == lines[1] and [r["step"] for r in lines[0]] == [4, 6]
+
+
+def test_loss_sums_in_a_saved_state_stay_as_saved_while_training_goes_on(tmp_path):
+    """The meter adds to its sums in place: the state a checkpoint or a rollback keeps holds copies."""
+    trainer = make_trainer(tiny(TINY_TOY, tmp_path, "log.log_every=100"), tmp_path / "run")
+    trainer.train_iteration()
+    tensors, meta = trainer.state()
+    saved = {k: v.clone() for k, v in tensors.items() if k.startswith("loss_sums.")}
+    trainer.load_state(tensors, meta, tmp_path / "run")
+    for _ in range(2):
+        trainer.train_iteration()
+    assert saved and all(torch.equal(tensors[k], v) for k, v in saved.items())
+    assert trainer.loss_meter.counts["D/total"] == 3 * meta["loss_counts"]["D/total"]  # one iteration, then three
+
+
+def test_loss_meter_sums_each_name_as_separate_adds_would():
+    meter = LossMeter()
+    first, second = torch.tensor(0.1, dtype=torch.bfloat16), torch.tensor(0.7, dtype=torch.bfloat16)
+    meter.add_all({"a": first, "b": torch.tensor(2.0)})
+    meter.add_all({"a": second})
+    meter.add("b", torch.tensor(3.0))
+    assert first.item() == torch.tensor(0.1, dtype=torch.bfloat16).item()  # the first value is not the running sum
+    means = meter.take_means()
+    assert means["a"].dtype == torch.bfloat16 and means["a"] == (0.0 + first + second) / 2
+    assert means["b"] == 2.5 and not meter
 
 
 def test_metrics_log_writes_non_finite_numbers_as_strings(tmp_path):

@@ -44,15 +44,27 @@ def where(process: int | None) -> str:
 
 @torch.no_grad()
 def phase_health(phase_name: str, losses: dict[str, torch.Tensor],
-                 params: dict[str, list[nn.Parameter]]) -> dict[str, torch.Tensor]:
-    """The quantities watched in one phase, as 0-d tensors: its total loss, and the gradient and weight norms
-    of the networks it updates (read after backward, before the step; `params`: each network's parameters)."""
-    out = {f"{phase_name}/total": losses["total"].detach()}
+                 params: dict[str, list[nn.Parameter]]) -> dict[str, float]:
+    """The quantities watched in one phase: its total loss, and the gradient and weight norms of the networks it
+    updates (read after backward, before the step; `params`: each network's parameters). One fused kernel takes
+    every tensor's norm and one read brings them to the host, where each group's norm is the norm of its tensors'
+    norms (as clip_grad_norm_ takes it): a phase of a small network costs little more than its loss's read."""
+    labels, sizes, tensors = [], [], []
     for name, group in params.items():
         grads = [p.grad for p in group if p.grad is not None]
-        for label, tensors in ((f"grad_norm/{name}", grads), (f"weight_norm/{name}", group)):
-            if tensors:  # the norm of the per-tensor norms: one fused kernel, as clip_grad_norm_ does
-                out[label] = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(tensors)).float())
+        for label, members in ((f"grad_norm/{name}", grads), (f"weight_norm/{name}", group)):
+            if members:
+                labels.append(label)
+                sizes.append(len(members))
+                tensors.extend(members)
+    values = losses["total"].detach().float().reshape(1)
+    if tensors:
+        values = torch.cat([values, torch.stack(torch._foreach_norm(tensors)).float()])
+    numbers = values.tolist()  # the one sync of the phase's health
+    out, start = {f"{phase_name}/total": numbers[0]}, 1
+    for label, size in zip(labels, sizes):
+        out[label] = math.sqrt(sum(v * v for v in numbers[start:start + size]))
+        start += size
     return out
 
 
@@ -63,11 +75,10 @@ class DivergenceDetector:
         self.factor = factor
         self.levels: dict[str, float] = {}
 
-    def observe(self, values: dict[str, torch.Tensor], step: int) -> None:
+    def observe(self, values: dict[str, float], step: int) -> None:
         if not self.factor:
             return
-        names = list(values)
-        numbers = torch.stack([v.float().cpu() for v in values.values()]).tolist()  # one sync per phase
+        names, numbers = list(values), list(values.values())
         logs = [math.log(max(abs(v), FLOOR)) if math.isfinite(v) else None for v in numbers]  # NaN: not ours
         for name, value, log in zip(names, numbers, logs):
             level = self.levels.get(name)

@@ -29,9 +29,8 @@ class RunOutputs:
 
     def accumulate(self, phase, losses: dict[str, torch.Tensor]) -> None:
         """Adds a phase's losses to the means of the next loss line (its total under the phase's name)."""
-        for key, value in losses.items():
-            name = f"{phase.name}/{key}" if key == "total" else key
-            self.loss_meter.add(name, value)
+        self.loss_meter.add_all({f"{phase.name}/{key}" if key == "total" else key: value
+                                 for key, value in losses.items()})
 
     def write_losses(self) -> dict[str, float]:
         """Mean losses since the last line (averaged over the processes too); every process calls it, rank 0 writes."""

@@ -23,7 +23,8 @@ class CheckpointState:
         tensors.update(self.precision.state_dict())
         tensors.update({f"divergence.{k}": v for k, v in self.watch.state_dict().items()})
         meter = self.loss_meter  # the open loss window
-        tensors.update({f"loss_sums.{k}": torch.as_tensor(v) for k, v in meter.sums.items()})
+        tensors.update({f"loss_sums.{k}": torch.as_tensor(v).clone() for k, v in meter.sums.items()})  # copies: the
+        # meter adds to its sums in place
         return tensors, {**meta, "step": self.step, "phase_steps": dict(self.phase_steps), "rollbacks": self.rollbacks,
                          "loss_counts": dict(meter.counts), "world_size": distributed.world_size(),
                          "precision": self.precision.name}
@@ -56,7 +57,8 @@ class CheckpointState:
         saved = meta.get("config", {}).get("train", {}).get("steps", self.cfg.train.steps)
         self.saved_train_steps = int(saved)  # a resume may have raised it since
         counts = {k: int(v) for k, v in meta.get("loss_counts", {}).items()}
-        self.loss_meter.sums = {k: tensors[f"loss_sums.{k}"] for k in counts if f"loss_sums.{k}" in tensors}
+        # copies: the meter adds in place, and a rollback may load the same tensors again
+        self.loss_meter.sums = {k: tensors[f"loss_sums.{k}"].clone() for k in counts if f"loss_sums.{k}" in tensors}
         self.loss_meter.counts = {k: v for k, v in counts.items() if k in self.loss_meter.sums}
         if distributed.is_main():
             self.log.truncate_after(self.step)

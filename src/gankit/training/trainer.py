@@ -3,6 +3,7 @@ that calls backward() and step(); it never branches on the algorithm."""
 from __future__ import annotations
 
 import contextlib
+import math
 import signal
 import threading
 from pathlib import Path
@@ -127,7 +128,7 @@ class Trainer(RunOutputs, CheckpointState):
     def check_finite(self, phase: Phase, losses: dict[str, torch.Tensor]) -> None:
         """A NaN or inf loss (on any process) is a divergence, before its backward touches the weights; the
         report names the term, its value and, under torchrun, the first process where it happened."""
-        finite = bool(torch.isfinite(losses["total"]))
+        finite = math.isfinite(losses["total"].item())  # a read, where isfinite would add a kernel to it
         if distributed.all_ranks(finite):
             return
         mine = None
@@ -200,8 +201,8 @@ class Trainer(RunOutputs, CheckpointState):
         first process where a quantity exploded."""
         failure = None
         try:
-            self.watch.observe(phase_health(phase.name, losses, self.parameters_of(phase)),
-                               self.step + 1)
+            if self.watch.factor:  # factor 0: no detector, nothing to read
+                self.watch.observe(phase_health(phase.name, losses, self.parameters_of(phase)), self.step + 1)
         except Diverged as err:
             failure = err
         if distributed.all_ranks(failure is None):
