@@ -119,7 +119,8 @@ NFE_FIGURES = {"t2": "digits/fd", "t1-ring": "toy/hq"}
 # issue 25: T3 (docs/benchmarks.md section 10), every family on the 32x32 RGB emoji, trained on `emoji` (both vendors).
 # Training-time curves are SWD on 2,000 samples (the presets' log.eval_samples); the final evaluation adds the
 # Inception features on the same 2,000 samples (FINAL_FEATURES), and the emoji category accuracy of conditional runs.
-T3_FAMILIES = ("dcgan", "cgan", "vae", "sngan-resnet", "sngan-resnet-diffaugment", "vq-vae", "ebm", "ign", "dae", "bigan-qp")
+T3_FAMILIES = ("dcgan", "cgan", "vae", "sngan-resnet", "sngan-resnet-diffaugment", "vq-vae", "ebm", "ign", "dae",
+               "bigan-qp")
 TASKS["t3"] = {f"emoji-{n}": load_preset(f"emoji-{n}") for n in T3_FAMILIES}
 HEADLINE["t3"] = "swd/avg"
 FINAL_FEATURES = {"t3": "inception"}  # task -> the feature network of its final evaluation, beside the dataset's metrics
