@@ -20,9 +20,9 @@ def deep_merge(base: dict, update: dict) -> dict:
     out = dict(base)
     for key, value in update.items():
         old = out.get(key)
-        renamed = isinstance(value, dict) and isinstance(old, dict) and value.get("name", old.get("name")) != old.get("name") \
-            and key not in MERGED_ON_RENAME
-        if isinstance(value, dict) and isinstance(old, dict) and value and not renamed:
+        both_mappings = isinstance(value, dict) and isinstance(old, dict)
+        renamed = both_mappings and key not in MERGED_ON_RENAME and value.get("name", old.get("name")) != old.get("name")
+        if both_mappings and value and not renamed:
             out[key] = deep_merge(old, value)
         elif isinstance(old, list) and isinstance(value, dict) and value and all(str(k).isdigit() for k in value):
             out[key] = merge_items(old, value, key)  # --set penalties.0.weight=1 changes one item

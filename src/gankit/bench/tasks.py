@@ -30,11 +30,16 @@ TOY_PRESETS, DIGITS_PRESETS = LIPSCHITZ + ENCODER_TOY, LIPSCHITZ + ENCODER_DIGIT
 T2_EVAL = {"data": {"name": "digits-train"},
            "log": {"eval_every": 1000, "sample_every": 0, "checkpoint_every": 6000, "eval_samples": 797}}
 
+def on_grid(preset: str) -> dict:
+    """A ring8 preset on the 25-mode grid, its other data settings (batch size above all) kept by deep_merge."""
+    return deep_merge(load_preset(preset), {"data": {"name": "grid25"}})
+
+
 TASKS = {
     "t1-ring": {"ring8-wgan-gp": load_preset("ring8-wgan-gp"),
                 **{f"ring8-{n}": load_preset(f"ring8-{n}") for n in TOY_PRESETS}},
     "t1-grid": {"grid25-wgan-gp": load_preset("grid25-wgan-gp"),  # the ring8 presets on the 25-mode grid
-                **{f"grid25-{n}": deep_merge(load_preset(f"ring8-{n}"), {"data": {"name": "grid25"}}) for n in TOY_PRESETS}},
+                **{f"grid25-{n}": on_grid(f"ring8-{n}") for n in TOY_PRESETS}},
     "t1-collapse": {"ring8-ns": load_preset("ring8-ns")},
     "t2": {**{name: deep_merge(T2_BASE, extra) for name, extra in T2_OBJECTIVES.items()},  # T2's MLPs
            **{f"digits-{n}": deep_merge(load_preset(f"digits-{n}"), T2_EVAL) for n in DIGITS_PRESETS}},  # the presets' nets
@@ -87,7 +92,7 @@ HEADLINE["accumulate"] = "digits/fd"
 # REFINE names the entries whose trained run is refined after training (the same eval z); their records keep
 # the metrics before ("final") and after ("refined"), with the sampler settings.
 TASKS["t3-ring"] = {n: load_preset(n) for n in ("ring8-ebm", "ring8-meg")}
-TASKS["t3-grid"] = {f"grid25-{n}": deep_merge(load_preset(f"ring8-{n}"), {"data": {"name": "grid25"}}) for n in ("ebm", "meg")}
+TASKS["t3-grid"] = {f"grid25-{n}": on_grid(f"ring8-{n}") for n in ("ebm", "meg")}
 TASKS["t3-digits"] = {n: deep_merge(load_preset(n), T2_EVAL) for n in ("digits-ebm", "digits-meg")}
 TASKS["t3-refine-ring"] = {"ring8-wgan-gp": deep_merge(load_preset("ring8-wgan-gp"), {"train": {"steps": 1000}})}
 TASKS["t3-refine-digits"] = {"t2-wgan-gp": deep_merge(T2_WGAN_GP, {"train": {"steps": 3000}})}

@@ -155,7 +155,8 @@ def open_datasets(presets: tuple[str, ...]) -> None:
     reads = {(d.name, d.resolution, d.channels, d.max_classes, d.fit) for d in (build_config(load_preset(p)).data
                                                                               for p in presets)}
     for name, resolution, channels, max_classes, fit in sorted(reads):
-        load_dataset(name, resolution, name.partition(":")[0] in STREAMABLE, 0, channels, max_classes, fit)
+        load_dataset(name, resolution, stream=name.partition(":")[0] in STREAMABLE, channels=channels,
+                     max_classes=max_classes, fit=fit)
 
 
 def ratios_and_time_to_quality(args: argparse.Namespace, speed_presets: tuple[str, ...],
