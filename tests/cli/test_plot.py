@@ -8,7 +8,9 @@ from gankit.cli.plot import constant_counts, loss_panels, split_series
 
 def test_split_series_puts_loss_lines_and_evaluations_apart():
     records = [{"step": 1, "D/total": 1.0, "gp": 0.1}, {"step": 2, "D/total": 0.5, "gp": 0.2},
-               {"step": 2, "toy/hq": 0.3, "digits/evaluator": "v1"}]
+               {"step": 2, "toy/hq": 0.3, "digits/evaluator": "v1"},
+               {"step": 2, "event": "session", "from_step": 0, "seconds": 9.5},  # events are not series
+               {"step": 2, "event": "divergence rollback", "diverged_at": 2, "restored": 1, "lr": 0.5}]
     losses, metrics = split_series(records)
     assert losses == {"D/total": [(1, 1.0), (2, 0.5)], "gp": [(1, 0.1), (2, 0.2)]}
     assert metrics == {"toy/hq": [(2, 0.3)]}

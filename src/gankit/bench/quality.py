@@ -14,6 +14,7 @@ from ..files import write_atomic
 from ..readme_tables import check_markers, replace_between_markers
 from .curves import plot_curves, sign_curves
 from .final import final_metrics
+from .jobruns import job_run_dir, job_trainer, trained_seconds
 from .nfe import complete_record, fill_in, needs_nfe, sweep_rows, write_record
 from .tasks import FINAL_FEATURES, HEADLINE, REFINE, SHARED_ENTRIES, TASKS, task_config
 
@@ -23,12 +24,12 @@ SKIP = ("evaluator", "extractor", "resize", "n", "n_real", "n_fake", "pr_k", "dc
         "kid_subset_size", "kid_subsets")
 
 
-def run_one(job: tuple[str, str, int, str], final_samples: int | None = None) -> dict:
-    """Trains one (task, entry, seed) in this process and returns its metric history; final_samples caps the
-    samples of the task's final feature evaluation (None: all log.eval_samples)."""
+def run_one(job: tuple[str, str, int, str], final_samples: int | None = None, rerun: bool = False) -> dict:
+    """Trains one (task, entry, seed) in this process (continuing its run directory's checkpoints unless rerun) and
+    returns its metric history; final_samples caps the samples of the task's final feature evaluation (None: all
+    log.eval_samples)."""
     import torch
 
-    from ..api import trainer_for
     from ..config import build_config
     from ..data import dataset_for
 
@@ -37,19 +38,20 @@ def run_one(job: tuple[str, str, int, str], final_samples: int | None = None) ->
     cfg = build_config(task_config(task, entry, seed, str(Path(out) / "runs")))
     dataset = dataset_for(cfg.data)
     start = time.perf_counter()
-    trainer = trainer_for(cfg, dataset=dataset)
+    trainer = job_trainer(cfg, job_run_dir(out, task, entry, seed), dataset, rerun)
     result = trainer.fit()
     rows = trainer.log.read()
+    trained = time.perf_counter()
     history = [r for r in rows if any("/" in k and not k.endswith("/total") for k in r if k != "step")
                and not any(k.endswith("_loss") for k in r)]
-    record = {"task": task, "entry": entry, "seed": seed, "seconds": time.perf_counter() - start,
+    record = {"task": task, "entry": entry, "seed": seed, "seconds": trained_seconds(rows, time.perf_counter() - start),
               "final": result["metrics"], "history": history, "run_dir": str(trainer.run_dir),
               "curves": sign_curves(rows)}
     final = final_metrics(task, trainer, final_samples) if task in FINAL_FEATURES else {}
     if final:  # none for a model without samples; timed apart from training; n recorded: seeds scored at another
         # n do not average
         record["final"] = {**result["metrics"], **final}
-        record["seconds_final_eval"] = time.perf_counter() - start - record["seconds"]
+        record["seconds_final_eval"] = time.perf_counter() - trained
         record["final_samples"] = final_samples or trainer.cfg.log.eval_samples
     if (task, entry) in REFINE:
         record["final"] = {**record["final"], **refined_metrics(trainer, REFINE[task, entry])}
@@ -97,7 +99,7 @@ def run_quality(tasks: list[str], seeds: int, out: Path, workers: int = 2, entri
     records = []
     if jobs:
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            records = list(tqdm(pool.imap_unordered(partial(run_one, final_samples=final_samples), jobs),
+            records = list(tqdm(pool.imap_unordered(partial(run_one, final_samples=final_samples, rerun=rerun), jobs),
                                 total=len(jobs), desc="bench quality"))
     kept = [record_path(out, t, e, s) for s in range(seeds) for t in tasks for e in TASKS[t] if entries is None or e in entries]
     fill_in([p for p in kept if p.exists()])  # records from before a sweep was added get it from their kept runs

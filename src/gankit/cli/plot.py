@@ -11,10 +11,12 @@ from .common import check_output
 
 def split_series(records: list[dict]) -> tuple[dict[str, list], dict[str, list]]:
     """(losses, metrics): key -> [(step, value)]. Loss lines hold a phase total ("D/total"); the others are
-    evaluations. Strings (an evaluator's version) are left out."""
+    evaluations. Strings (an evaluator's version) and events (a note, a session's length, a rollback) are left out."""
     losses: dict[str, list] = {}
     metrics: dict[str, list] = {}
     for record in records:
+        if "event" in record:
+            continue
         target = losses if any(k.endswith("/total") for k in record) else metrics
         for key, value in record.items():
             if key != "step" and isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -6,6 +6,7 @@ import contextlib
 import math
 import signal
 import threading
+import time
 from pathlib import Path
 
 import torch
@@ -160,6 +161,7 @@ class Trainer(RunOutputs, CheckpointState):
     def fit(self) -> dict:
         """Trains to cfg.train.steps; returns a summary (final step, sample path, checkpoint, metrics)."""
         total, main = self.cfg.train.steps, distributed.is_main()
+        self.session_start = (self.step, time.perf_counter())  # finish() logs the session's length
         if main:
             self.run_dir.mkdir(parents=True, exist_ok=True)  # a Trainer may be given a folder not made yet
             self.lock.acquire()
@@ -262,6 +264,7 @@ class Trainer(RunOutputs, CheckpointState):
         samples = self.run_dir / "samples" / f"step-{self.step:07d}.png"
         if not samples.exists():
             samples = attempt("sampling", self.step, self.log, self.write_samples)
+        self.log_session()
         records = self.log.read()
         if self.periodic(self.cfg.log.eval_every) or evaluated_at(records, self.step):
             metrics = self.last_eval or evaluation_record(records, self.step)
@@ -272,6 +275,14 @@ class Trainer(RunOutputs, CheckpointState):
         distributed.barrier()
         return {"step": self.step, "interrupted": self.interrupted, "checkpoint": ckpt,
                 "samples": samples, "metrics": metrics}
+
+    def log_session(self) -> None:
+        """The steps this fit() trained and its wall time to here, as a session event: a run resumed N times has
+        N + 1 of them, and their sum is its training time (the benchmarks' seconds)."""
+        from_step, started = self.session_start
+        if self.step != from_step:
+            self.log.write({"step": self.step, "event": "session", "from_step": from_step,
+                            "seconds": time.perf_counter() - started})
 
     @contextlib.contextmanager
     def sigint_saves(self):
