@@ -49,3 +49,13 @@ def test_a_run_of_another_config_is_refused_and_rerun_trains_it_again(tmp_path, 
     again = quality.run_one(("tiny", "a", 0, str(tmp_path)), rerun=True)
     assert [(s["from_step"], s["step"]) for s in sessions(job_run_dir(tmp_path, "tiny", "a", 0))] == [(0, 6)]
     assert again["seconds"] > 0
+
+
+def test_a_run_killed_before_its_first_checkpoint_starts_over(tmp_path, monkeypatch):
+    monkeypatch.setitem(tasks.HEADLINE, "tiny", "toy/hq")
+    monkeypatch.setitem(tasks.TASKS, "tiny", {"a": entry(6)})
+    run_dir = job_run_dir(tmp_path, "tiny", "a", 0)
+    run_dir.mkdir(parents=True)
+    (run_dir / "metrics.jsonl").write_text('{"step": 2, "d_loss": 99.0}\n')  # the killed attempt's only line
+    record = quality.run_one(("tiny", "a", 0, str(tmp_path)))
+    assert "99.0" not in (run_dir / "metrics.jsonl").read_text() and [h["step"] for h in record["history"]] == [3, 6]

@@ -20,15 +20,15 @@ def job_run_dir(out: str | Path, task: str, entry: str, seed: int) -> Path:
 
 
 def job_trainer(cfg, run_dir: Path, dataset, rerun: bool = False):
-    """A Trainer of cfg in run_dir: fresh (always with rerun, the old run removed), or continuing the checkpoints
-    there, which must come from the same config but for what NOT_COMPARED names."""
+    """A Trainer of cfg in run_dir: fresh (with rerun, or where no checkpoint was written, what is there removed),
+    or continuing the checkpoints there, which must come from the same config but for what NOT_COMPARED names."""
     from ..api import config_for_resume, open_run, resume_point, trainer_for
     from ..objectives import complete_networks
     from ..training.checkpoint import list_checkpoints
 
-    if rerun and run_dir.exists():
-        shutil.rmtree(run_dir)
-    if not list_checkpoints(run_dir):
+    if run_dir.exists() and (rerun or not list_checkpoints(run_dir)):  # no checkpoint: killed before the first,
+        shutil.rmtree(run_dir)  # and its log's rows would precede the new run's
+    if not run_dir.exists():
         return trainer_for(cfg, run_dir=run_dir, dataset=dataset)
     point = resume_point(run_dir)
     saved = config_for_resume(point, [f"train.steps={cfg.train.steps}"])
