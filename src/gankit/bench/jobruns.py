@@ -1,6 +1,6 @@
-"""A bench job's run directory, one per (task, entry, seed) under the bench's runs/ folder: a new run, or the run
-already there continued to the entry's steps (an interrupted bench, or an entry whose steps were raised), and the
-training time of all the sessions that made it."""
+"""A bench job's run directory under the bench's runs/ folder (TASK-ENTRY-sSEED, then -r1, -r2, ... for each
+--rerun, so a record keeps pointing at the run it scored): a new run, or the newest one continued to the entry's
+steps (an interrupted bench, or an entry whose steps were raised), and the training time behind its record."""
 from __future__ import annotations
 
 import copy
@@ -9,34 +9,57 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
-# What may differ between the run in the folder and the entry that continues it: where and how it runs, how often
-# it logs, and how long it trains (the steps are the point).
+# What may differ between the run in the folder and the entry that continues it, the entry's value taken: where
+# and how it runs, how often it logs, and how long it trains (the steps are the point).
 NOT_COMPARED = ("name", "out_dir", "train.steps", "train.device", "train.threads", "train.compile",
                 "train.channels_last", "log.")
 
 
-def job_run_dir(out: str | Path, task: str, entry: str, seed: int) -> Path:
-    return Path(out) / "runs" / f"{task}-{entry}-s{seed}"
+def job_folders(out: str | Path, task: str, entry: str, seed: int) -> list[Path]:
+    """The job's run directories there are, oldest first."""
+    base = Path(out) / "runs" / f"{task}-{entry}-s{seed}"
+    reruns = {int(p.name[len(base.name) + 2:]): p for p in base.parent.glob(f"{base.name}-r*")
+              if p.name[len(base.name) + 2:].isdigit()}
+    return ([base] if base.is_dir() else []) + [reruns[k] for k in sorted(reruns)]
 
 
-def job_trainer(cfg, run_dir: Path, dataset, rerun: bool = False):
-    """A Trainer of cfg in run_dir: fresh (with rerun, or where no checkpoint was written, what is there removed),
-    or continuing the checkpoints there, which must come from the same config but for what NOT_COMPARED names."""
+def job_run_dir(out: str | Path, task: str, entry: str, seed: int, rerun: bool = False) -> Path:
+    """Where the job trains: its newest folder, or with rerun a new one (the others stay as their records say)."""
+    base = Path(out) / "runs" / f"{task}-{entry}-s{seed}"
+    found = job_folders(out, task, entry, seed)
+    if not rerun or not found:
+        return found[-1] if found else base
+    last = found[-1].name[len(base.name) + 2:]
+    return base.with_name(f"{base.name}-r{int(last) + 1 if last else 1}")
+
+
+def job_trainer(cfg, run_dir: Path, dataset):
+    """A Trainer of cfg in run_dir: fresh where no checkpoint is (a killed attempt's files removed first), or
+    continuing the newest checkpoint there, which must come from the same config but for NOT_COMPARED and be at
+    most the entry's steps."""
     from ..api import config_for_resume, open_run, resume_point, trainer_for
     from ..objectives import complete_networks
+    from ..sizing import fit_data_to_networks
     from ..training.checkpoint import list_checkpoints
+    from ..training.lock import RunLock
 
-    if run_dir.exists() and (rerun or not list_checkpoints(run_dir)):  # no checkpoint: killed before the first,
-        shutil.rmtree(run_dir)  # and its log's rows would precede the new run's
+    if run_dir.exists() and not list_checkpoints(run_dir):
+        with RunLock(run_dir):  # refuses a folder another process is training in
+            pass
+        shutil.rmtree(run_dir)  # its log's rows would precede the new run's
     if not run_dir.exists():
         return trainer_for(cfg, run_dir=run_dir, dataset=dataset)
     point = resume_point(run_dir)
-    saved = config_for_resume(point, [f"train.steps={cfg.train.steps}"])
-    changed = config_changes(saved.to_dict(), complete_networks(copy.deepcopy(cfg)).to_dict())  # as the run saved it
+    if point.meta["step"] > cfg.train.steps:
+        raise ConfigError(f"{run_dir}: its run is at step {point.meta['step']}, past the entry's {cfg.train.steps} "
+                          "steps; --rerun (with --entries) trains the entry again in a new folder")
+    wanted = complete_networks(copy.deepcopy(cfg))  # as a fresh run would save it
+    fit_data_to_networks(wanted, dataset)
+    changed = config_changes(config_for_resume(point, []).to_dict(), wanted.to_dict())
     if changed:
-        raise ConfigError(f"{run_dir}: its run was trained with another {changed[0]} than the entry's; "
-                          "--rerun trains the entry again (the old run is removed)")
-    return open_run(saved, run_dir, resume=point, data_named=True)
+        raise ConfigError(f"{run_dir}: its run was trained with another {changed[0]} than the entry's; --rerun "
+                          "(with --entries) trains the entry again in a new folder")
+    return open_run(wanted, run_dir, resume=point, data_named=True)
 
 
 def config_changes(saved: dict, wanted: dict) -> list[str]:
@@ -47,12 +70,17 @@ def config_changes(saved: dict, wanted: dict) -> list[str]:
 
     a, b = flatten_overrides(saved), flatten_overrides(wanted)
     a["data.name"], b["data.name"] = absolute_data_name(a["data.name"]), absolute_data_name(b["data.name"])
-    skipped = lambda key: any(key == k or (k.endswith(".") and key.startswith(k)) for k in NOT_COMPARED)
+    skipped = lambda key: any(key == k or (k.endswith(".") and key.startswith(k)) for k in NOT_COMPARED)  # noqa: E731
     return sorted(k for k in a.keys() | b.keys() if not skipped(k) and a.get(k) != b.get(k))
 
 
-def trained_seconds(rows: list[dict], measured: float) -> float:
-    """A run's training time over every session that trained it (the log's session events, a continued run's
-    earlier sessions too); measured, this process's clock, for a log without them."""
+def trained_seconds(checkpoint: Path, rows: list[dict], measured: float) -> float:
+    """A run's training time to its final checkpoint over every session that trained it, as the checkpoint counts
+    it; for a run begun before checkpoints counted it, the sum of its log's session events, else `measured`."""
+    from ..training.checkpoint import load_checkpoint
+
+    counted = load_checkpoint(Path(checkpoint))[1].get("train_seconds")
+    if counted is not None:
+        return counted
     sessions = [r["seconds"] for r in rows if r.get("event") == "session"]
     return sum(sessions) if sessions else measured

@@ -60,7 +60,7 @@ def final_state(run_dir: Path) -> tuple[dict, list]:
 
     tensors, meta = read_checkpoint(run_dir)
     records = [{k: v for k, v in r.items() if "time" not in k and "seconds" not in k} for r in Run.metrics_of(run_dir)
-               if r.get("event") != "session"]  # a resumed run has one session a resume
+               if r.get("event") != "session"]  # each completed session logs its wall time
     pictures = sorted(p.name for p in (run_dir / "samples").glob("step-*.png"))
     return {"tensors": tensors, "step": meta["step"], "samples": pictures}, records
 

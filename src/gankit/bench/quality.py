@@ -16,7 +16,7 @@ from .curves import plot_curves, sign_curves
 from .final import final_metrics
 from .jobruns import job_run_dir, job_trainer, trained_seconds
 from .nfe import complete_record, fill_in, needs_nfe, sweep_rows, write_record
-from .tasks import FINAL_FEATURES, HEADLINE, REFINE, SHARED_ENTRIES, TASKS, task_config
+from .tasks import FINAL_FEATURES, HEADLINE, REFINE, SHARED_ENTRIES, TASKS, task_config, task_steps
 
 # Not averaged into the table: names (evaluator, Inception's extractor and resize) and the conventions each record carries (sample counts,
 # k's, IS splits, KID subsets), which are the same in every seed; and the IS spread over splits.
@@ -38,13 +38,14 @@ def run_one(job: tuple[str, str, int, str], final_samples: int | None = None, re
     cfg = build_config(task_config(task, entry, seed, str(Path(out) / "runs")))
     dataset = dataset_for(cfg.data)
     start = time.perf_counter()
-    trainer = job_trainer(cfg, job_run_dir(out, task, entry, seed), dataset, rerun)
+    trainer = job_trainer(cfg, job_run_dir(out, task, entry, seed, rerun), dataset)
     result = trainer.fit()
     rows = trainer.log.read()
     trained = time.perf_counter()
     history = [r for r in rows if any("/" in k and not k.endswith("/total") for k in r if k != "step")
                and not any(k.endswith("_loss") for k in r)]
-    record = {"task": task, "entry": entry, "seed": seed, "seconds": trained_seconds(rows, time.perf_counter() - start),
+    record = {"task": task, "entry": entry, "seed": seed, "trained_steps": trainer.step,
+              "seconds": trained_seconds(result["checkpoint"], rows, trained - start),
               "final": result["metrics"], "history": history, "run_dir": str(trainer.run_dir),
               "curves": sign_curves(rows)}
     final = final_metrics(task, trainer, final_samples) if task in FINAL_FEATURES else {}
@@ -58,6 +59,8 @@ def run_one(job: tuple[str, str, int, str], final_samples: int | None = None, re
         record["refine"] = REFINE[task, entry]
     if needs_nfe(task, entry):  # the sampling cost, and the teacher at the sweep's other step counts
         record = complete_record(record)
+    if result["interrupted"]:  # Ctrl-C: no record, so the next bench continues the run
+        return record
     path = record_path(out, task, entry, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_record(path, record)
@@ -82,11 +85,21 @@ def record_path(out: Path, task: str, entry: str, seed: int) -> Path:
 
 def pending_jobs(tasks: list[str], seeds: int, out: Path, entries: list[str] | None = None,
                  rerun: bool = False) -> list[tuple[str, str, int, str]]:
-    """Every (task, entry, seed) without a record yet (all of them with rerun): an interrupted bench resumes.
+    """Every (task, entry, seed) without a record yet, or whose record has fewer steps than the entry now asks
+    (all of them with rerun): an interrupted bench resumes, a raised step count continues its runs.
 
     Seed-major order: a bench stopped part-way has every entry's first seeds rather than some entries' all."""
     return [(t, e, s, str(out)) for s in range(seeds) for t in tasks for e in TASKS[t]
-            if (entries is None or e in entries) and (rerun or not record_path(out, t, e, s).exists())]
+            if (entries is None or e in entries) and (rerun or not recorded(out, t, e, s))]
+
+
+def recorded(out: Path, task: str, entry: str, seed: int) -> bool:
+    """A record of the job at the entry's steps (a record from before records kept their steps counts)."""
+    path = record_path(out, task, entry, seed)
+    if not path.exists():
+        return False
+    steps = json.loads(path.read_text()).get("trained_steps")
+    return steps is None or steps >= task_steps(task, entry)
 
 
 def run_quality(tasks: list[str], seeds: int, out: Path, workers: int = 2, entries: list[str] | None = None,

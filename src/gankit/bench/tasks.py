@@ -64,6 +64,13 @@ def task_config(task: str, entry: str, seed: int, out_dir: str) -> dict:
     return deep_merge(cfg, {"train": {"threads": 1}, "log": {"progress": False}})
 
 
+def task_steps(task: str, entry: str) -> int:
+    """The training steps the entry asks for (its config's, or the default)."""
+    from ..config import build_config
+
+    return build_config(TASKS[task][entry]).train.steps
+
+
 TEACHERS: dict[tuple[str, str], tuple[str, str]] = {}  # (task, entry) -> the (task, entry) whose run it distils
 
 

@@ -221,11 +221,11 @@ def add_quality_parser(suites) -> None:
     q.add_argument("--out", default="results", help="output folder (default results)")
     q.add_argument("--entries", help="comma-separated entries of those tasks (e.g. digits-sngan); default all")
     q.add_argument("--rerun", action="store_true",
-                   help="train again, from step 0, runs whose record is already in the output folder (their run "
-                        "directories OUT/runs/TASK-ENTRY-sSEED are removed first). Default: skip recorded runs, and "
-                        "continue a run directory that holds checkpoints from its last one, so an interrupted bench "
-                        "resumes where it stopped and an entry whose steps were raised trains only the new steps; a "
-                        "run of another config there is refused")
+                   help="train every selected run again from step 0, in a new folder OUT/runs/TASK-ENTRY-sSEED-rN "
+                        "(the recorded runs stay). Default: skip runs recorded at their entry's steps, and continue a "
+                        "run folder that holds checkpoints from its last one, so an interrupted bench resumes where "
+                        "it stopped and an entry whose steps were raised trains only the new steps; a run there of "
+                        "another config, or past the entry's steps, is refused in one line")
     q.add_argument("--final-samples", type=positive_int, default=None, metavar="N",
                    help="score only the first N evaluation samples in the final feature evaluation of tasks that have "
                         "one (t3: Inception features, default all 2,000; 600 matches the README's T3 ladder at n = 600 "

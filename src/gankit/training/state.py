@@ -2,6 +2,7 @@
 position, divergence levels, the open loss window, step), saved and restored. A mixin of the Trainer."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import torch
@@ -25,9 +26,19 @@ class CheckpointState:
         meter = self.loss_meter  # the open loss window
         tensors.update({f"loss_sums.{k}": torch.as_tensor(v).clone() for k, v in meter.sums.items()})  # copies: the
         # meter adds to its sums in place
+        seconds = self.trained_seconds()
         return tensors, {**meta, "step": self.step, "phase_steps": dict(self.phase_steps), "rollbacks": self.rollbacks,
                          "loss_counts": dict(meter.counts), "world_size": distributed.world_size(),
-                         "precision": self.precision.name}
+                         "precision": self.precision.name, **({"train_seconds": seconds} if seconds is not None else {})}
+
+    def trained_seconds(self) -> float | None:
+        """Wall seconds of training to now over every session of the run (the earlier ones from the checkpoint
+        resumed from; a killed session's time up to its last checkpoint is in it); None for a run resumed from a
+        checkpoint written before gankit counted them."""
+        if self.seconds_before is None:
+            return None
+        from_step, started = self.session_start or (self.step, 0.0)
+        return self.seconds_before + (time.perf_counter() - started if self.step != from_step else 0.0)
 
     def save(self) -> Path:
         """A checkpoint of everything exact resume needs; written by rank 0 alone."""
@@ -82,5 +93,6 @@ class CheckpointState:
             point = ResumePoint.read(self.run_dir)
         self.skipped = point.skipped
         self.load_state(point.tensors, point.meta, point.path)
+        self.seconds_before = point.meta.get("train_seconds")  # not in load_state: a rollback's time was spent
         self.resumed_from = point.path
         return point.path

@@ -49,6 +49,8 @@ class Trainer(RunOutputs, CheckpointState):
         self.skipped: list[str] = []  # why newer checkpoints did not load at resume
         self.initial_state = None  # the state to roll back to before any checkpoint exists
         self.resumed_from: Path | None = None  # the checkpoint resume() loaded
+        self.seconds_before: float | None = 0.0  # training time of the sessions before this one (trained_seconds)
+        self.session_start: tuple[int, float] | None = None  # (step, clock) where this fit() began
         self.step = 0
         self.phase_steps = {phase.name: 0 for phase in self.phases}  # runs of each phase so far
         self.interrupted = False
