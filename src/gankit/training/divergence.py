@@ -57,10 +57,8 @@ def phase_health(phase_name: str, losses: dict[str, torch.Tensor],
                 labels.append(label)
                 sizes.append(len(members))
                 tensors.extend(members)
-    values = losses["total"].detach().float().reshape(1)
-    if tensors:
-        values = torch.cat([values, torch.stack(torch._foreach_norm(tensors)).float()])
-    numbers = values.tolist()  # the one sync of the phase's health
+    norms = torch._foreach_norm(tensors) if tensors else []
+    numbers = torch.stack([losses["total"].detach().float().reshape(()), *norms]).tolist()  # one sync; stack promotes
     out, start = {f"{phase_name}/total": numbers[0]}, 1
     for label, size in zip(labels, sizes):
         out[label] = math.sqrt(sum(v * v for v in numbers[start:start + size]))

@@ -101,8 +101,8 @@ class Trainer(RunOutputs, CheckpointState):
     def forward_backward(self, phase: Phase, batch: Batch) -> dict[str, torch.Tensor]:
         """The phase's losses and gradients (zeroed first), over train.accumulate micro-batches: each micro-loss
         scaled by 1/k, so the gradients add up to the whole batch's; returns the losses (micro-batch means)."""
-        for name in phase.networks:
-            self.exp.optimizers[name].zero_grad(set_to_none=True)
+        for p in self.updated_parameters(phase):  # zero_grad(set_to_none=True), without its profiler scope
+            p.grad = None
         k = self.cfg.train.accumulate
         counter = sum(self.phase_steps.values()) * k  # randomness under torchrun: one seed per micro-batch
         means = MicroLosses(k) if k > 1 else None  # the default k = 1 adds no work to the step
