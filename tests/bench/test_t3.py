@@ -61,10 +61,10 @@ def test_every_family_is_a_t3_entry_that_trains_on_the_emoji(trained):
     for gan in ("emoji-dcgan", "emoji-sngan-resnet", "emoji-cgan"):  # each GAN recipe also with ADA at target 0.6
         assert trainers[f"{gan}-ada"].cfg.ada.target == 0.6 and trainers[gan].cfg.ada.target == 0.0
     assert HEADLINE["t3"] == "swd/avg" and FINAL_FEATURES["t3"] == "inception"
-    # the ResNet recipe with DiffAugment: the same networks and loss, every critic input augmented, twice the steps
+    # the ResNet recipe with DiffAugment: the same networks and loss, every critic input augmented, six times the steps
     resnet, augmented = TASKS["t3"]["emoji-sngan-resnet"], TASKS["t3"]["emoji-sngan-resnet-diffaugment"]
     assert augmented["model"] == resnet["model"] and augmented["objective"] == resnet["objective"]
-    assert augmented["train"]["steps"] == 2 * resnet["train"]["steps"] and not resnet.get("augment")
+    assert augmented["train"]["steps"] == 6 * resnet["train"]["steps"] and not resnet.get("augment")
     assert trainers["emoji-sngan-resnet-diffaugment"].cfg.augment == "color,translation,cutout"
     for entry, trainer in trainers.items():
         assert trainer.step == 2, entry
