@@ -153,6 +153,24 @@ def trainer_for(cfg: Config, run_dir: str | Path | None = None, dataset=None):
     return Trainer(exp, dataset, Path(run_dir) if run_dir is not None else make_run_dir(cfg))
 
 
+def saved_checkpoints(run_dir: str | Path) -> list[Path]:
+    """The run directory's complete checkpoints, oldest first (none for a folder that does not exist)."""
+    from .training.checkpoint import list_checkpoints
+
+    return list_checkpoints(Path(run_dir))
+
+
+def remove_run_dir(run_dir: str | Path) -> None:
+    """Deletes a run directory and everything in it; a CheckpointError while another gankit process trains there."""
+    import shutil
+
+    from .training.lock import RunLock
+
+    with RunLock(Path(run_dir)):
+        pass
+    shutil.rmtree(run_dir)
+
+
 def read_checkpoint(run_or_file: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
     """(tensors, metadata) of a checkpoint file, or of a run directory's newest checkpoint."""
     from .training.checkpoint import find_checkpoint, load_checkpoint

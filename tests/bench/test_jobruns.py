@@ -85,3 +85,15 @@ def test_a_checkpoint_from_before_the_seconds_were_counted_falls_back_to_the_ses
     sessions = [{"step": 2, "event": "session", "from_step": 0, "seconds": 2.0}, {"step": 3, "d_loss": 1.0},
                 {"step": 3, "event": "session", "from_step": 2, "seconds": 3.0}]
     assert trained_seconds(path, sessions, 99.0) == 5.0 and trained_seconds(path, sessions[1:2], 99.0) == 99.0
+
+
+def test_a_folder_another_process_trains_in_is_not_removed(tmp_path, tiny):
+    from gankit.errors import CheckpointError
+    from gankit.training.lock import RunLock
+
+    tiny(a=entry(6))
+    run_dir = job_run_dir(tmp_path, "tiny", "a", 0)
+    run_dir.mkdir(parents=True)
+    with RunLock(run_dir), pytest.raises(CheckpointError, match="another gankit process"):
+        quality.run_one(("tiny", "a", 0, str(tmp_path)))  # no checkpoint yet: it would have started over
+    assert run_dir.is_dir()

@@ -4,7 +4,6 @@ steps (an interrupted bench, or an entry whose steps were raised), and the train
 from __future__ import annotations
 
 import copy
-import shutil
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -37,16 +36,12 @@ def job_trainer(cfg, run_dir: Path, dataset):
     """A Trainer of cfg in run_dir: fresh where no checkpoint is (a killed attempt's files removed first), or
     continuing the newest checkpoint there, which must come from the same config but for NOT_COMPARED and be at
     most the entry's steps."""
-    from ..api import config_for_resume, open_run, resume_point, trainer_for
+    from ..api import config_for_resume, open_run, remove_run_dir, resume_point, saved_checkpoints, trainer_for
     from ..objectives import complete_networks
     from ..sizing import fit_data_to_networks
-    from ..training.checkpoint import list_checkpoints
-    from ..training.lock import RunLock
 
-    if run_dir.exists() and not list_checkpoints(run_dir):
-        with RunLock(run_dir):  # refuses a folder another process is training in
-            pass
-        shutil.rmtree(run_dir)  # its log's rows would precede the new run's
+    if run_dir.exists() and not saved_checkpoints(run_dir):
+        remove_run_dir(run_dir)  # its log's rows would precede the new run's (refused while another process trains)
     if not run_dir.exists():
         return trainer_for(cfg, run_dir=run_dir, dataset=dataset)
     point = resume_point(run_dir)
@@ -77,9 +72,9 @@ def config_changes(saved: dict, wanted: dict) -> list[str]:
 def trained_seconds(checkpoint: Path, rows: list[dict], measured: float) -> float:
     """A run's training time to its final checkpoint over every session that trained it, as the checkpoint counts
     it; for a run begun before checkpoints counted it, the sum of its log's session events, else `measured`."""
-    from ..training.checkpoint import load_checkpoint
+    from ..api import read_checkpoint
 
-    counted = load_checkpoint(Path(checkpoint))[1].get("train_seconds")
+    counted = read_checkpoint(checkpoint)[1].get("train_seconds")
     if counted is not None:
         return counted
     sessions = [r["seconds"] for r in rows if r.get("event") == "session"]
