@@ -150,6 +150,8 @@ class AdaConfig:
                                 # p can react within a CPU run of a few thousand steps of 64 images)
     pipeline: str = ",".join(ADA_GROUPS)  # groups, any subset (all 12 by default), run in the paper's order
     p_init: float = 0.0        # p at the first step
+    warmup_steps: int = 0      # iterations before p may move (r_t is measured and logged meanwhile): an untrained
+                               # critic separates the first batches, which drives p up for nothing
 
 
 @dataclass

@@ -142,6 +142,7 @@ def check_ada(cfg) -> None:
     _check(ada.interval >= 1, "ada.interval", "a positive number of iterations", ada.interval)
     _check(ada.speed_images >= 1, "ada.speed_images", "a positive number of images", ada.speed_images)
     _check(0 <= ada.p_init <= 1, "ada.p_init", "a probability in [0, 1]", ada.p_init)
+    _check(ada.warmup_steps >= 0, "ada.warmup_steps", "a number of iterations >= 0", ada.warmup_steps)
     # a compiled network runs its forward pre-hooks (where the augmentations draw) inside Inductor, whose random
     # generator is not torch's: neither eager's numbers nor exact resume would hold
     augmented = "ada.target" if ada.target > 0 else "augment" if cfg.augment.strip() else ""

@@ -45,6 +45,20 @@ def test_p_moves_by_the_images_seen_over_speed_images_in_the_sign_of_r_t_minus_t
     assert ada.p == 1.0  # r_t == target: p stays
 
 
+def test_p_waits_out_the_warmup_while_r_t_is_measured():
+    cfg = build_config({}, overrides=["ada.target=0.6", "ada.interval=4", "ada.speed_images=1000",
+                                      "ada.warmup_steps=8"]).ada
+    ada = AdaptiveAugment(cfg, ["xflip"])
+    for step in range(1, 9):  # r_t = 0.9 > 0.6 from the start: an untrained critic's verdict
+        observed(ada, 0.9)
+        ada.adjust(step)
+    assert ada.p == 0.0 and ada.r_t == pytest.approx(0.9) and ada.count == 0  # measured (and logged), p kept
+    for step in range(9, 13):  # the first adjustment after the warm-up counts only its own images
+        observed(ada, 0.9)
+        ada.adjust(step)
+    assert ada.p == pytest.approx(0.064)
+
+
 def critic_run(real: torch.Tensor | None, steps: int, pipeline: str) -> tuple[list[float], list[float]]:
     """Trains only the critic of an NS GAN whose 'generator' hands out fresh N(0, 1) images, against real
     images that are either a fixed tiny set (`real`: it can memorise them) or fresh N(0, 1) images like the
@@ -112,6 +126,7 @@ def test_the_hook_augments_the_critics_inputs_in_training_mode_only(tmp_path):
     ("ada.interval=0", "ada.interval: expected a positive number"),
     ("ada.speed_images=0", "ada.speed_images: expected a positive number"),
     ("ada.p_init=1.5", r"ada.p_init: expected a probability in \[0, 1\]"),
+    ("ada.warmup_steps=-1", r"ada.warmup_steps: expected a number of iterations >= 0, got -1"),
 ])
 def test_bad_ada_values_are_one_line_errors(override, message):
     with pytest.raises(ConfigError, match=message) as err:

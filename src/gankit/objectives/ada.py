@@ -47,6 +47,7 @@ class AdaptiveAugment:
 
     def __init__(self, cfg, groups: list[str]):
         self.target, self.interval, self.speed_images = cfg.target, cfg.interval, cfg.speed_images
+        self.warmup_steps = cfg.warmup_steps
         self.groups = groups
         self.p = float(cfg.p_init)
         self.r_t = math.nan            # the last adjustment's r_t (nan before the first)
@@ -64,7 +65,8 @@ class AdaptiveAugment:
 
     def adjust(self, step: int, world_size: int = 1, mean_across_ranks=None) -> None:
         """At every ada.interval-th iteration: r_t from the images since the last adjustment (averaged over
-        the processes, which score equal shares), p moved toward keeping r_t at the target."""
+        the processes, which score equal shares), p moved toward keeping r_t at the target (after
+        ada.warmup_steps iterations; r_t is measured before too)."""
         if step % self.interval or not self.count:
             return
         r_t = self.sign_sum.cpu() / self.count
@@ -73,7 +75,8 @@ class AdaptiveAugment:
         self.r_t = float(r_t)
         step_size = self.count * world_size / self.speed_images
         direction = (self.r_t > self.target) - (self.r_t < self.target)  # sign(r_t - target)
-        self.p = min(1.0, max(0.0, self.p + direction * step_size))
+        if step > self.warmup_steps:
+            self.p = min(1.0, max(0.0, self.p + direction * step_size))
         self.sign_sum, self.count = torch.zeros((), dtype=torch.float64), 0
 
     def scalars(self) -> dict[str, torch.Tensor]:
