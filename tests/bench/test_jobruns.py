@@ -97,3 +97,23 @@ def test_a_folder_another_process_trains_in_is_not_removed(tmp_path, tiny):
     with RunLock(run_dir), pytest.raises(CheckpointError, match="another gankit process"):
         quality.run_one(("tiny", "a", 0, str(tmp_path)))  # no checkpoint yet: it would have started over
     assert run_dir.is_dir()
+
+
+def test_an_interrupted_job_writes_no_record_and_the_next_bench_continues_it(tmp_path, tiny, monkeypatch):
+    from gankit.training.trainer import Trainer
+
+    tiny(a=entry(6))
+    after = Trainer.after_iteration
+
+    def ctrl_c_at_step_3(self, bar):
+        after(self, bar)
+        self.interrupted = self.interrupted or self.step == 3  # what the first Ctrl-C sets
+
+    monkeypatch.setattr(Trainer, "after_iteration", ctrl_c_at_step_3)
+    stopped = quality.run_one(("tiny", "a", 0, str(tmp_path)))
+    assert stopped["interrupted"] and not quality.record_path(tmp_path, "tiny", "a", 0).exists()
+    assert quality.pending_jobs(["tiny"], 1, tmp_path) == [("tiny", "a", 0, str(tmp_path))]
+    monkeypatch.setattr(Trainer, "after_iteration", after)
+    record = quality.run_one(("tiny", "a", 0, str(tmp_path)))
+    assert record["run_dir"] == stopped["run_dir"] and record["trained_steps"] == 6
+    assert sessions(job_run_dir(tmp_path, "tiny", "a", 0)) == [(0, 3), (3, 6)]

@@ -40,6 +40,8 @@ def run_one(job: tuple[str, str, int, str], final_samples: int | None = None, re
     start = time.perf_counter()
     trainer = job_trainer(cfg, job_run_dir(out, task, entry, seed, rerun), dataset)
     result = trainer.fit()
+    if result["interrupted"]:  # Ctrl-C: no record, so the next bench continues the run from its checkpoint
+        return {"task": task, "entry": entry, "seed": seed, "interrupted": True, "run_dir": str(trainer.run_dir)}
     rows = trainer.log.read()
     trained = time.perf_counter()
     history = [r for r in rows if any("/" in k and not k.endswith("/total") for k in r if k != "step")
@@ -59,8 +61,6 @@ def run_one(job: tuple[str, str, int, str], final_samples: int | None = None, re
         record["refine"] = REFINE[task, entry]
     if needs_nfe(task, entry):  # the sampling cost, and the teacher at the sweep's other step counts
         record = complete_record(record)
-    if result["interrupted"]:  # Ctrl-C: no record, so the next bench continues the run
-        return record
     path = record_path(out, task, entry, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_record(path, record)
