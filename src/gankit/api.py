@@ -62,12 +62,17 @@ RESUME_CHANGEABLE = ("train.steps", "train.device", "train.threads", "train.dive
                      "train.compile", "train.channels_last")  # what a resume may change (the last two: how, not what)
 
 
+def resume_may_change(key: str) -> bool:
+    """Whether a resume may change the dotted config key (RESUME_CHANGEABLE: a name, or a prefix ending in '.')."""
+    return any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUME_CHANGEABLE)
+
+
 def config_for_resume(point, overrides: list[str]) -> Config:
     """The config of a run's newest loadable checkpoint (a training.checkpoint.ResumePoint), with --set style
     overrides of what a resume may change."""
     for text in overrides:
         key = text.split("=", 1)[0]
-        if key != "data.name" and not any(key == k or (k.endswith(".") and key.startswith(k)) for k in RESUME_CHANGEABLE):
+        if key != "data.name" and not resume_may_change(key):
             raise ConfigError(f"--resume continues the run's own config; {key} cannot change "
                               f"(only {', '.join(k + '*' if k.endswith('.') else k for k in RESUME_CHANGEABLE)})")
     try:

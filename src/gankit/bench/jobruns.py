@@ -8,28 +8,34 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
-# What may differ between the run in the folder and the entry that continues it, the entry's value taken: where
-# and how it runs, how often it logs, and how long it trains (the steps are the point).
-NOT_COMPARED = ("name", "out_dir", "train.steps", "train.device", "train.threads", "train.compile",
-                "train.channels_last", "log.")
+# What may differ between the run in the folder and the entry that continues it, the entry's value taken: its name
+# and folder, and what `gankit train --resume` may change (api.resume_may_change: the steps, logging, device).
+NOT_COMPARED = ("name", "out_dir")
+
+
+def numbered_folders(out: str | Path, task: str, entry: str, seed: int) -> tuple[Path, dict[int, Path]]:
+    """(the job's first folder TASK-ENTRY-sSEED, {0: it, N: its -rN} for those there are)."""
+    base = Path(out) / "runs" / f"{task}-{entry}-s{seed}"
+    found = {0: base} if base.is_dir() else {}
+    for folder in base.parent.glob(f"{base.name}-r*"):
+        number = folder.name[len(base.name) + 2:]
+        if number.isdigit():
+            found[int(number)] = folder
+    return base, found
 
 
 def job_folders(out: str | Path, task: str, entry: str, seed: int) -> list[Path]:
     """The job's run directories there are, oldest first."""
-    base = Path(out) / "runs" / f"{task}-{entry}-s{seed}"
-    reruns = {int(p.name[len(base.name) + 2:]): p for p in base.parent.glob(f"{base.name}-r*")
-              if p.name[len(base.name) + 2:].isdigit()}
-    return ([base] if base.is_dir() else []) + [reruns[k] for k in sorted(reruns)]
+    found = numbered_folders(out, task, entry, seed)[1]
+    return [found[n] for n in sorted(found)]
 
 
 def job_run_dir(out: str | Path, task: str, entry: str, seed: int, rerun: bool = False) -> Path:
     """Where the job trains: its newest folder, or with rerun a new one (the others stay as their records say)."""
-    base = Path(out) / "runs" / f"{task}-{entry}-s{seed}"
-    found = job_folders(out, task, entry, seed)
-    if not rerun or not found:
-        return found[-1] if found else base
-    last = found[-1].name[len(base.name) + 2:]
-    return base.with_name(f"{base.name}-r{int(last) + 1 if last else 1}")
+    base, found = numbered_folders(out, task, entry, seed)
+    if not found:
+        return base
+    return base.with_name(f"{base.name}-r{max(found) + 1}") if rerun else found[max(found)]
 
 
 def job_trainer(cfg, run_dir: Path, dataset):
@@ -58,15 +64,15 @@ def job_trainer(cfg, run_dir: Path, dataset):
 
 
 def config_changes(saved: dict, wanted: dict) -> list[str]:
-    """The dotted keys whose values differ between two configs' dicts, but for NOT_COMPARED (data.name compared as
-    the absolute path a run records)."""
-    from ..api import flatten_overrides
+    """The dotted keys whose values differ between two configs' dicts, but for NOT_COMPARED and what a resume may
+    change (data.name compared as the absolute path a run records)."""
+    from ..api import flatten_overrides, resume_may_change
     from ..data import absolute_data_name
 
     a, b = flatten_overrides(saved), flatten_overrides(wanted)
     a["data.name"], b["data.name"] = absolute_data_name(a["data.name"]), absolute_data_name(b["data.name"])
-    skipped = lambda key: any(key == k or (k.endswith(".") and key.startswith(k)) for k in NOT_COMPARED)  # noqa: E731
-    return sorted(k for k in a.keys() | b.keys() if not skipped(k) and a.get(k) != b.get(k))
+    return sorted(k for k in a.keys() | b.keys()
+                  if k not in NOT_COMPARED and not resume_may_change(k) and a.get(k) != b.get(k))
 
 
 def trained_seconds(checkpoint: Path, rows: list[dict], measured: float) -> float:

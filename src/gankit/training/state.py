@@ -35,10 +35,13 @@ class CheckpointState:
         """Wall seconds of training to now over every session of the run (the earlier ones from the checkpoint
         resumed from; a killed session's time up to its last checkpoint is in it); None for a run resumed from a
         checkpoint written before gankit counted them."""
-        if self.seconds_before is None:
-            return None
-        from_step, started = self.session_start or (self.step, 0.0)
-        return self.seconds_before + (time.perf_counter() - started if self.step != from_step else 0.0)
+        return None if self.seconds_before is None else self.seconds_before + self.session_seconds()
+
+    def session_seconds(self) -> float:
+        """Wall seconds since this fit() began, if it has trained a step (0 otherwise)."""
+        if self.session_start is None or self.session_start[0] == self.step:
+            return 0.0
+        return time.perf_counter() - self.session_start[1]
 
     def save(self) -> Path:
         """A checkpoint of everything exact resume needs; written by rank 0 alone."""

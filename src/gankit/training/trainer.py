@@ -280,11 +280,10 @@ class Trainer(RunOutputs, CheckpointState):
 
     def log_session(self) -> None:
         """The steps this fit() trained and its wall time to here, as a session event: a run resumed N times has
-        N + 1 of them, and their sum is its training time (the benchmarks' seconds)."""
-        from_step, started = self.session_start
-        if self.step != from_step:
-            self.log.write({"step": self.step, "event": "session", "from_step": from_step,
-                            "seconds": time.perf_counter() - started})
+        N + 1 of them (the checkpoints carry the running total, trained_seconds)."""
+        if self.step != self.session_start[0]:
+            self.log.write({"step": self.step, "event": "session", "from_step": self.session_start[0],
+                            "seconds": self.session_seconds()})
 
     @contextlib.contextmanager
     def sigint_saves(self):
