@@ -62,6 +62,32 @@ def test_the_mode_is_scoped_and_restored():
     assert type(outside.grad_fn).__name__.startswith("Relu")
 
 
+def python_nodes(root) -> list[str]:
+    """Names of the autograd nodes below root that are Python Functions (each costs Python per call)."""
+    seen, stack, found = set(), [root], []
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, torch.autograd.function.BackwardCFunction):
+            found.append(type(node).__name__)
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return found
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_a_penalty_graph_under_constant_slopes_has_only_native_nodes(activation):
+    D = build_network(DISCRIMINATORS, "mlp", {"hidden": 16, "activation": activation}, "D",
+                      spec=DataSpec("t", (2,)), z_dim=2)
+    x = torch.randn(8, 2).requires_grad_(True)
+    with constant_slopes():
+        out = D(x).sum()
+    (grad,) = torch.autograd.grad(out, x, create_graph=True)
+    penalty = ((grad.norm(dim=1) - 1.0) ** 2).mean()
+    assert python_nodes(out.grad_fn) == [] and python_nodes(penalty.grad_fn) == []
+
+
 COSTLY = ("aten::mm", "aten::addmm", "aten::convolution_backward")  # what a walk back through D's layers runs
 
 
