@@ -171,9 +171,8 @@ def remove_run_dir(run_dir: str | Path) -> None:
 
     from .training.lock import RunLock
 
-    with RunLock(Path(run_dir)):
-        pass
-    shutil.rmtree(run_dir)
+    with RunLock(Path(run_dir)):  # removed while held: no other process can start training there in between
+        shutil.rmtree(run_dir)
 
 
 def read_checkpoint(run_or_file: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
